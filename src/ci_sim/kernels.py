@@ -1,0 +1,297 @@
+"""The step rules, written once as plain loops over arrays.
+
+These functions are the executable specification: the ``python`` engine runs them as written,
+the ``numba`` engine compiles the very same code (see :mod:`ci_sim.engines`). One source of
+truth, two ways to execute it, and tests that check they agree draw for draw. Kernels draw
+no random numbers; every draw comes in as an array from a named stream (see
+:mod:`ci_sim.model`). Notation follows ``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def payoff(beliefs, deps, table, flip):
+    """NK payoff of one strategy (Kauffman 1993): mean over choices of the contribution table
+    entry picked by the choice and the K choices it depends on.
+
+    A choice held as 0 (undecided, March 1991) contributes nothing. ``flip`` relabels
+    choices, which is how turbulence changes reality without changing the best payoff.
+    """
+    n_bits, width = deps.shape
+    total = 0.0
+    for j in range(n_bits):
+        index = 0
+        undecided = False
+        for d in range(width):
+            belief = beliefs[deps[j, d]]
+            if belief == 0:
+                undecided = True
+                break
+            bit = (1 if belief > 0 else 0) ^ flip[deps[j, d]]
+            index = index * 2 + bit
+        if not undecided:
+            total += table[j, index]
+    return total / n_bits
+
+
+def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
+                     meet_draw, observe_draw, imitate_draw, explore_draw, explore_choice,
+                     active, communication, measurement, imitation_rate, exploration_rate,
+                     deps, table, flip, best):
+    """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
+
+    Synchronous: every organization looks at the beliefs and scores of the previous month.
+    An organization meets each neighbour with probability ``communication``; it sees a met
+    neighbour's score if measured (``measurement``) or, for relationship-minded
+    organizations, through trust. It copies the best seen neighbour if that one does better;
+    otherwise an adaptive organization tries flipping one choice and keeps it if it pays.
+    Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
+    """
+    n, n_bits = beliefs.shape
+    old_beliefs = beliefs.copy()
+    old_score = score.copy()
+    trial = np.empty(n_bits, dtype=beliefs.dtype)
+    for i in range(n):
+        best_seen = -1
+        best_score = old_score[i]
+        for d in range(degree[i]):
+            j = neighbours[i, d]
+            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication
+            if not met[i, d]:
+                continue
+            seen = measurement + relationships[i] * trust[i, j] * (1.0 - measurement)
+            if observe_draw[i, d] < seen and old_score[j] > best_score:
+                best_score = old_score[j]
+                best_seen = j
+        if best_seen >= 0 and imitate_draw[i] < imitation_rate:
+            for b in range(n_bits):
+                beliefs[i, b] = old_beliefs[best_seen, b]
+            score[i] = best_score
+        elif adaptive[i] > 0.0 and explore_draw[i] < exploration_rate:
+            for b in range(n_bits):
+                trial[b] = old_beliefs[i, b]
+            c = explore_choice[i]
+            trial[c] = -1 if trial[c] > 0 else 1
+            trial_score = payoff(trial, deps, table, flip) / best
+            if trial_score > old_score[i]:
+                for b in range(n_bits):
+                    beliefs[i, b] = trial[b]
+                score[i] = trial_score
+
+
+def socialize(beliefs, code, rate, draw):
+    """Partners adopt the agenda's view on choices where they differ (March 1991, p1).
+
+    ``rate[i]`` is organization i's monthly socialization probability.
+    """
+    n, n_bits = beliefs.shape
+    for i in range(n):
+        for b in range(n_bits):
+            if code[b] != 0 and beliefs[i, b] != code[b] and draw[i, b] < rate[i]:
+                beliefs[i, b] = code[b]
+
+
+def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
+    """The agenda learns from the partners doing better than it (March 1991, p2).
+
+    Superior group: partners whose results are seen and whose score beats the agenda's.
+    On each choice where the superior group's majority differs from the agenda, the agenda
+    adopts it with probability 1 - (1 - p2)**k, k = majority count minus the count holding
+    the agenda's view.
+    """
+    n, n_bits = beliefs.shape
+    for b in range(n_bits):
+        plus = 0
+        minus = 0
+        same = 0
+        for i in range(n):
+            if seen[i] and score[i] > code_score:
+                if beliefs[i, b] > 0:
+                    plus += 1
+                elif beliefs[i, b] < 0:
+                    minus += 1
+                if beliefs[i, b] == code[b]:
+                    same += 1
+        if plus == minus:
+            continue
+        majority = 1 if plus > minus else -1
+        if majority == code[b]:
+            continue
+        k = max(plus, minus) - same
+        if k > 0 and draw[b] < 1.0 - (1.0 - rate) ** k:
+            code[b] = majority
+
+
+def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
+                 build_rate, negativity_bias, violation_chance):
+    """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
+
+    A meeting is a violation with probability ``violation_chance * hoards[j]`` (credit
+    hoarding under competitive funding); otherwise i's trust in j closes a share
+    ``build_rate`` of the gap to 1 (doubled for relationship-minded i). A violation removes
+    ``negativity_bias * build_rate`` of the trust i has. Returns the mean trust over
+    network ties.
+    """
+    n = trust.shape[0]
+    total = 0.0
+    ties = 0
+    for i in range(n):
+        for d in range(degree[i]):
+            j = neighbours[i, d]
+            if met[i, d]:
+                if conduct_draw[i, d] < violation_chance * hoards[j]:
+                    trust[i, j] -= min(1.0, negativity_bias * build_rate) * trust[i, j]
+                else:
+                    trust[i, j] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, j])
+                    if trust[i, j] > 1.0:
+                        trust[i, j] = 1.0
+            total += trust[i, j]
+            ties += 1
+    return total / ties if ties > 0 else 0.0
+
+
+def allocate_effort(effort, mission, priorities, needs, work, context, pull, reinforce,
+                    adjust):
+    """Each organization moves its effort over indicators towards a target, at rate ``adjust``.
+
+    Target: its mission, pulled towards the agenda's priorities by ``pull[i]``; half of it
+    follows the real needs if it has context expertise; plus ``reinforce`` times the gap
+    between the priorities and the field's current coverage (mutually reinforcing
+    activities fill gaps instead of duplicating).
+    """
+    n, m = effort.shape
+    coverage = np.zeros(m)
+    total = 0.0
+    for i in range(n):
+        for k in range(m):
+            coverage[k] += work[i] * effort[i, k]
+        total += work[i]
+    if total > 0.0:
+        for k in range(m):
+            coverage[k] /= total
+    target = np.empty(m)
+    for i in range(n):
+        norm = 0.0
+        for k in range(m):
+            aim = (1.0 - pull[i]) * mission[i, k] + pull[i] * priorities[k]
+            aim = (1.0 - 0.5 * context[i]) * aim + 0.5 * context[i] * needs[k]
+            aim += reinforce * (priorities[k] - coverage[k])
+            target[k] = aim if aim > 0.0 else 0.0
+            norm += target[k]
+        for k in range(m):
+            goal = target[k] / norm if norm > 0.0 else 1.0 / m
+            effort[i, k] += adjust * (goal - effort[i, k])
+
+
+def respond(indicators, pipeline, effort, work, quality, fit, even, absorptive, threshold,
+            delay, coupling, responsiveness, decay, baseline):
+    """Indicators respond to effort: saturation, scale threshold, delay, interdependence.
+
+    W_k = sum_i work_i effort_ik (FTE); effective effort S (1 - exp(-W_k / S)) Q_k with
+    S = absorptive * even and Q_k the work-weighted quality x fit; a sigmoid scale
+    threshold for complicated problems; an exponential delay with time constant ``delay``;
+    the gain on indicator k is scaled by (1 - c) + 2 c (mean of the other indicators).
+    Updates ``indicators`` and ``pipeline`` in place; returns duplication, the share of
+    effort beyond what indicators absorb.
+    """
+    n, m = effort.shape
+    saturation = absorptive * even
+    raw_total = 0.0
+    absorbed_total = 0.0
+    drive = np.empty(m)
+    for k in range(m):
+        raw = 0.0
+        useful = 0.0
+        for i in range(n):
+            share = work[i] * effort[i, k]
+            raw += share
+            useful += share * quality[i] * fit[i]
+        absorbed = saturation * (1.0 - np.exp(-raw / saturation)) if saturation > 0.0 else 0.0
+        raw_total += raw
+        absorbed_total += absorbed
+        mean_quality = useful / raw if raw > 0.0 else 0.0
+        scale = 1.0
+        if threshold > 0.0:
+            scale = raw * raw / (raw * raw + (threshold * even) ** 2)
+        drive[k] = absorbed * mean_quality * scale / even if even > 0.0 else 0.0
+    level_sum = 0.0
+    for k in range(m):
+        level_sum += indicators[k]
+    for k in range(m):
+        pipeline[k] += (drive[k] - pipeline[k]) / delay
+        others = (level_sum - indicators[k]) / (m - 1) if m > 1 else indicators[k]
+        gain = responsiveness * pipeline[k] * ((1.0 - coupling) + 2.0 * coupling * others)
+        indicators[k] += gain * (1.0 - indicators[k]) - decay * (indicators[k] - baseline)
+        if indicators[k] < 0.0:
+            indicators[k] = 0.0
+        elif indicators[k] > 1.0:
+            indicators[k] = 1.0
+    return 1.0 - absorbed_total / raw_total if raw_total > 0.0 else 0.0
+
+
+def allocate_funding(funding, credit, claim, fit, grantee, program_pool, buckshot, gamma):
+    """Split the program pool between grantees: a portfolio part and an attribution part.
+
+    A share ``buckshot`` goes as a coordinated portfolio, in proportion to each grantee's fit
+    with the agenda (silver buckshot); the rest goes in proportion to claimed credit raised
+    to ``gamma`` (silver bullet: the best-attributed program gets most). Funders receive
+    nothing. Every unit given is received. Returns the Gini coefficient of grants.
+    """
+    n = funding.shape[0]
+    fit_sum = 0.0
+    claim_sum = 0.0
+    grantees = 0
+    for i in range(n):
+        if grantee[i]:
+            fit_sum += fit[i]
+            claim_sum += (credit[i] * claim[i]) ** gamma
+            grantees += 1
+    for i in range(n):
+        if not grantee[i]:
+            funding[i] = 0.0
+            continue
+        portfolio = fit[i] / fit_sum if fit_sum > 0.0 else 1.0 / grantees
+        bullet = (credit[i] * claim[i]) ** gamma / claim_sum if claim_sum > 0.0 else 1.0 / grantees
+        funding[i] = program_pool * (buckshot * portfolio + (1.0 - buckshot) * bullet)
+    return gini(funding, grantee)
+
+
+def gini(values, include):
+    """Gini coefficient of ``values`` over the entries where ``include`` is true (0 = equal)."""
+    total = 0.0
+    diff = 0.0
+    count = 0
+    for i in range(values.shape[0]):
+        if not include[i]:
+            continue
+        count += 1
+        total += values[i]
+        for j in range(values.shape[0]):
+            if include[j]:
+                diff += abs(values[i] - values[j])
+    if count == 0 or total <= 0.0:
+        return 0.0
+    return diff / (2.0 * count * total)
+
+
+def strategy_scores(beliefs, deps, table, flip, best, out):
+    """Normalized payoff (payoff / best payoff) of every organization's strategy."""
+    for i in range(beliefs.shape[0]):
+        out[i] = payoff(beliefs[i], deps, table, flip) / best
+
+
+def best_payoff(deps, table):
+    """Exhaustive maximum payoff over all 2**N strategies (N <= 24)."""
+    n_bits = deps.shape[0]
+    trial = np.empty(n_bits, dtype=np.int8)
+    no_flip = np.zeros(n_bits, dtype=np.int8)
+    best = 0.0
+    for code in range(2 ** n_bits):
+        for b in range(n_bits):
+            trial[b] = 1 if (code >> b) & 1 else -1
+        value = payoff(trial, deps, table, no_flip)
+        if value > best:
+            best = value
+    return best

@@ -1,0 +1,429 @@
+"""The Collective Impact model: organizations as Mesa agents, state in arrays, named random streams.
+
+The model keeps all state in numpy arrays (one per attribute, addressed by organization
+index); :class:`Organization` agents are views onto those arrays. A step is a month. Each
+step draws its random numbers in numpy from named streams derived from one seed, then runs
+the kernels of the chosen engine (:mod:`ci_sim.engines`). The mechanisms, equations and
+sources are described in ``docs/ODD.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+
+from ci_sim.engines import engine
+from ci_sim.params import BACKBONE_FUNCTIONS, Scenario
+from ci_sim.scenarios import load_scenario
+
+STEPS_PER_YEAR = 12
+SECTORS = ("nonprofit", "public_agency", "funder", "business", "community_group")
+FUNDER = SECTORS.index("funder")
+COMMUNITY = SECTORS.index("community_group")
+#: Mix of the non-funder sectors (shares).
+GRANTEE_SECTOR_MIX = {"nonprofit": 0.45, "public_agency": 0.15, "business": 0.15,
+                      "community_group": 0.25}
+
+#: Metrics recorded every step: name -> meaning (all in 0..1 except where said).
+METRICS = {
+    "outcome": "population outcome index: indicators weighted by the real needs",
+    "indicators_improving": "share of indicators at least 2 points above their start",
+    "agenda_alignment": "share of strategy choices on which partners hold the agenda's view",
+    "mean_trust": "mean trust over network ties",
+    "duplication": "share of effort beyond what indicators absorb (overlap)",
+    "funding_gini": "Gini coefficient of grants across grantees",
+    "backbone_spend": "money paid to the backbone this month (money units)",
+    "gateway": "StriveTogether gateway reached, 0 Exploring .. 4 Proof Point",
+    "strategy_score": "mean (payoff / best payoff) ** score_exponent of partners' strategies",
+    "agenda_knowledge": "share of choices on which the agenda holds the best strategy's view",
+    "participation": "momentum of the collaboration, driven by the preconditions",
+    "money_given": "money funders gave this month (money units)",
+    "money_received": "money grantees and the backbone received this month (money units)",
+}
+IMPROVING_MARGIN = 0.02
+GATEWAYS = ("Exploring", "Emerging", "Sustaining", "Systems Change", "Proof Point")
+#: Conditions to pass each gateway (StriveTogether Theory of Action), checked monthly;
+#: a gateway once reached stays reached.
+GATEWAY_RULES = (
+    {"participation": 0.5, "agenda_alignment": 0.25},
+    {"agenda_alignment": 0.5, "mean_trust": 0.45, "participation": 0.6},
+    {"agenda_alignment": 0.6, "mean_trust": 0.55, "indicators_improving": 0.5,
+     "participation": 0.75},
+    {"outcome_gain": 0.12, "indicators_improving": 0.64, "participation": 0.75},
+)
+
+
+def stream(seed: int, name: str) -> np.random.Generator:
+    """Random stream ``name`` derived from the base seed: changing one process's draws does
+    not shift any other's."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+class Organization(mesa.Agent):
+    """One organization: a view onto row ``index`` of the model's arrays."""
+
+    def __init__(self, model: CollectiveImpactModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    sector = property(lambda self: SECTORS[self.model.sector[self.index]], doc="Sector name.")
+    capacity = property(lambda self: float(self.model.capacity[self.index]), doc="Staff, FTE.")
+    funding = property(lambda self: float(self.model.funding[self.index]),
+                       doc="Grants received last month, money units.")
+    mission = property(lambda self: self.model.mission[self.index].copy(),
+                       doc="Weights over outcome areas the organization cares about.")
+    effort = property(lambda self: self.model.effort[self.index].copy(),
+                      doc="Current share of effort on each indicator.")
+    strategy = property(lambda self: self.model.beliefs[self.index].copy(),
+                        doc="Held view (-1, 0, +1) on each strategy choice.")
+    strategy_score = property(lambda self: float(self.model.score[self.index]),
+                              doc="Payoff of its strategy / best payoff.")
+    mindsets = property(lambda self: {name: bool(self.model.mindsets[name][self.index])
+                                      for name in self.model.mindsets},
+                        doc="Which mindset shifts this organization has made.")
+    rewards = property(lambda self: "attribution" if self.model.params.funding.rewards_attribution
+                       > 0.5 else "portfolio fit", doc="What its funders mostly reward.")
+
+    def trust_towards(self, other: Organization) -> float:
+        """Trust this organization has in ``other`` (0..1)."""
+        return float(self.model.trust[self.index, other.index])
+
+
+class CollectiveImpactModel(mesa.Model):
+    """Organizations working on a population problem, in isolation or collectively.
+
+    Args:
+        scenario: a :class:`Scenario`, a built-in name or a TOML path
+            (default ``collective_impact``).
+        engine: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
+        rng: integer seed; None draws one from the operating system (it is then recorded in
+            ``model.seed``).
+        **parameters: overrides by dotted name (``conditions.common_agenda=0.5``) or by field
+            name when unique (``common_agenda=0.5``), e.g. for ``mesa.batch_run``.
+    """
+
+    def __init__(self, scenario: Scenario | str | None = None, *, engine_name: str = "numba",
+                 rng: int | None = None, **parameters: Any) -> None:
+        if rng is None:
+            rng = int(np.random.SeedSequence().generate_state(1)[0])
+        super().__init__(rng=int(rng))
+        self.seed = int(rng)
+        if not isinstance(scenario, Scenario) or parameters:
+            scenario = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
+            if isinstance(scenario, dict):
+                from ci_sim.scenarios import merge, nest, validate
+                scenario = validate(merge(scenario, nest(qualify(parameters))), "parameters")
+            else:
+                scenario, _ = load_scenario(scenario, qualify(parameters))
+        self.params = scenario.resolved()
+        self.engine_name = engine_name
+        self.kernels = engine(engine_name)
+        self.steps_done = 0
+        self._streams: dict[str, np.random.Generator] = {}
+        self._initialize()
+        self.metrics = self._measure(duplication=0.0, funding_gini=self._initial_gini,
+                                     backbone_spend=0.0, money_given=0.0, money_received=0.0)
+        self.history = [dict(self.metrics)]
+
+    def draws(self, name: str) -> np.random.Generator:
+        """The named random stream ``name`` of this run."""
+        if name not in self._streams:
+            self._streams[name] = stream(self.seed, name)
+        return self._streams[name]
+
+    # ------------------------------------------------------------------ set-up
+    def _initialize(self) -> None:
+        s = self.params
+        n, m, n_bits = s.organizations.count, s.problem.indicators, s.problem.strategy_bits
+        orgs = self.draws("organizations")
+        n_funders = min(int(round(s.organizations.funder_share * n)), n - 1)
+        sector = np.full(n, FUNDER, dtype=np.int64)
+        grantee_sectors = [SECTORS.index(name) for name in GRANTEE_SECTOR_MIX]
+        sector[n_funders:] = orgs.choice(grantee_sectors, size=n - n_funders,
+                                         p=list(GRANTEE_SECTOR_MIX.values()))
+        orgs.shuffle(sector)
+        self.sector = sector
+        self.grantee = sector != FUNDER
+        self.n_grantees = int(self.grantee.sum())
+        self.funder_shares = orgs.dirichlet(np.ones(max(n_funders, 1)))
+
+        problem = self.draws("problem")
+        self.needs = problem.dirichlet(np.full(m, 2.0))
+        self.funder_priorities = problem.dirichlet(np.full(m, 2.0))
+        self.backbone_priorities = problem.dirichlet(np.full(m, 2.0))
+        self.priorities = self.funder_priorities.copy()
+        self.mission = np.array([orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m))
+                                 for _ in range(n)])
+        self.effort = self.mission.copy()
+        public = SECTORS.index("public_agency")
+        self.base_capacity = (s.organizations.base_capacity * np.where(sector == public, 2.0, 1.0)
+                              * orgs.uniform(0.5, 1.5, n) * self.grantee)
+        equal_grant = s.funding.pool * (1 - self._backbone_share()) / self.n_grantees
+        self.funding = np.where(self.grantee, equal_grant, 0.0)
+        self.capacity = self.base_capacity + self.funding / s.funding.fte_cost
+        self.even_effort = float(self.capacity.sum()) / m
+        self.credit = self.capacity.copy()
+
+        mindset_draws = self.draws("mindsets").uniform(size=(5, n))
+        shares = s.mindsets
+        self.mindsets = {
+            "adaptive": (mindset_draws[0] < shares.adaptive).astype(np.float64),
+            "shared_credit": (mindset_draws[1] < shares.shared_credit).astype(np.float64),
+            "relationships": (mindset_draws[2] < shares.relationships).astype(np.float64),
+            "context_expertise": ((mindset_draws[3] < shares.context_expertise)
+                                  | (sector == COMMUNITY)).astype(np.float64),
+        }
+        self.hoards = (1.0 - self.mindsets["shared_credit"]) * self.grantee
+
+        self._build_landscape(n_bits)
+        beliefs = self.draws("beliefs")
+        values = [-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1]
+        self.beliefs = beliefs.choice(values, size=(n, n_bits)).astype(np.int8)
+        self.code = np.zeros(n_bits, dtype=np.int8)
+        if s.backbone.enabled and s.backbone.imposes_agenda > 0:
+            self.code = self.draws("agenda").choice([-1, 1], size=n_bits).astype(np.int8)
+        self.score = np.zeros(n)
+        self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
+                                     self.score)
+
+        self._build_network(n)
+        self.trust = np.full((n, n), s.trust.initial)
+        np.fill_diagonal(self.trust, 1.0)
+        self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
+        self.mean_trust = s.trust.initial
+
+        self.indicators = np.full(m, s.problem.baseline)
+        self.start_indicators = self.indicators.copy()
+        self.pipeline = np.zeros(m)
+        self.participation = 0.0
+        self.backbone_staff = 0.0
+        self.gateway = 0
+        self.start_outcome = float(self.needs @ self.indicators)
+        self._initial_gini = 0.0
+        for index in range(n):
+            Organization(self, index)
+
+    def _build_landscape(self, n_bits: int) -> None:
+        problem = self.params.problem
+        k = problem.interdependence
+        rng = self.draws("landscape")
+        self.deps = np.empty((n_bits, k + 1), dtype=np.int64)
+        for j in range(n_bits):
+            others = np.delete(np.arange(n_bits), j)
+            self.deps[j] = [j, *rng.choice(others, size=k, replace=False)]
+        if problem.landscape == "needle":
+            reality = rng.integers(0, 2, n_bits)
+            self.table = np.zeros((n_bits, 2))
+            self.table[np.arange(n_bits), reality] = 1.0
+        else:
+            self.table = rng.uniform(size=(n_bits, 2 ** (k + 1)))
+        self.flip = np.zeros(n_bits, dtype=np.int8)
+        self.best = float(self.kernels.best_payoff(self.deps, self.table))
+
+    def _build_network(self, n: int) -> None:
+        learning = self.params.learning
+        seed = int(self.draws("network").integers(2**31))
+        degree = min(learning.degree, n - 1)
+        if learning.network == "linear":
+            graph = nx.cycle_graph(n)
+        elif learning.network == "full":
+            graph = nx.complete_graph(n)
+        elif learning.network == "random":
+            graph = nx.gnm_random_graph(n, n * degree // 2, seed=seed)
+        else:
+            graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
+                                                      seed=seed)
+        self.network = graph
+        self.degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
+        self.neighbours = np.full((n, max(int(self.degree.max()), 1)), -1, dtype=np.int64)
+        for i in range(n):
+            row = sorted(graph.neighbors(i))
+            self.neighbours[i, :len(row)] = row
+
+    # ------------------------------------------------------------------ one month
+    def _backbone_share(self) -> float:
+        backbone = self.params.backbone
+        year = self.steps_done / STEPS_PER_YEAR
+        if not backbone.enabled or (backbone.cut_year is not None and year >= backbone.cut_year):
+            return 0.0
+        return backbone.budget_share
+
+    def _pool(self, resources_support: float) -> float:
+        """Money funders give this month: committed, then renewed, minus shocks."""
+        s, year = self.params, self.steps_done / STEPS_PER_YEAR
+        pool = s.funding.pool
+        if year >= s.preconditions.funding_years:
+            pool *= s.funding.renewal + (1 - s.funding.renewal) * s.backbone.max_effect * resources_support
+        if s.funding.cut_year is not None and year >= s.funding.cut_year:
+            pool *= 1 - s.funding.cut_fraction
+        if s.funding.funder_withdraws_year is not None and year >= s.funding.funder_withdraws_year:
+            pool *= 1 - self.funder_shares.max()
+        return pool
+
+    def step(self) -> None:
+        """Advance one month."""
+        s, k = self.params, self.kernels
+        n, n_bits = self.beliefs.shape
+        year = self.steps_done / STEPS_PER_YEAR
+        backbone, conditions, learning = s.backbone, s.conditions, s.learning
+
+        # Backbone staff follow the budget; each function's support saturates with its staff.
+        weights = np.array([getattr(backbone, f) for f in BACKBONE_FUNCTIONS])
+        weights = weights / weights.sum() if weights.sum() > 0 else weights
+        support = dict(zip(BACKBONE_FUNCTIONS,
+                           1 - np.exp(-self.backbone_staff * weights / backbone.half_staff)))
+        pool = self._pool(support["resources"])
+        budget = self._backbone_share() * pool
+        hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
+        self.backbone_staff += hire * (budget / backbone.staff_cost - self.backbone_staff)
+
+        # Preconditions drive participation (momentum); grown trust sustains the conditions.
+        pre = s.preconditions
+        champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
+        readiness = 0.2 + 0.4 * champion + 0.4 * pre.urgency
+        if year >= pre.funding_years:
+            readiness *= s.funding.renewal
+        self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
+        grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
+        unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
+        efficacy = {f: unsupported + (1 - unsupported) * support[f]
+                    for f in ("vision", "activities", "measurement")}
+        momentum = self.participation
+        agenda = conditions.common_agenda * momentum * efficacy["vision"]
+        measurement = conditions.shared_measurement * momentum * efficacy["measurement"]
+        communication = conditions.continuous_communication * momentum * efficacy["activities"]
+        reinforce = conditions.mutually_reinforcing * momentum * efficacy["activities"]
+        inclusion = conditions.inclusive_decisions * momentum
+        intensity = (agenda + measurement + communication + reinforce) / 4
+        setup = conditions.setup_cost * math.exp(-self.steps_done / max(conditions.setup_months, 1e-9))
+        overhead = min(0.9, (conditions.transaction_cost + setup) * intensity
+                       * (1 - 0.5 * support["activities"]))
+        work = self.capacity * (1 - overhead) * self.grantee
+
+        # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
+        d = self.neighbours.shape[1]
+        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
+                           self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
+                           self.draws("meetings").uniform(size=(n, d)),
+                           self.draws("observation").uniform(size=(n, d)),
+                           self.draws("imitation").uniform(size=n),
+                           self.draws("exploration").uniform(size=n),
+                           self.draws("exploration").integers(0, n_bits, size=n),
+                           self.grantee, communication, measurement, learning.imitation_rate,
+                           learning.exploration_rate, self.deps, self.table, self.flip, self.best)
+        if learning.turnover > 0:
+            turnover = self.draws("turnover")
+            leaving = turnover.uniform(size=n) < learning.turnover
+            fresh = turnover.choice([-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1],
+                                    size=(n, n_bits)).astype(np.int8)
+            self.beliefs[leaving] = fresh[leaving]
+        if s.problem.turbulence > 0:
+            flips = self.draws("turbulence").uniform(size=n_bits) < s.problem.turbulence
+            self.flip ^= flips.astype(np.int8)
+        socialization = min(1.0, learning.socialization_rate * agenda * (1 + 4 * backbone.imposes_agenda))
+        k.socialize(self.beliefs, self.code, np.where(self.grantee, socialization, 0.0),
+                    self.draws("socialization").uniform(size=(n, n_bits)))
+        k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score)
+        code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
+        agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
+            * momentum * efficacy["vision"] * (1 - backbone.imposes_agenda)
+        observation = self.draws("agenda")
+        k.learn_agenda(self.code, self.beliefs, self.score, code_score,
+                       (observation.uniform(size=n) < measurement) & self.grantee, agenda_rate,
+                       observation.uniform(size=n_bits))
+
+        # Trust: meetings build it slowly; violations (credit hoarding) break it fast.
+        self.mean_trust = k.update_trust(self.trust, self.neighbours, self.degree, self.met,
+                                         self.hoards, self.mindsets["relationships"],
+                                         self.draws("conduct").uniform(size=(n, d)),
+                                         s.trust.build_rate, s.trust.negativity_bias,
+                                         s.trust.violation_rate * s.funding.rewards_attribution)
+
+        # Agenda priorities move towards real needs (inclusion) or the backbone's own.
+        step_rate = 1 / conditions.priority_months
+        self.priorities += step_rate * inclusion * (self.needs - self.priorities)
+        self.priorities += step_rate * backbone.imposes_agenda * (self.backbone_priorities - self.priorities)
+        adjust = 1 / s.organizations.adjust_months
+        k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, work,
+                          self.mindsets["context_expertise"], np.where(self.grantee, agenda, 0.0),
+                          reinforce, adjust)
+
+        # Population indicators respond to effort.
+        problem = s.problem
+        quality = (1 - problem.strategy_dependence) + problem.strategy_dependence \
+            * self.score ** problem.score_exponent
+        fit = 1 - problem.context_gap * (1 - np.maximum(self.mindsets["context_expertise"], inclusion))
+        duplication = k.respond(self.indicators, self.pipeline, self.effort, work, quality, fit,
+                                self.even_effort, problem.absorptive_capacity,
+                                problem.scale_threshold, problem.delay_months, problem.coupling,
+                                problem.responsiveness * (1 + backbone.max_effect * support["public_will"]),
+                                problem.decay * (1 - backbone.max_effect * support["policy"]),
+                                problem.baseline)
+
+        # Funders split the program pool; capacity follows grants.
+        self.credit = work * quality * fit
+        agenda_fit = np.minimum(self.effort, self.priorities).sum(axis=1)
+        funding_gini = k.allocate_funding(self.funding, self.credit, 1 + self.hoards, agenda_fit,
+                                          self.grantee, pool - budget, s.mindsets.silver_buckshot,
+                                          1 + 4 * s.funding.rewards_attribution)
+        self.capacity += adjust * (self.base_capacity + self.funding / s.funding.fte_cost - self.capacity)
+
+        self.steps_done += 1
+        self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
+                                     backbone_spend=budget, money_given=pool,
+                                     money_received=float(self.funding.sum()) + budget)
+        self.history.append(dict(self.metrics))
+
+    def _measure(self, **flows: float) -> dict[str, float]:
+        s = self.params
+        grantees = self.grantee
+        agrees = (self.beliefs[grantees] == self.code) & (self.code != 0)
+        best_view = self.code != 0
+        outcome = float(self.needs @ self.indicators)
+        metrics = {
+            "outcome": outcome,
+            "indicators_improving": float(np.mean(self.indicators >= self.start_indicators + IMPROVING_MARGIN)),
+            "agenda_alignment": float(agrees.mean()),
+            "mean_trust": float(self.mean_trust),
+            "strategy_score": float(np.mean(self.score[grantees] ** s.problem.score_exponent)),
+            "agenda_knowledge": self._agenda_knowledge() if best_view.any() else 0.0,
+            "participation": float(self.participation),
+            **flows,
+        }
+        check = dict(metrics, outcome_gain=outcome - self.start_outcome)
+        while self.gateway < len(GATEWAY_RULES) and all(
+                check[key] >= level for key, level in GATEWAY_RULES[self.gateway].items()):
+            self.gateway += 1
+        metrics["gateway"] = float(self.gateway)
+        return {name: metrics[name] for name in METRICS}
+
+    def _agenda_knowledge(self) -> float:
+        """Share of choices where the agenda holds the view of reality's best answer
+        (March 1991's knowledge of the code); for NK landscapes, payoff of the agenda / best."""
+        if self.params.problem.landscape == "needle":
+            reality = np.where(self.table[:, 1] > 0, 1, -1) * np.where(self.flip > 0, -1, 1)
+            return float(np.mean(self.code == reality))
+        return float(self.kernels.payoff(self.code, self.deps, self.table, self.flip) / self.best)
+
+    @property
+    def year(self) -> float:
+        return self.steps_done / STEPS_PER_YEAR
+
+
+def qualify(parameters: dict[str, Any]) -> dict[str, Any]:
+    """Map field names to dotted names where unique (``common_agenda`` -> ``conditions.common_agenda``)."""
+    from ci_sim.params import parameter_names
+
+    by_field: dict[str, list[str]] = {}
+    for dotted in parameter_names():
+        by_field.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    qualified = {}
+    for key, value in parameters.items():
+        options = by_field.get(key, [])
+        qualified[options[0] if "." not in key and len(options) == 1 else key] = value
+    return qualified

@@ -1,0 +1,339 @@
+"""Every model parameter, declared once: name, type, default, unit, allowed range, meaning, source.
+
+A scenario is a :class:`Scenario`: nine sections whose fields are the model's parameters.
+A parameter's dotted name is ``section.field`` (``conditions.common_agenda``); that is the
+name used in scenario files, ``--set`` options, experiment files and output tables.
+Unknown keys are errors. Defaults are the reference collective-impact scenario.
+
+Units: time in months unless the name says years; money in "money units" per month
+(read them as thousands of dollars); staff in full-time equivalents (FTE).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ProblemType = Literal["simple", "complicated", "complex"]
+
+#: How each problem type shapes the problem when its fields are left unset.
+#: simple: separable and immediate; complicated: separable but needs expertise and scale;
+#: complex: interdependent (NK landscape with K > 0), coupled indicators, delayed response.
+PROBLEM_TYPES: dict[str, dict[str, float]] = {
+    "simple": {"interdependence": 0, "coupling": 0.0, "delay_months": 1.0, "scale_threshold": 0.0,
+               "strategy_dependence": 0.0},
+    "complicated": {"interdependence": 0, "coupling": 0.0, "delay_months": 3.0,
+                    "scale_threshold": 0.6, "strategy_dependence": 0.5},
+    "complex": {"interdependence": 5, "coupling": 0.6, "delay_months": 12.0,
+                "scale_threshold": 0.0, "strategy_dependence": 1.0},
+}
+
+BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
+
+
+def param(default: Any, meaning: str, *, ge: float | None = None, le: float | None = None,
+          unit: str = "", source: str = "") -> Any:
+    """Declare one parameter: its default, meaning, allowed range, unit and source."""
+    return Field(default, ge=ge, le=le, description=meaning,
+                 json_schema_extra={"unit": unit, "source": source})
+
+
+class Section(BaseModel):
+    """A group of parameters; unknown keys are rejected, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class Organizations(Section):
+    count: int = param(40, "Organizations in the field, all sectors together.", ge=3, le=5000,
+                       unit="organizations",
+                       source="Strive: about 300 leaders in 15 networks (Kania & Kramer 2011)")
+    funder_share: float = param(0.15, "Share of organizations that are funders (at least one).",
+                                ge=0.0, le=0.5, unit="share")
+    base_capacity: float = param(1.0, "Staff each non-funder organization has without grants "
+                                 "(public agencies twice that).", ge=0.0, le=100.0, unit="FTE")
+    adjust_months: float = param(6.0, "Time constant for effort and capacity to follow their "
+                                 "targets.", ge=1.0, le=120.0, unit="months")
+
+
+class Problem(Section):
+    type: ProblemType = param("complex", "simple | complicated | complex (Kania & Kramer 2011; "
+                              "Westley, Zimmerman & Patton 2006). Sets the fields left unset.",
+                              source="Glouberman & Zimmerman 2002")
+    indicators: int = param(6, "Population indicators (outcome areas) the problem is measured by.",
+                            ge=1, le=60, unit="indicators",
+                            source="Strive tracked 53 indicators (brief, section 1)")
+    strategy_bits: int = param(12, "N: binary design choices that make up a strategy.",
+                               ge=1, le=24, unit="choices", source="Kauffman 1993; March 1991 (m)")
+    interdependence: int | None = param(None, "K: how many other choices each choice's payoff "
+                                        "depends on (0 = separable). Unset: from the type.",
+                                        ge=0, le=23, unit="choices", source="Kauffman 1993")
+    landscape: Literal["nk", "needle"] = param(
+        "nk", "nk: random payoffs per choice pattern; needle: one right answer per choice "
+        "(March 1991's reality, needs interdependence 0).", source="Kauffman 1993; March 1991")
+    score_exponent: float = param(8.0, "Program quality = (payoff / best payoff) ** exponent.",
+                                  ge=1.0, le=16.0, source="Lazer & Friedman 2007, p. 677")
+    coupling: float | None = param(None, "How much progress on one indicator needs progress on "
+                                   "the others. Unset: from the type.", ge=0.0, le=1.0, unit="share")
+    delay_months: float | None = param(None, "Time constant between effort and indicator "
+                                       "response. Unset: from the type.", ge=1.0, le=120.0,
+                                       unit="months")
+    scale_threshold: float | None = param(None, "Effort, relative to an even spread, below which "
+                                          "an indicator barely responds. Unset: from the type.",
+                                          ge=0.0, le=5.0, unit="share of even spread")
+    strategy_dependence: float | None = param(None, "How much program quality depends on "
+                                              "finding a good strategy (0: the fix is known). "
+                                              "Unset: from the type.", ge=0.0, le=1.0,
+                                              unit="share")
+    absorptive_capacity: float = param(1.0, "Effort one indicator absorbs before extra effort "
+                                       "is duplication, relative to an even spread.", ge=0.05,
+                                       le=10.0, unit="share of even spread")
+    context_gap: float = param(0.3, "Effectiveness lost by programs designed without the "
+                               "community's context (no context expertise, no inclusion).",
+                               ge=0.0, le=1.0, unit="share", source="FSG 2012 (seed 002)")
+    baseline: float = param(0.3, "Starting level of every indicator.", ge=0.01, le=0.9,
+                            unit="index 0..1")
+    responsiveness: float = param(0.04, "Indicator gain per month per unit of effective effort "
+                                  "(relative to an even spread).", ge=0.0, le=1.0, unit="1/month")
+    decay: float = param(0.01, "Monthly pull of indicators back to baseline without effort.",
+                         ge=0.0, le=1.0, unit="1/month")
+    turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
+                              ge=0.0, le=1.0, unit="1/month", source="March 1991, p. 80")
+    initial_beliefs: Literal["decided", "march"] = param(
+        "decided", "decided: every choice is held; march: each choice -1, 0 or +1 equally likely.",
+        source="March 1991, p. 74")
+
+
+class Conditions(Section):
+    common_agenda: float = param(0.9, "Strength of the shared agenda partners are socialized to.",
+                                 ge=0.0, le=1.0, unit="0..1", source="Kania & Kramer 2011")
+    shared_measurement: float = param(0.9, "Chance a partner's results are measured and seen.",
+                                      ge=0.0, le=1.0, unit="0..1", source="Kania & Kramer 2011")
+    mutually_reinforcing: float = param(0.9, "How strongly partners move effort to uncovered "
+                                        "needs instead of duplicating.", ge=0.0, le=1.0,
+                                        unit="0..1", source="Kania & Kramer 2011")
+    continuous_communication: float = param(0.9, "Monthly chance that two network neighbours "
+                                            "meet.", ge=0.0, le=1.0, unit="1/month",
+                                            source="Kania & Kramer 2011")
+    inclusive_decisions: float = param(0.8, "Weight of the people most affected in setting the "
+                                       "agenda's priorities.", ge=0.0, le=1.0, unit="0..1",
+                                       source="Collective Impact 3.0 (seed 000)")
+    priority_months: float = param(12.0, "Time constant for the agenda's priorities to move "
+                                   "towards the real needs (with full inclusion).", ge=1.0,
+                                   le=600.0, unit="months")
+    self_organized_efficacy: float = param(0.4, "How well a condition works with no backbone "
+                                           "support, as a share of a fully supported one.",
+                                           ge=0.0, le=1.0, unit="share",
+                                           source="Turner et al. 2012 (backbone role)")
+    trust_sustains: float = param(0.6, "How much grown trust substitutes for backbone support.",
+                                  ge=0.0, le=1.0, unit="share")
+    transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
+                                    ge=0.0, le=0.9, unit="share",
+                                    source="Witesman & Heiss 2016")
+    setup_cost: float = param(0.3, "Extra share of capacity spent on set-up in the first "
+                                   "months (phases I-III).", ge=0.0, le=0.9, unit="share",
+                              source="Hanleybrown, Kania & Kramer 2012 (phases)")
+    setup_months: float = param(12.0, "Time constant of the set-up cost.", ge=0.0, le=120.0,
+                                unit="months", source="Phases I-III take about 12-15 months")
+
+
+class Backbone(Section):
+    enabled: bool = param(True, "Whether a backbone organization exists.")
+    budget_share: float = param(0.08, "Share of the funding pool paid to the backbone.",
+                                ge=0.0, le=1.0, unit="share",
+                                source="Backbones are 1-6 FTE (Turner et al. 2012)")
+    staff_cost: float = param(10.0, "Cost of one backbone FTE.", ge=0.1, le=1e6,
+                              unit="money/FTE-month")
+    vision: float = param(1.0, "Focus on guiding vision and strategy (speeds agenda learning).",
+                          ge=0.0, le=1.0, unit="weight", source="Turner et al. 2012")
+    activities: float = param(1.0, "Focus on supporting aligned activities (less duplication, "
+                              "lower transaction costs).", ge=0.0, le=1.0, unit="weight")
+    measurement: float = param(1.0, "Focus on shared measurement practices.", ge=0.0, le=1.0,
+                               unit="weight")
+    public_will: float = param(1.0, "Focus on building public will (indicators respond more).",
+                               ge=0.0, le=1.0, unit="weight")
+    policy: float = param(1.0, "Focus on advancing policy (gains decay less).", ge=0.0, le=1.0,
+                          unit="weight")
+    resources: float = param(1.0, "Focus on mobilizing resources (pool renewed and grown).",
+                             ge=0.0, le=1.0, unit="weight")
+    half_staff: float = param(0.5, "FTE on one function that delivers half its full effect.",
+                              ge=0.01, le=100.0, unit="FTE")
+    max_effect: float = param(0.5, "Largest effect of public will, policy and resource "
+                              "mobilization (a fully staffed function), as a share.", ge=0.0,
+                              le=2.0, unit="share")
+    hiring_months: float = param(3.0, "Time constant for staff to follow the budget.",
+                                 ge=0.0, le=60.0, unit="months")
+    imposes_agenda: float = param(0.0, "Failure mode: the backbone pushes its own agenda "
+                                  "(fast socialization to it, slow learning from partners).",
+                                  ge=0.0, le=1.0, unit="0..1", source="March 1991, Fig. 1")
+    cut_year: float | None = param(None, "Year the backbone's funding stops (unset: never).",
+                                   ge=0.0, le=100.0, unit="years")
+
+
+class Preconditions(Section):
+    champion: float = param(1.0, "An influential champion who brings leaders to the table.",
+                            ge=0.0, le=1.0, unit="0..1", source="Hanleybrown et al. 2012")
+    urgency: float = param(1.0, "Urgency for change.", ge=0.0, le=1.0, unit="0..1",
+                           source="Hanleybrown et al. 2012")
+    funding_years: float = param(5.0, "Years of committed funding (adequate resources).",
+                                 ge=0.0, le=100.0, unit="years",
+                                 source="2-5 years of committed funding (brief)")
+    champion_leaves_year: float | None = param(None, "Year the champion leaves (unset: never).",
+                                               ge=0.0, le=100.0, unit="years")
+    mobilization_months: float = param(6.0, "Time constant of participation following "
+                                       "readiness.", ge=0.1, le=120.0, unit="months")
+
+
+class Mindsets(Section):
+    adaptive: float = param(0.8, "Share of organizations with adaptive (not technical) "
+                            "solutions: they try variations and keep what works.", ge=0.0,
+                            le=1.0, unit="share", source="FSG 2012 mindset shifts (seed 002)")
+    silver_buckshot: float = param(0.8, "Share of the pool granted as a coordinated portfolio "
+                                   "(not to the single best-attributed program).", ge=0.0,
+                                   le=1.0, unit="share", source="FSG 2012 (seed 002)")
+    shared_credit: float = param(0.8, "Share of organizations treating credit as shared "
+                                 "currency (not hoarding it).", ge=0.0, le=1.0, unit="share",
+                                 source="FSG 2012 (seed 002)")
+    relationships: float = param(0.8, "Share of organizations learning from evidence and "
+                                 "relationships (trusted partners), not evidence alone.",
+                                 ge=0.0, le=1.0, unit="share", source="FSG 2012 (seed 002)")
+    context_expertise: float = param(0.8, "Share of organizations adding context expertise "
+                                     "(community voice) to content expertise.", ge=0.0, le=1.0,
+                                     unit="share", source="FSG 2012 (seed 002)")
+
+
+class Funding(Section):
+    pool: float = param(500.0, "Money funders give per month, all together.", ge=0.0, le=1e9,
+                        unit="money/month")
+    rewards_attribution: float = param(0.5, "How much funders reward attributable results "
+                                       "(competition for funding and credit).", ge=0.0, le=1.0,
+                                       unit="0..1", source="Witesman & Heiss 2016")
+    renewal: float = param(0.5, "Share of the pool renewed once committed funding ends.",
+                           ge=0.0, le=1.0, unit="share")
+    cut_year: float | None = param(None, "Year the whole pool is cut (unset: never).", ge=0.0,
+                                   le=100.0, unit="years")
+    cut_fraction: float = param(0.0, "Fraction of the pool lost at cut_year.", ge=0.0, le=1.0,
+                                unit="share")
+    funder_withdraws_year: float | None = param(None, "Year the largest funder leaves "
+                                                "(unset: never).", ge=0.0, le=100.0, unit="years")
+    fte_cost: float = param(10.0, "Cost of one program FTE.", ge=0.1, le=1e6,
+                            unit="money/FTE-month")
+
+
+class Trust(Section):
+    initial: float = param(0.3, "Trust between organizations at the start.", ge=0.0, le=1.0,
+                           unit="0..1")
+    build_rate: float = param(0.04, "Share of the gap to full trust closed by one good meeting.",
+                              ge=0.0, le=1.0, unit="1/meeting", source="Gorobets & Nooteboom 2006")
+    negativity_bias: float = param(3.0, "How many times faster a violation destroys trust than "
+                                   "a good meeting builds it.", ge=1.0, le=20.0, unit="ratio",
+                                   source="Negativity bias in trust models (brief, section 3)")
+    violation_rate: float = param(0.3, "Chance that a meeting with a credit-hoarding partner "
+                                  "under fully competitive funding is a violation.", ge=0.0,
+                                  le=1.0, unit="1/meeting")
+
+
+class Learning(Section):
+    socialization_rate: float = param(0.05, "p1: monthly chance a partner adopts the agenda's "
+                                      "view on a choice it disagrees with.", ge=0.0, le=1.0,
+                                      unit="1/month", source="March 1991, p. 74")
+    agenda_learning_rate: float = param(0.3, "p2: rate at which the agenda learns from partners "
+                                        "doing better than it.", ge=0.0, le=1.0, unit="1/month",
+                                        source="March 1991, p. 75")
+    exploration_rate: float = param(0.2, "Monthly chance an adaptive organization tries a "
+                                    "variation of its strategy.", ge=0.0, le=1.0,
+                                    unit="1/month", source="Lazer & Friedman 2007")
+    imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
+                                  "this month and copies a better one.", ge=0.0, le=1.0,
+                                  unit="1/month", source="Lazer & Friedman 2007 (velocity)")
+    turnover: float = param(0.005, "p3: monthly chance an organization's staff turns over and "
+                            "its strategy is redrawn.", ge=0.0, le=1.0, unit="1/month",
+                            source="March 1991, p. 79")
+    network: Literal["small_world", "linear", "random", "full"] = param(
+        "small_world", "Who can meet whom.", source="Lazer & Friedman 2007; Watts & Strogatz 1998")
+    degree: int = param(6, "Neighbours per organization (small_world and random; linear has 2).",
+                        ge=2, le=4999, unit="organizations")
+    rewiring: float = param(0.1, "Small-world rewiring probability.", ge=0.0, le=1.0)
+
+
+class Scenario(BaseModel):
+    """A complete, validated parameter set: what one run of the model needs besides a seed."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    name: str = param("collective_impact", "Short name shown in tables and plots.")
+    description: str = param("", "One or two sentences on what this scenario represents.")
+    years: float = param(10.0, "Simulated time.", ge=1 / 12, le=100.0, unit="years")
+    organizations: Organizations = Field(default_factory=Organizations)
+    problem: Problem = Field(default_factory=Problem)
+    conditions: Conditions = Field(default_factory=Conditions)
+    backbone: Backbone = Field(default_factory=Backbone)
+    preconditions: Preconditions = Field(default_factory=Preconditions)
+    mindsets: Mindsets = Field(default_factory=Mindsets)
+    funding: Funding = Field(default_factory=Funding)
+    trust: Trust = Field(default_factory=Trust)
+    learning: Learning = Field(default_factory=Learning)
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Scenario:
+        problem = self.problem
+        if problem.landscape == "needle" and (problem.interdependence or 0) > 0:
+            raise ValueError("problem.interdependence: must be 0 with landscape = 'needle'")
+        k = PROBLEM_TYPES[problem.type]["interdependence"] if problem.interdependence is None \
+            else problem.interdependence
+        if k >= problem.strategy_bits:
+            raise ValueError(f"problem.interdependence: must be below problem.strategy_bits "
+                             f"({problem.strategy_bits}), got {k}")
+        if self.backbone.enabled and sum(getattr(self.backbone, f) for f in BACKBONE_FUNCTIONS) == 0:
+            raise ValueError("backbone: at least one of " + ", ".join(BACKBONE_FUNCTIONS)
+                             + " must be above 0")
+        if not self.backbone.enabled and self.backbone.cut_year is not None:
+            raise ValueError("backbone.cut_year: cannot cut a backbone that is not enabled")
+        for dotted in ("backbone.cut_year", "preconditions.champion_leaves_year",
+                       "funding.cut_year", "funding.funder_withdraws_year"):
+            year = get_value(self, dotted)
+            if year is not None and year > self.years:
+                raise ValueError(f"{dotted}: year {year:g} is past the horizon of "
+                                 f"{self.years:g} years")
+        return self
+
+    def resolved(self) -> Scenario:
+        """A copy with every problem field left unset filled in from the problem type."""
+        fills = {key: value for key, value in PROBLEM_TYPES[self.problem.type].items()
+                 if getattr(self.problem, key) is None}
+        return self.model_copy(update={"problem": self.problem.model_copy(update=fills)})
+
+
+SECTIONS = tuple(name for name, field in Scenario.model_fields.items()
+                 if isinstance(field.default_factory, type))
+
+
+def parameter_names() -> list[str]:
+    """Every dotted parameter name, in declaration order (``years`` included)."""
+    names = ["years"]
+    for section in SECTIONS:
+        names += [f"{section}.{field}" for field in Scenario.model_fields[section].annotation.model_fields]
+    return names
+
+
+def describe(dotted: str) -> dict[str, Any]:
+    """Declaration of one parameter: default, bounds, unit, meaning and source."""
+    section, _, field_name = dotted.rpartition(".")
+    owner = Scenario.model_fields[section].annotation if section else Scenario
+    field = owner.model_fields[field_name]
+    bounds = {"ge": None, "le": None}
+    for meta in field.metadata:
+        for key in bounds:
+            if hasattr(meta, key):
+                bounds[key] = getattr(meta, key)
+    extra = field.json_schema_extra or {}
+    return {"name": dotted, "default": field.default, "low": bounds["ge"], "high": bounds["le"],
+            "unit": extra.get("unit", ""), "meaning": field.description or "",
+            "source": extra.get("source", ""), "type": field.annotation}
+
+
+def get_value(scenario: Scenario, dotted: str) -> Any:
+    """Value of a parameter by its dotted name."""
+    owner, _, field_name = dotted.rpartition(".")
+    return getattr(getattr(scenario, owner) if owner else scenario, field_name)
