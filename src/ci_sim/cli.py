@@ -1,0 +1,168 @@
+"""The ``ci-sim`` command line: each command parses, calls one library function, prints.
+
+Bad input prints one line to stderr and exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from ci_sim.scenarios import InputError, load_scenario, parse_assignment
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Simulate Collective Impact: isolated impact, coalitions and backbones.")
+console = Console()
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with code 2."""
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def progress_bar() -> Progress:
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(), console=console,
+                    transient=True, disable=not sys.stderr.isatty() and not console.is_terminal)
+
+
+def resolve(source: Optional[str], problem: Optional[str], years: Optional[float],
+            assignments: list[str]):
+    """Load a scenario with the command-line overrides applied; InputError on bad input."""
+    overrides = dict(parse_assignment(text) for text in assignments)
+    if problem is not None:
+        overrides["problem.type"] = problem
+    if years is not None:
+        overrides["years"] = years
+    return load_scenario(source, overrides)
+
+
+ProblemOption = Annotated[Optional[str], typer.Option(
+    "--problem", help="simple | complicated | complex (default: the scenario's).")]
+ReplicatesOption = Annotated[int, typer.Option(min=1, max=100_000,
+                                               help="Replicates (different seeds).")]
+EngineOption = Annotated[str, typer.Option(help="numba (fast) or python (reference).")]
+
+
+@app.command()
+def run(scenario: Annotated[Optional[str], typer.Argument(
+            help="Built-in scenario name or TOML file (default: collective_impact).")] = None,
+        problem: ProblemOption = None,
+        seed: Annotated[int, typer.Option(help="Base seed; replicate seeds derive from it.")] = 0,
+        years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+        replicates: ReplicatesOption = 20,
+        engine: EngineOption = "numba",
+        set_: Annotated[list[str], typer.Option("--set", help="Override KEY=VALUE, e.g. "
+                                                "conditions.common_agenda=0.5.")] = [],
+        out: Annotated[Optional[Path], typer.Option(help="Output folder "
+                                                    "(default: results/SCENARIO).")] = None,
+        ) -> None:
+    """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary."""
+    from ci_sim.outputs import SUMMARY_METRICS, run_scenario
+
+    try:
+        check_engine(engine)
+        resolved, digest = resolve(scenario, problem, years, set_)
+    except InputError as error:
+        fail(str(error))
+    out = out or Path("results") / resolved.name
+    with progress_bar() as bar:
+        task = bar.add_task(f"{resolved.name}", total=replicates)
+        summary = run_scenario(resolved, digest, seed=seed, replicates=replicates, engine=engine,
+                               out=out, progress=lambda: bar.advance(task))
+    table = Table(title=f"{resolved.name}: {resolved.problem.type} problem, year "
+                        f"{resolved.years:g}, {replicates} replicates (seed {seed})")
+    table.add_column("metric")
+    table.add_column("mean", justify="right")
+    table.add_column("95% interval", justify="right")
+    for metric in SUMMARY_METRICS:
+        value = summary["final"][metric]
+        table.add_row(metric, f"{value['mean']:.3f}", f"{value['low']:.3f} .. {value['high']:.3f}")
+    console.print(table)
+    reached = ", ".join(f"{name} {share:.0%}" for name, share in summary["gateway_reached"].items())
+    console.print(f"Gateway reached by share of replicates: {reached}")
+    console.print(f"Wrote {out}/timeseries.parquet, summary.json, outcome.png")
+
+
+@app.command()
+def compare(scenarios: Annotated[list[str], typer.Argument(help="Scenario names or files.")],
+            problem: ProblemOption = None,
+            seed: Annotated[int, typer.Option(help="Base seed shared by all scenarios.")] = 0,
+            years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+            replicates: ReplicatesOption = 20,
+            engine: EngineOption = "numba",
+            out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/compare"),
+            ) -> None:
+    """Run scenarios on the same seeds; write compare.csv and compare.png."""
+    from ci_sim.outputs import compare_scenarios
+
+    try:
+        check_engine(engine)
+        loaded = [resolve(source, problem, years, []) for source in scenarios]
+    except InputError as error:
+        fail(str(error))
+    names = [scenario.name for scenario, _ in loaded]
+    if len(set(names)) < len(names):
+        fail(f"scenarios: names must differ, got {', '.join(names)}")
+    with progress_bar() as bar:
+        task = bar.add_task("compare", total=replicates * len(loaded))
+        table = compare_scenarios(loaded, seed=seed, replicates=replicates, engine=engine,
+                                  out=out, progress=lambda: bar.advance(task))
+    view = Table(title=f"Final values after {loaded[0][0].years:g} years, mean [95% interval]")
+    view.add_column("scenario")
+    shown = ("outcome", "agenda_alignment", "mean_trust", "funding_gini", "gateway")
+    for metric in shown:
+        view.add_column(metric, justify="right")
+    for name in names:
+        rows = table[table["scenario"] == name].set_index("metric")
+        view.add_row(name, *(f"{rows.loc[m, 'mean']:.3f} [{rows.loc[m, 'low']:.3f}, "
+                             f"{rows.loc[m, 'high']:.3f}]" for m in shown))
+    console.print(view)
+    console.print(f"Wrote {out}/compare.csv, compare.png")
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the built-in scenarios."""
+    from ci_sim.scenarios import builtin_names
+
+    for name in builtin_names():
+        scenario, _ = load_scenario(name)
+        console.print(f"[bold]{name:24}[/] {scenario.description}", highlight=False)
+
+
+@app.command()
+def check(files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")]) -> None:
+    """Validate scenario files without running them."""
+    failed = False
+    for path in files:
+        try:
+            load_scenario(path if path.suffix else Path(f"{path}"))
+        except InputError as error:
+            Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False,
+                                       soft_wrap=True)
+            failed = True
+        else:
+            console.print(f"{path}: ok")
+    if failed:
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def check_engine(engine: str) -> None:
+    from ci_sim.engines import ENGINES
+
+    if engine not in ENGINES:
+        raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+
+
+if __name__ == "__main__":
+    app()

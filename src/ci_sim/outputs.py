@@ -1,0 +1,163 @@
+"""What `ci-sim run` and `ci-sim compare` compute and write: tables, summaries, plots.
+
+Every output records the seed, the package and library versions, and the scenario's full
+resolved parameters with the sha256 of its file. Files are written to a temporary name and
+then moved into place, so an interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ci_sim import __version__
+from ci_sim.model import GATEWAYS, METRICS
+from ci_sim.params import Scenario
+from ci_sim.scenarios import scenario_record
+from ci_sim.simulate import replicate_seeds, run_replicates
+
+#: Metrics shown in printed summaries, in order.
+SUMMARY_METRICS = ("outcome", "indicators_improving", "agenda_alignment", "mean_trust",
+                   "duplication", "funding_gini", "backbone_spend", "gateway")
+
+
+def versions() -> dict[str, str]:
+    """Versions of ci-sim and the libraries that shape its results."""
+    import mesa
+    import numba
+
+    return {"ci_sim": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "mesa": mesa.__version__, "pandas": pd.__version__}
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean and two-sided t confidence interval of the mean."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2 or np.allclose(values, mean):
+        return {"mean": mean, "low": mean, "high": mean}
+    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
+                 / np.sqrt(len(values)))
+    return {"mean": mean, "low": mean - half, "high": mean + half}
+
+
+def final_rows(timeseries: pd.DataFrame) -> pd.DataFrame:
+    """The last step of every replicate."""
+    return timeseries[timeseries["step"] == timeseries["step"].max()]
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    temporary = path.with_name(f".{path.name}.partial")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def run_scenario(scenario: Scenario, digest: str, *, seed: int, replicates: int, engine: str,
+                 out: Path, progress: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run ``replicates`` replicates and write timeseries.parquet, summary.json, outcome.png.
+
+    Returns the summary written to summary.json.
+    """
+    seeds = replicate_seeds(seed, replicates)
+    timeseries = run_replicates(scenario, seeds, engine=engine, progress=progress)
+    final = final_rows(timeseries)
+    summary = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "replicate_seeds": seeds,
+        "replicates": replicates,
+        "engine": engine,
+        "years": scenario.years,
+        "final": {metric: interval(final[metric].to_numpy()) for metric in METRICS},
+        "gateway_reached": {name: float(np.mean(final["gateway"] >= level))
+                            for level, name in enumerate(GATEWAYS)},
+        "versions": versions(),
+        "scenario_file": scenario_record(scenario, digest),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    metadata = {b"ci_sim": json.dumps({"seed": seed, "versions": summary["versions"],
+                                       "scenario": scenario.name}).encode()}
+    write_atomic(out / "timeseries.parquet", lambda p: write_parquet(timeseries, p, metadata))
+    write_atomic(out / "summary.json", lambda p: p.write_text(json.dumps(summary, indent=2)))
+    write_atomic(out / "outcome.png", lambda p: plot_trajectories(
+        {scenario.name: timeseries}, p, title=f"{scenario.name}: {scenario.problem.type} problem, "
+        f"{replicates} replicates"))
+    return summary
+
+
+def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[bytes, bytes]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    pq.write_table(table, path)
+
+
+def compare_scenarios(scenarios: Sequence[tuple[Scenario, str]], *, seed: int, replicates: int,
+                      engine: str, out: Path, progress: Callable[[], None] | None = None
+                      ) -> pd.DataFrame:
+    """Run every scenario on the same replicate seeds; write compare.csv and compare.png.
+
+    Returns the table written to compare.csv: one row per scenario and metric with the mean
+    and 95% interval of the final value.
+    """
+    seeds = replicate_seeds(seed, replicates)
+    runs = {scenario.name: run_replicates(scenario, seeds, engine=engine, progress=progress)
+            for scenario, _ in scenarios}
+    rows = []
+    for (scenario, digest), (name, timeseries) in zip(scenarios, runs.items()):
+        final = final_rows(timeseries)
+        for metric in METRICS:
+            rows.append({"scenario": name, "metric": metric,
+                         **interval(final[metric].to_numpy()), "replicates": replicates,
+                         "seed": seed, "problem": scenario.problem.type, "sha256": digest,
+                         "ci_sim": __version__})
+    table = pd.DataFrame(rows)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "compare.csv", lambda p: table.to_csv(p, index=False))
+    problems = sorted({scenario.problem.type for scenario, _ in scenarios})
+    write_atomic(out / "compare.png", lambda p: plot_trajectories(
+        runs, p, title=f"{' / '.join(problems)} problem, {replicates} replicates, seed {seed}"))
+    return table
+
+
+def plot_trajectories(runs: dict[str, pd.DataFrame], path: Path, *, title: str) -> None:
+    """Mean trajectories with 95% bands of outcome, alignment, trust and gateway, per scenario."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (("outcome", "Population outcome (0-1)"), ("agenda_alignment", "Agenda alignment"),
+              ("mean_trust", "Mean trust"), ("funding_gini", "Funding concentration (Gini)"))
+    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
+    colours = plt.get_cmap("tab10").colors
+    for (metric, label), axis in zip(panels, axes.flat):
+        for colour, (name, timeseries) in zip(colours, runs.items()):
+            wide = timeseries.pivot(index="year", columns="replicate", values=metric)
+            mean = wide.mean(axis=1)
+            half = 1.96 * wide.std(axis=1, ddof=1).fillna(0) / np.sqrt(wide.shape[1])
+            axis.plot(mean.index, mean, color=colour, label=name, lw=2)
+            axis.fill_between(mean.index, mean - half, mean + half, color=colour, alpha=0.2)
+        axis.set_title(label)
+        axis.grid(alpha=0.3)
+    for axis in axes[1]:
+        axis.set_xlabel("Year")
+    axes[0, 0].legend(fontsize=9)
+    figure.suptitle(title + " (mean and 95% interval)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, format="png")
+    plt.close(figure)
