@@ -46,7 +46,8 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     An organization meets each neighbour with probability ``communication``; it sees a met
     neighbour's score if measured (``measurement``) or, for relationship-minded
     organizations, through trust. It copies the best seen neighbour if that one does better;
-    otherwise an adaptive organization tries flipping one choice and keeps it if it pays.
+    otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
+    organizations do either: a technical mindset keeps its program as designed.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
     """
     n, n_bits = beliefs.shape
@@ -65,7 +66,7 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
             if observe_draw[i, d] < seen and old_score[j] > best_score:
                 best_score = old_score[j]
                 best_seen = j
-        if best_seen >= 0 and imitate_draw[i] < imitation_rate:
+        if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
             for b in range(n_bits):
                 beliefs[i, b] = old_beliefs[best_seen, b]
             score[i] = best_score
@@ -185,19 +186,22 @@ def allocate_effort(effort, mission, priorities, needs, work, context, pull, rei
             effort[i, k] += adjust * (goal - effort[i, k])
 
 
-def respond(indicators, pipeline, effort, work, quality, fit, even, absorptive, threshold,
-            delay, coupling, responsiveness, decay, baseline):
-    """Indicators respond to effort: saturation, scale threshold, delay, interdependence.
+def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive, coordinated,
+            threshold, delay, coupling, responsiveness, decay, baseline):
+    """Indicators respond to effort: overlap, scale threshold, delay, interdependence.
 
-    W_k = sum_i work_i effort_ik (FTE); effective effort S (1 - exp(-W_k / S)) Q_k with
-    S = absorptive * even and Q_k the work-weighted quality x fit; a sigmoid scale
+    W_k = sum_i work_i effort_ik (FTE); S = absorptive * scale is what indicator k absorbs.
+    Uncoordinated effort overlaps (two programs serve the same families), absorbing
+    S (1 - exp(-W_k / S)); the ``coordinated`` share of effort (mutually reinforcing
+    activities) absorbs min(W_k, S). The absorbed effort is scaled by Q_k, the work-weighted
+    quality x fit; a sigmoid scale
     threshold for complicated problems; an exponential delay with time constant ``delay``;
     the gain on indicator k is scaled by (1 - c) + 2 c (mean of the other indicators).
     Updates ``indicators`` and ``pipeline`` in place; returns duplication, the share of
     effort beyond what indicators absorb.
     """
     n, m = effort.shape
-    saturation = absorptive * even
+    saturation = absorptive * scale
     raw_total = 0.0
     absorbed_total = 0.0
     drive = np.empty(m)
@@ -208,14 +212,15 @@ def respond(indicators, pipeline, effort, work, quality, fit, even, absorptive, 
             share = work[i] * effort[i, k]
             raw += share
             useful += share * quality[i] * fit[i]
-        absorbed = saturation * (1.0 - np.exp(-raw / saturation)) if saturation > 0.0 else 0.0
+        overlapping = saturation * (1.0 - np.exp(-raw / saturation)) if saturation > 0.0 else 0.0
+        absorbed = coordinated * min(raw, saturation) + (1.0 - coordinated) * overlapping
         raw_total += raw
         absorbed_total += absorbed
         mean_quality = useful / raw if raw > 0.0 else 0.0
-        scale = 1.0
+        size = 1.0
         if threshold > 0.0:
-            scale = raw * raw / (raw * raw + (threshold * even) ** 2)
-        drive[k] = absorbed * mean_quality * scale / even if even > 0.0 else 0.0
+            size = raw * raw / (raw * raw + (threshold * scale) ** 2)
+        drive[k] = absorbed * mean_quality * size / scale
     level_sum = 0.0
     for k in range(m):
         level_sum += indicators[k]

@@ -33,7 +33,7 @@ GRANTEE_SECTOR_MIX = {"nonprofit": 0.45, "public_agency": 0.15, "business": 0.15
 METRICS = {
     "outcome": "population outcome index: indicators weighted by the real needs",
     "indicators_improving": "share of indicators at least 2 points above their start",
-    "agenda_alignment": "share of strategy choices on which partners hold the agenda's view",
+    "agenda_alignment": "partners' commitment x share of choices where they hold the agenda's view",
     "mean_trust": "mean trust over network ties",
     "duplication": "share of effort beyond what indicators absorb (overlap)",
     "funding_gini": "Gini coefficient of grants across grantees",
@@ -165,8 +165,7 @@ class CollectiveImpactModel(mesa.Model):
                               * orgs.uniform(0.5, 1.5, n) * self.grantee)
         equal_grant = s.funding.pool * (1 - self._backbone_share()) / self.n_grantees
         self.funding = np.where(self.grantee, equal_grant, 0.0)
-        self.capacity = self.base_capacity + self.funding / s.funding.fte_cost
-        self.even_effort = float(self.capacity.sum()) / m
+        self.capacity = self.base_capacity + self._grant_staff()
         self.credit = self.capacity.copy()
 
         mindset_draws = self.draws("mindsets").uniform(size=(5, n))
@@ -190,6 +189,8 @@ class CollectiveImpactModel(mesa.Model):
         self.score = np.zeros(n)
         self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
                                      self.score)
+        dependence = s.problem.strategy_dependence
+        self.quality = (1 - dependence) + dependence * self.score ** s.problem.score_exponent
 
         self._build_network(n)
         self.trust = np.full((n, n), s.trust.initial)
@@ -201,7 +202,10 @@ class CollectiveImpactModel(mesa.Model):
         self.start_indicators = self.indicators.copy()
         self.pipeline = np.zeros(m)
         self.participation = 0.0
+        self.commitment = np.zeros(n)
         self.backbone_staff = 0.0
+        self.public_will = 0.0
+        self.policy = 0.0
         self.gateway = 0
         self.start_outcome = float(self.needs @ self.indicators)
         self._initial_gini = 0.0
@@ -245,6 +249,12 @@ class CollectiveImpactModel(mesa.Model):
             row = sorted(graph.neighbors(i))
             self.neighbours[i, :len(row)] = row
 
+    def _grant_staff(self) -> np.ndarray:
+        """Staff grants buy, FTE: an organization grows only so fast (growth_limit), so money
+        concentrated on one program buys less than money spread over a portfolio."""
+        limit = self.params.organizations.growth_limit
+        return limit * (1 - np.exp(-self.funding / self.params.funding.fte_cost / limit))
+
     # ------------------------------------------------------------------ one month
     def _backbone_share(self) -> float:
         backbone = self.params.backbone
@@ -283,30 +293,36 @@ class CollectiveImpactModel(mesa.Model):
         self.backbone_staff += hire * (budget / backbone.staff_cost - self.backbone_staff)
 
         # Preconditions drive participation (momentum); grown trust sustains the conditions.
+        adjust = 1 / s.organizations.adjust_months
         pre = s.preconditions
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
-        readiness = 0.2 + 0.4 * champion + 0.4 * pre.urgency
-        if year >= pre.funding_years:
-            readiness *= s.funding.renewal
+        readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.funding.pool, 1e-9))
         self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
         grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
         unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
         efficacy = {f: unsupported + (1 - unsupported) * support[f]
                     for f in ("vision", "activities", "measurement")}
         momentum = self.participation
-        agenda = conditions.common_agenda * momentum * efficacy["vision"]
-        measurement = conditions.shared_measurement * momentum * efficacy["measurement"]
+        # An agenda and a measurement system take the set-up phases to build; their cost comes first.
+        setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
+        # Each partner's commitment to the agenda follows the support the collaboration gets.
+        self.commitment += adjust * (conditions.common_agenda * momentum * efficacy["vision"]
+                                     - self.commitment) * self.grantee
+        agenda = self.commitment * (1 - setup_left)
+        measurement = conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left)
         communication = conditions.continuous_communication * momentum * efficacy["activities"]
-        reinforce = conditions.mutually_reinforcing * momentum * efficacy["activities"]
+        # Partners coordinate their activities only as far as they trust each other.
+        reinforce = conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust
         inclusion = conditions.inclusive_decisions * momentum
-        intensity = (agenda + measurement + communication + reinforce) / 4
-        setup = conditions.setup_cost * math.exp(-self.steps_done / max(conditions.setup_months, 1e-9))
-        overhead = min(0.9, (conditions.transaction_cost + setup) * intensity
-                       * (1 - 0.5 * support["activities"]))
+        engaged = momentum * (conditions.common_agenda + conditions.shared_measurement
+                              + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
+        overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
+                                       + conditions.setup_cost * setup_left))
         work = self.capacity * (1 - overhead) * self.grantee
 
         # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
         d = self.neighbours.shape[1]
+        before = self.beliefs.copy()
         k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            self.draws("meetings").uniform(size=(n, d)),
@@ -325,13 +341,13 @@ class CollectiveImpactModel(mesa.Model):
         if s.problem.turbulence > 0:
             flips = self.draws("turbulence").uniform(size=n_bits) < s.problem.turbulence
             self.flip ^= flips.astype(np.int8)
-        socialization = min(1.0, learning.socialization_rate * agenda * (1 + 4 * backbone.imposes_agenda))
-        k.socialize(self.beliefs, self.code, np.where(self.grantee, socialization, 0.0),
+        socialization = np.minimum(1.0, learning.socialization_rate * agenda * (1 + 9 * backbone.imposes_agenda))
+        k.socialize(self.beliefs, self.code, socialization,
                     self.draws("socialization").uniform(size=(n, n_bits)))
         k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score)
         code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
-            * momentum * efficacy["vision"] * (1 - backbone.imposes_agenda)
+            * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
         observation = self.draws("agenda")
         k.learn_agenda(self.code, self.beliefs, self.score, code_score,
                        (observation.uniform(size=n) < measurement) & self.grantee, agenda_rate,
@@ -348,21 +364,31 @@ class CollectiveImpactModel(mesa.Model):
         step_rate = 1 / conditions.priority_months
         self.priorities += step_rate * inclusion * (self.needs - self.priorities)
         self.priorities += step_rate * backbone.imposes_agenda * (self.backbone_priorities - self.priorities)
-        adjust = 1 / s.organizations.adjust_months
         k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, work,
-                          self.mindsets["context_expertise"], np.where(self.grantee, agenda, 0.0),
+                          self.mindsets["context_expertise"], agenda,
                           reinforce, adjust)
 
         # Population indicators respond to effort.
         problem = s.problem
-        quality = (1 - problem.strategy_dependence) + problem.strategy_dependence \
+        # Changing strategy disrupts a program before it pays (switching cost), and programs
+        # take time to implement the new strategy.
+        changed = np.mean(self.beliefs != before, axis=1)
+        self.quality *= np.maximum(0.0, 1 - s.organizations.switching_cost * changed)
+        target_quality = (1 - problem.strategy_dependence) + problem.strategy_dependence \
             * self.score ** problem.score_exponent
+        self.quality += adjust * (target_quality - self.quality)
+        quality = self.quality
+        # Public will and policy change build up slowly from the backbone's work on them.
+        lag = 1 / backbone.systems_months
+        self.public_will += lag * (support["public_will"] - self.public_will)
+        self.policy += lag * (support["policy"] - self.policy)
+        leverage = backbone.max_effect * problem.systems_leverage
         fit = 1 - problem.context_gap * (1 - np.maximum(self.mindsets["context_expertise"], inclusion))
         duplication = k.respond(self.indicators, self.pipeline, self.effort, work, quality, fit,
-                                self.even_effort, problem.absorptive_capacity,
+                                problem.effort_scale, problem.absorptive_capacity, reinforce,
                                 problem.scale_threshold, problem.delay_months, problem.coupling,
-                                problem.responsiveness * (1 + backbone.max_effect * support["public_will"]),
-                                problem.decay * (1 - backbone.max_effect * support["policy"]),
+                                problem.responsiveness * (1 + leverage * self.public_will),
+                                problem.decay * (1 - leverage * self.policy),
                                 problem.baseline)
 
         # Funders split the program pool; capacity follows grants.
@@ -370,8 +396,8 @@ class CollectiveImpactModel(mesa.Model):
         agenda_fit = np.minimum(self.effort, self.priorities).sum(axis=1)
         funding_gini = k.allocate_funding(self.funding, self.credit, 1 + self.hoards, agenda_fit,
                                           self.grantee, pool - budget, s.mindsets.silver_buckshot,
-                                          1 + 4 * s.funding.rewards_attribution)
-        self.capacity += adjust * (self.base_capacity + self.funding / s.funding.fte_cost - self.capacity)
+                                          1 + 2 * s.funding.rewards_attribution)
+        self.capacity += adjust * (self.base_capacity + self._grant_staff() - self.capacity)
 
         self.steps_done += 1
         self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
@@ -382,7 +408,8 @@ class CollectiveImpactModel(mesa.Model):
     def _measure(self, **flows: float) -> dict[str, float]:
         s = self.params
         grantees = self.grantee
-        agrees = (self.beliefs[grantees] == self.code) & (self.code != 0)
+        agrees = ((self.beliefs[grantees] == self.code) & (self.code != 0)).mean(axis=1) \
+            * self.commitment[grantees]
         best_view = self.code != 0
         outcome = float(self.needs @ self.indicators)
         metrics = {

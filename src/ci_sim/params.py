@@ -22,11 +22,14 @@ ProblemType = Literal["simple", "complicated", "complex"]
 #: complex: interdependent (NK landscape with K > 0), coupled indicators, delayed response.
 PROBLEM_TYPES: dict[str, dict[str, float]] = {
     "simple": {"interdependence": 0, "coupling": 0.0, "delay_months": 1.0, "scale_threshold": 0.0,
-               "strategy_dependence": 0.0},
+               "strategy_dependence": 0.0, "absorptive_capacity": 3.0, "context_gap": 0.05,
+               "systems_leverage": 0.2},
     "complicated": {"interdependence": 0, "coupling": 0.0, "delay_months": 3.0,
-                    "scale_threshold": 0.6, "strategy_dependence": 0.5},
+                    "scale_threshold": 0.6, "strategy_dependence": 0.5,
+                    "absorptive_capacity": 2.0, "context_gap": 0.15, "systems_leverage": 0.5},
     "complex": {"interdependence": 5, "coupling": 0.6, "delay_months": 12.0,
-                "scale_threshold": 0.0, "strategy_dependence": 1.0},
+                "scale_threshold": 0.0, "strategy_dependence": 0.7, "absorptive_capacity": 1.0,
+                "context_gap": 0.3, "systems_leverage": 1.0},
 }
 
 BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
@@ -53,6 +56,13 @@ class Organizations(Section):
                                 ge=0.0, le=0.5, unit="share")
     base_capacity: float = param(1.0, "Staff each non-funder organization has without grants "
                                  "(public agencies twice that).", ge=0.0, le=100.0, unit="FTE")
+    switching_cost: float = param(2.0, "Program effectiveness lost per unit share of strategy "
+                                  "choices changed in a month (capped at all of it).", ge=0.0,
+                                  le=10.0, unit="share per share changed",
+                                  source="Implementation dip of organizational change")
+    growth_limit: float = param(8.0, "Grant-funded staff an organization can absorb well; "
+                                "beyond it, more money buys less.", ge=0.1, le=1000.0,
+                                unit="FTE")
     adjust_months: float = param(6.0, "Time constant for effort and capacity to follow their "
                                  "targets.", ge=1.0, le=120.0, unit="months")
 
@@ -79,23 +89,30 @@ class Problem(Section):
     delay_months: float | None = param(None, "Time constant between effort and indicator "
                                        "response. Unset: from the type.", ge=1.0, le=120.0,
                                        unit="months")
-    scale_threshold: float | None = param(None, "Effort, relative to an even spread, below which "
+    scale_threshold: float | None = param(None, "Effort, relative to effort_scale, below which "
                                           "an indicator barely responds. Unset: from the type.",
                                           ge=0.0, le=5.0, unit="share of even spread")
     strategy_dependence: float | None = param(None, "How much program quality depends on "
                                               "finding a good strategy (0: the fix is known). "
                                               "Unset: from the type.", ge=0.0, le=1.0,
                                               unit="share")
-    absorptive_capacity: float = param(1.0, "Effort one indicator absorbs before extra effort "
-                                       "is duplication, relative to an even spread.", ge=0.05,
-                                       le=10.0, unit="share of even spread")
-    context_gap: float = param(0.3, "Effectiveness lost by programs designed without the "
-                               "community's context (no context expertise, no inclusion).",
-                               ge=0.0, le=1.0, unit="share", source="FSG 2012 (seed 002)")
+    effort_scale: float = param(30.0, "Staff on one indicator that moves it at the full "
+                                "responsiveness rate.", ge=0.01, le=1e6, unit="FTE")
+    absorptive_capacity: float | None = param(None, "Effort one indicator absorbs before extra "
+                                              "effort is duplication, relative to "
+                                              "effort_scale. Unset: from the type.", ge=0.05, le=10.0,
+                                              unit="share of even spread")
+    systems_leverage: float | None = param(None, "How much public will and policy (systems "
+                                           "change) can move the indicators. Unset: from the "
+                                           "type.", ge=0.0, le=1.0, unit="share")
+    context_gap: float | None = param(None, "Effectiveness lost by programs designed without "
+                                      "the community's context (no context expertise, no "
+                                      "inclusion). Unset: from the type.", ge=0.0, le=1.0,
+                                      unit="share", source="FSG 2012 (seed 002)")
     baseline: float = param(0.3, "Starting level of every indicator.", ge=0.01, le=0.9,
                             unit="index 0..1")
-    responsiveness: float = param(0.04, "Indicator gain per month per unit of effective effort "
-                                  "(relative to an even spread).", ge=0.0, le=1.0, unit="1/month")
+    responsiveness: float = param(0.05, "Indicator gain per month per unit of effective effort "
+                                  "(in units of effort_scale).", ge=0.0, le=1.0, unit="1/month")
     decay: float = param(0.01, "Monthly pull of indicators back to baseline without effort.",
                          ge=0.0, le=1.0, unit="1/month")
     turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
@@ -122,11 +139,11 @@ class Conditions(Section):
     priority_months: float = param(12.0, "Time constant for the agenda's priorities to move "
                                    "towards the real needs (with full inclusion).", ge=1.0,
                                    le=600.0, unit="months")
-    self_organized_efficacy: float = param(0.4, "How well a condition works with no backbone "
+    self_organized_efficacy: float = param(0.2, "How well a condition works with no backbone "
                                            "support, as a share of a fully supported one.",
                                            ge=0.0, le=1.0, unit="share",
                                            source="Turner et al. 2012 (backbone role)")
-    trust_sustains: float = param(0.6, "How much grown trust substitutes for backbone support.",
+    trust_sustains: float = param(0.8, "How much grown trust substitutes for backbone support.",
                                   ge=0.0, le=1.0, unit="share")
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
@@ -157,11 +174,14 @@ class Backbone(Section):
                           unit="weight")
     resources: float = param(1.0, "Focus on mobilizing resources (pool renewed and grown).",
                              ge=0.0, le=1.0, unit="weight")
-    half_staff: float = param(0.5, "FTE on one function that delivers half its full effect.",
+    half_staff: float = param(0.25, "FTE on one function that delivers half its full effect.",
                               ge=0.01, le=100.0, unit="FTE")
     max_effect: float = param(0.5, "Largest effect of public will, policy and resource "
                               "mobilization (a fully staffed function), as a share.", ge=0.0,
                               le=2.0, unit="share")
+    systems_months: float = param(24.0, "Time constant for public will and policy work to pay "
+                                  "off.", ge=1.0, le=240.0, unit="months",
+                                  source="Results take 3-5 years (brief, section 1)")
     hiring_months: float = param(3.0, "Time constant for staff to follow the budget.",
                                  ge=0.0, le=60.0, unit="months")
     imposes_agenda: float = param(0.0, "Failure mode: the backbone pushes its own agenda "
@@ -209,7 +229,7 @@ class Funding(Section):
     rewards_attribution: float = param(0.5, "How much funders reward attributable results "
                                        "(competition for funding and credit).", ge=0.0, le=1.0,
                                        unit="0..1", source="Witesman & Heiss 2016")
-    renewal: float = param(0.5, "Share of the pool renewed once committed funding ends.",
+    renewal: float = param(0.8, "Share of the pool renewed once committed funding ends.",
                            ge=0.0, le=1.0, unit="share")
     cut_year: float | None = param(None, "Year the whole pool is cut (unset: never).", ge=0.0,
                                    le=100.0, unit="years")
@@ -247,7 +267,7 @@ class Learning(Section):
     imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
                                   "this month and copies a better one.", ge=0.0, le=1.0,
                                   unit="1/month", source="Lazer & Friedman 2007 (velocity)")
-    turnover: float = param(0.005, "p3: monthly chance an organization's staff turns over and "
+    turnover: float = param(0.015, "p3: monthly chance an organization's staff turns over and "
                             "its strategy is redrawn.", ge=0.0, le=1.0, unit="1/month",
                             source="March 1991, p. 79")
     network: Literal["small_world", "linear", "random", "full"] = param(
