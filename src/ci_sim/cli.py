@@ -157,6 +157,73 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
+SHOCK_HELP = ("Shock to run at every share (repeat for several): none; backbone_cut:YEAR; "
+              "pool_cut:YEAR:FRACTION; champion_leaves:YEAR; funder_withdraws:YEAR; "
+              "short_funding:YEARS. Join with '+' to combine, e.g. backbone_cut:3+champion_leaves:3. "
+              "Default: the experiment's list.")
+
+
+@app.command("stress-test")
+def stress_test(
+        scenario: Annotated[Optional[str], typer.Argument(
+            help="Built-in scenario name or TOML file (default: the experiment's).")] = None,
+        config: Annotated[Optional[Path], typer.Option(
+            help="Experiment file (default: the built-in defaults, the same as "
+                 "experiments/backbone_stress.toml).")] = None,
+        shares: Annotated[Optional[str], typer.Option(
+            help="Backbone shares of the pool: START:STOP:STEP (STOP included) or a comma "
+                 "list, each 0..1. Default 0:0.30:0.02.")] = None,
+        budget: Annotated[Optional[float], typer.Option(
+            help="Funding pool, money units per month (default: the scenario's).")] = None,
+        years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+        replicates: Annotated[Optional[int], typer.Option(
+            help="Replicates per share and shock, on the same seeds.")] = None,
+        shock: Annotated[list[str], typer.Option("--shock", help=SHOCK_HELP)] = [],
+        seed: Annotated[Optional[int], typer.Option(help="Base seed.")] = None,
+        engine: Annotated[Optional[str], typer.Option(help="numba or python.")] = None,
+        workers: Annotated[Optional[int], typer.Option(
+            min=1, help="Worker processes on this machine.")] = None,
+        scheduler: Annotated[Optional[str], typer.Option(
+            help="Dask scheduler address to run on instead of local workers.")] = None,
+        out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/stress"),
+        ) -> None:
+    """Funder stress test: sweep the backbone's share of the pool under shocks.
+
+    Writes report.html (one self-contained file), stress.csv, stress.json and the figures.
+    """
+    import time
+
+    from ci_sim.stress import ALL_SHOCKS, load_experiment, run_stress_test
+
+    started = time.perf_counter()
+    try:
+        if workers is not None and scheduler is not None:
+            raise InputError("--workers and --scheduler: give one or the other")
+        experiment = load_experiment(config, scenario=scenario, shares=shares, budget=budget,
+                                     years=years, replicates=replicates, shocks=shock or None,
+                                     seed=seed, engine=engine)
+        with progress_bar() as bar:
+            def progress(total: int):
+                task = bar.add_task("stress test", total=total)
+                return lambda: bar.advance(task)
+
+            result, written = run_stress_test(experiment, out, workers=workers,
+                                              scheduler=scheduler, progress=progress)
+    except InputError as error:
+        fail(str(error))
+    view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
+                       f"(90% bootstrap interval)")
+    for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
+        view.add_column(column, justify="left" if column == "situation" else "right")
+    for label, optimum in result.optima.items():
+        view.add_row(label, f"{optimum.share:.1%}", f"{optimum.low:.1%} .. {optimum.high:.1%}",
+                     f"{optimum.near_low:.0%} .. {optimum.near_high:.0%}",
+                     f"{optimum.sufficient_share:.1%}", style="bold" if label == ALL_SHOCKS else None)
+    console.print(view)
+    console.print(f"Wrote {', '.join(str(path) for path in written)} "
+                  f"in {time.perf_counter() - started:.0f} s")
+
+
 def check_engine(engine: str) -> None:
     from ci_sim.engines import ENGINES
 

@@ -1,0 +1,331 @@
+"""The funder stress test: shock parsing and effects, the optimum search on a stand-in
+response curve with a known maximum, the experiment defaults, outputs and bad input."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ci_sim.cli import app
+from ci_sim.model import STEPS_PER_YEAR
+from ci_sim.scenarios import InputError, load_scenario
+from ci_sim.simulate import replicate_seeds, run
+from ci_sim.stress import (ALL_SHOCKS, SHOCKS, StressExperiment, best_share, find_optimum,
+                           load_experiment, parse_shares, parse_shock, plan, run_stress_test,
+                           stress_test, sufficient_share, years_to_improve)
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+
+# ---------------------------------------------------------------------------- shock syntax
+@pytest.mark.parametrize(("text", "overrides"), [
+    ("none", {}),
+    ("backbone_cut:3", {"backbone.cut_year": 3.0}),
+    ("pool_cut:4:0.3", {"funding.cut_year": 4.0, "funding.cut_fraction": 0.3}),
+    ("champion_leaves:2", {"preconditions.champion_leaves_year": 2.0}),
+    ("funder_withdraws:3", {"funding.funder_withdraws_year": 3.0}),
+    ("short_funding:2", {"preconditions.funding_years": 2.0}),
+    (" backbone_cut:3 + champion_leaves:2.5 ", {"backbone.cut_year": 3.0,
+                                                "preconditions.champion_leaves_year": 2.5}),
+])
+def test_shock_specifications_map_to_parameters(text, overrides):
+    shock = parse_shock(text, horizon=10)
+    assert shock.overrides == overrides
+    assert parse_shock(shock.label, horizon=10) == shock  # the label is itself a valid spec
+
+
+def test_every_shock_kind_is_tested_and_described_in_help():
+    tested = {"none", "backbone_cut", "pool_cut", "champion_leaves", "funder_withdraws",
+              "short_funding"}
+    assert set(SHOCKS) == tested
+    result = runner.invoke(app, ["stress-test", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    for kind in SHOCKS.values():
+        assert kind.name + "".join(":" + a for a in kind.arguments) in result.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("collapse:3", "unknown shock 'collapse'"),
+    ("backbone_cut", "takes 1 argument"),
+    ("pool_cut:3", "takes 2 argument"),
+    ("backbone_cut:soon", "YEAR must be a number"),
+    ("backbone_cut:12", "past the horizon of 10 years"),
+    ("backbone_cut:10", "past the horizon"),
+    ("champion_leaves:-1", "at least 0"),
+    ("pool_cut:3:1.5", "FRACTION must be above 0 and at most 1"),
+    ("pool_cut:3:0", "FRACTION must be above 0"),
+    ("none+backbone_cut:3", "'none' cannot be combined"),
+    ("backbone_cut:3+backbone_cut:5", "two shocks set backbone.cut_year"),
+    ("", "empty shock"),
+    ("backbone_cut:3+", "empty shock"),
+])
+def test_bad_shocks_are_one_line_errors(text, message):
+    with pytest.raises(InputError) as raised:
+        parse_shock(text, horizon=10)
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("0:0.30:0.02", np.round(np.arange(16) * 0.02, 10)),
+    ("0:0.3:0.1", [0, 0.1, 0.2, 0.3]),
+    ("0.05,0,0.1", [0, 0.05, 0.1]),
+])
+def test_share_ranges_include_their_stop(text, expected):
+    np.testing.assert_allclose(parse_shares(text), expected)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("0:1.2:0.2", "between 0 and 1"), ("-0.1,0.2", "between 0 and 1"),
+    ("0:0.3:0", "STEP must be above 0"), ("0.3:0:0.1", "STOP must not be below"),
+    ("0.1", "at least two"), ("a:b:c", "expected START:STOP:STEP"), ("0:1:1e-5", "too many"),
+])
+def test_bad_shares_are_one_line_errors(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_shares(text)
+
+
+# ---------------------------------------------------------------------------- each shock's effect
+@pytest.fixture(scope="module")
+def base_scenario():
+    scenario, _ = load_scenario("collective_impact", {"years": 6.0})
+    return scenario
+
+
+def shocked(scenario, text):
+    from ci_sim.scenarios import merge, nest, validate
+
+    shock = parse_shock(text, scenario.years)
+    return validate(merge(scenario.model_dump(), nest(shock.overrides)), text).resolved()
+
+
+def month(year):
+    return int(year * STEPS_PER_YEAR)
+
+
+def test_backbone_cut_stops_backbone_money_from_its_year(base_scenario):
+    seed = replicate_seeds(5, 1)[0]
+    before = run(base_scenario, seed)
+    after = run(shocked(base_scenario, "backbone_cut:3"), seed)
+    cut = month(3)
+    assert (after["backbone_spend"].iloc[cut + 1:] == 0).all()
+    assert (after["backbone_spend"].iloc[1:cut + 1] > 0).all()
+    # Common random numbers: identical until the cut takes effect.
+    pd.testing.assert_frame_equal(before.iloc[:cut + 1], after.iloc[:cut + 1])
+
+
+def test_pool_cut_shrinks_the_money_given_by_its_fraction(base_scenario):
+    seed = replicate_seeds(5, 1)[0]
+    before = run(base_scenario, seed)
+    after = run(shocked(base_scenario, "pool_cut:2:0.3"), seed)
+    cut = month(2)
+    np.testing.assert_allclose(after["money_given"].iloc[cut + 1:cut + 12],
+                               0.7 * before["money_given"].iloc[cut + 1:cut + 12], rtol=1e-12)
+    pd.testing.assert_frame_equal(before.iloc[:cut + 1], after.iloc[:cut + 1])
+
+
+def test_funder_withdrawal_removes_a_funder_share_of_the_pool(base_scenario):
+    seed = replicate_seeds(5, 1)[0]
+    before = run(base_scenario, seed)
+    after = run(shocked(base_scenario, "funder_withdraws:2"), seed)
+    cut = month(2)
+    kept = after["money_given"].iloc[cut + 1:cut + 12] / before["money_given"].iloc[cut + 1:cut + 12]
+    assert np.allclose(kept, kept.iloc[0]) and 0 < kept.iloc[0] < 1
+
+
+def test_champion_leaving_lowers_participation(base_scenario):
+    seed = replicate_seeds(5, 1)[0]
+    before = run(base_scenario, seed)
+    after = run(shocked(base_scenario, "champion_leaves:2"), seed)
+    later = slice(month(3), None)
+    assert (after["participation"].iloc[later] < before["participation"].iloc[later] - 0.05).all()
+
+
+def test_short_funding_cuts_the_pool_once_commitment_ends(base_scenario):
+    seed = replicate_seeds(5, 1)[0]
+    before = run(base_scenario, seed)
+    after = run(shocked(base_scenario, "short_funding:2"), seed)
+    assert after["money_given"].iloc[month(2) + 2] < before["money_given"].iloc[month(2) + 2]
+    assert after["money_given"].iloc[month(2)] == before["money_given"].iloc[month(2)]
+
+
+# ---------------------------------------------------------------------------- the optimum
+SHARES = np.round(np.arange(16) * 0.02, 10)
+TRUE_BEST = 0.13
+
+
+def stand_in(shares, replicates, *, seed, replicate_spread=0.05, noise=0.01):
+    """Outcomes of a known response curve, best at 13%: 0.8 - 4 (share - 0.13)^2, plus a
+    per-replicate shift (shared by every share, as with common random numbers) and noise."""
+    rng = np.random.default_rng(seed)
+    curve = 0.8 - 4 * (shares - TRUE_BEST) ** 2
+    shift = rng.normal(0, replicate_spread, replicates)
+    return curve[:, None] + shift[None, :] + rng.normal(0, noise, (len(shares), replicates))
+
+
+def test_optimum_of_a_known_curve_is_found_between_grid_points():
+    exact = 0.8 - 4 * (SHARES - TRUE_BEST) ** 2
+    assert best_share(SHARES, exact)[0] == pytest.approx(TRUE_BEST, abs=1e-9)
+
+
+def test_optimum_interval_covers_the_known_maximum_and_shrinks_with_replicates():
+    few = find_optimum(SHARES, stand_in(SHARES, 20, seed=1), start=0.3, seed=0)
+    many = find_optimum(SHARES, stand_in(SHARES, 400, seed=1), start=0.3, seed=0)
+    for optimum in (few, many):
+        assert optimum.low <= TRUE_BEST <= optimum.high
+        assert optimum.interior and optimum.at_edge_probability == 0
+        assert optimum.low <= optimum.share <= optimum.high
+    assert abs(many.share - TRUE_BEST) < 0.01
+    assert many.high - many.low < few.high - few.low
+
+
+def test_bootstrap_resamples_whole_replicates_so_shared_shifts_do_not_blur_the_optimum():
+    # Large replicate-to-replicate differences shared by all shares (common random numbers)
+    # carry no information about the best share; only share-specific noise should.
+    outcomes = stand_in(SHARES, 30, seed=2, replicate_spread=0.5, noise=0.0)
+    optimum = find_optimum(SHARES, outcomes, start=0.3, seed=0)
+    assert optimum.share == pytest.approx(TRUE_BEST, abs=1e-9)
+    assert optimum.high - optimum.low < 1e-9
+
+
+def test_sufficient_share_reaches_ninety_percent_of_the_best_gain():
+    exact = 0.8 - 4 * (SHARES - TRUE_BEST) ** 2
+    # 0.3 + 0.9 * (0.8 - 0.3) = 0.75 is reached at 0.13 - sqrt(0.05 / 4).
+    expected = TRUE_BEST - np.sqrt(0.05 / 4)
+    assert sufficient_share(SHARES, exact, start=0.3)[0] == pytest.approx(expected, abs=0.002)
+    optimum = find_optimum(SHARES, stand_in(SHARES, 200, seed=3), start=0.3, seed=0)
+    assert optimum.sufficient_low <= expected <= optimum.sufficient_high
+
+
+def test_monotone_curve_gives_an_edge_optimum_that_is_not_interior():
+    rising = 0.5 + SHARES[:, None] + np.random.default_rng(4).normal(0, 0.01, (len(SHARES), 30))
+    optimum = find_optimum(SHARES, rising, start=0.3, seed=0)
+    assert optimum.share == SHARES[-1]
+    assert not optimum.interior
+    assert optimum.at_edge_probability > 0.9
+
+
+def test_near_best_range_spans_the_flat_top():
+    flat = 0.8 - 4 * (SHARES - TRUE_BEST) ** 2
+    optimum = find_optimum(SHARES, np.repeat(flat[:, None], 5, axis=1), start=0.3, seed=0)
+    # within 0.01 of the best: |share - 0.13| <= 0.05
+    assert (optimum.near_low, optimum.near_high) == (0.08, 0.18)
+
+
+def test_years_to_improve_finds_the_first_crossing():
+    trajectory = np.concatenate([np.full(13, 0.3), np.full(12, 0.45)])
+    never = np.full(25, 0.3)
+    years = years_to_improve(np.stack([trajectory, never]), 0.1)
+    assert years[0] == pytest.approx(13 / STEPS_PER_YEAR)
+    assert np.isinf(years[1])
+
+
+# ---------------------------------------------------------------------------- experiment
+def test_experiment_file_holds_the_built_in_defaults():
+    table = tomllib.loads((ROOT / "experiments" / "backbone_stress.toml").read_text())
+    assert StressExperiment.model_validate(table) == StressExperiment()
+    assert load_experiment(ROOT / "experiments" / "backbone_stress.toml") == StressExperiment()
+    checked = plan(StressExperiment())
+    assert checked.scenario.problem.type == "complex"
+    assert len(checked.shares) >= 10 and checked.shares[0] == 0
+
+
+def test_experiment_rejects_unknown_keys_and_bad_values(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('replicates = 30\nshock = ["none"]\n')
+    with pytest.raises(InputError, match="unknown key 'shock'"):
+        load_experiment(path)
+    with pytest.raises(InputError, match="replicates"):
+        load_experiment(None, replicates=1)
+
+
+SMALL = dict(shares="0,0.1,0.2", replicates=3, years=4.0, bootstrap=200,
+             shocks=["none", "backbone_cut:1", "backbone_cut:3"])
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stress")
+    result, written = run_stress_test(load_experiment(None, **SMALL), out)
+    return result, written, out
+
+
+def test_every_share_and_shock_runs_on_the_same_seeds(small_run):
+    result, _, _ = small_run
+    seeds = replicate_seeds(0, 3)
+    assert list(result.plan.seeds) == seeds
+    scenario = result.plan.scenarios[2][1]  # backbone_cut:3 at share 0.1
+    assert scenario.backbone.cut_year == 3 and scenario.backbone.budget_share == 0.1
+    np.testing.assert_array_equal(result.outcome[2, 1, 1], run(scenario, seeds[1])["outcome"])
+    # Before any cut takes effect, every shock has the same trajectories at each share.
+    np.testing.assert_array_equal(result.outcome[0, :, :, :13], result.outcome[1, :, :, :13])
+
+
+def test_outputs_are_written_with_seeds_and_version(small_run):
+    import ci_sim
+
+    result, written, out = small_run
+    names = {path.name for path in written}
+    assert {"report.html", "stress.csv", "stress.json", "outcome_vs_share.png",
+            "cut_trajectories.png", "risk_return.png", "gateway_timing.png"} <= names
+    table = pd.read_csv(out / "stress.csv")
+    assert len(table) == 9 and set(table["shock"]) == {"none", "backbone_cut:1", "backbone_cut:3"}
+    assert (table["ci_sim"] == ci_sim.__version__).all() and (table["seed"] == 0).all()
+    assert (table["outcome_p05"] <= table["outcome_mean"]).all()
+    assert (table["outcome_mean"] <= table["outcome_p95"]).all()
+    record = json.loads((out / "stress.json").read_text())
+    assert record["replicate_seeds"] == replicate_seeds(0, 3)
+    assert record["versions"]["ci_sim"] == ci_sim.__version__
+    assert set(record["optima"]) == {"none", "backbone_cut:1", "backbone_cut:3", ALL_SHOCKS}
+    html = (out / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html  # opens without a network
+    assert html.count("data:image/png;base64,") == 4
+    assert html.index("Put about") < html.index("<img")  # the recommendation comes first
+    assert not list(out.glob(".*partial"))
+
+
+def test_same_seed_same_results(small_run):
+    result, _, _ = small_run
+    again = stress_test(load_experiment(None, **SMALL))
+    np.testing.assert_array_equal(again.outcome, result.outcome)
+    assert again.optima == result.optima
+
+
+# ---------------------------------------------------------------------------- command line
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--shares", "0:1.5:0.5"], "between 0 and 1"),
+    (["--shock", "backbone_cut:12"], "past the horizon of 10 years"),
+    (["--shock", "meteor:3"], "unknown shock 'meteor'"),
+    (["--shock", "none", "--shock", "none"], "each shock must be given once"),
+    (["no_such_scenario"], "no such scenario"),
+    (["--replicates", "1"], "replicates"),
+    (["--engine", "fortran"], "--engine"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "one or the other"),
+    (["coalition_no_backbone"], "needs a backbone"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["stress-test", *arguments, "--out", str(out)],
+                           terminal_width=400)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_command_writes_the_report(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["stress-test", "--shares", "0,0.1", "--replicates", "2",
+                                 "--years", "3", "--shock", "none", "--shock",
+                                 "backbone_cut:1", "--out", str(out)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").exists() and (out / "stress.csv").exists()
+    assert "backbone_cut:1" in result.output
