@@ -253,7 +253,7 @@ SMALL = dict(shares="0,0.1,0.2", replicates=3, years=4.0, bootstrap=200,
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("stress")
-    result, written = run_stress_test(load_experiment(None, **SMALL), out)
+    result, written = run_stress_test(load_experiment(None, **SMALL), out, workers=1)
     return result, written, out
 
 
@@ -291,10 +291,11 @@ def test_outputs_are_written_with_seeds_and_version(small_run):
     assert not list(out.glob(".*partial"))
 
 
-def test_same_seed_same_results(small_run):
+def test_same_seed_same_results_in_process_and_on_a_process_pool(small_run):
     result, _, _ = small_run
-    again = stress_test(load_experiment(None, **SMALL))
+    again = stress_test(load_experiment(None, **SMALL), workers=2)
     np.testing.assert_array_equal(again.outcome, result.outcome)
+    np.testing.assert_array_equal(again.gateway, result.gateway)
     assert again.optima == result.optima
 
 
@@ -307,7 +308,9 @@ def test_same_seed_same_results(small_run):
     (["no_such_scenario"], "no such scenario"),
     (["--replicates", "1"], "replicates"),
     (["--engine", "fortran"], "--engine"),
-    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "one or the other"),
+    (["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "--workers"),
+    (["--workers", "0"], "--workers"),
+    (["--scheduler", "nowhere"], "--scheduler"),
     (["coalition_no_backbone"], "needs a backbone"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(tmp_path, arguments, message):
@@ -325,7 +328,8 @@ def test_command_writes_the_report(tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["stress-test", "--shares", "0,0.1", "--replicates", "2",
                                  "--years", "3", "--shock", "none", "--shock",
-                                 "backbone_cut:1", "--out", str(out)], terminal_width=200)
+                                 "backbone_cut:1", "--workers", "1", "--out", str(out)],
+                           terminal_width=200)
     assert result.exit_code == 0, result.output
     assert (out / "report.html").exists() and (out / "stress.csv").exists()
     assert "backbone_cut:1" in result.output

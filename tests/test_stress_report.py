@@ -22,7 +22,7 @@ def report(tmp_path_factory) -> Path:
     experiment = load_experiment(None, shares="0,0.05,0.1,0.2", replicates=3, years=4.0,
                                  bootstrap=200, shocks=["none", "backbone_cut:1",
                                                         "backbone_cut:3", "pool_cut:2:0.3"])
-    run_stress_test(experiment, out)
+    run_stress_test(experiment, out, workers=1)
     return out / "report.html"
 
 

@@ -182,9 +182,11 @@ def stress_test(
         seed: Annotated[Optional[int], typer.Option(help="Base seed.")] = None,
         engine: Annotated[Optional[str], typer.Option(help="numba or python.")] = None,
         workers: Annotated[Optional[int], typer.Option(
-            min=1, help="Worker processes on this machine.")] = None,
+            help="Processes on this machine (default: every core; 1 runs in this process).")
+            ] = None,
         scheduler: Annotated[Optional[str], typer.Option(
-            help="Dask scheduler address to run on instead of local workers.")] = None,
+            help="'local' (a Dask cluster on this machine) or a Dask scheduler address such "
+                 "as tcp://host:8786.")] = None,
         out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/stress"),
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
@@ -197,8 +199,6 @@ def stress_test(
 
     started = time.perf_counter()
     try:
-        if workers is not None and scheduler is not None:
-            raise InputError("--workers and --scheduler: give one or the other")
         experiment = load_experiment(config, scenario=scenario, shares=shares, budget=budget,
                                      years=years, replicates=replicates, shocks=shock or None,
                                      seed=seed, engine=engine)

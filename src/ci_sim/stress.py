@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-from importlib.util import find_spec
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -332,14 +331,13 @@ def run_cell(cell: Cell) -> dict[str, Any]:
 
 def map_cells(cells: Sequence[Cell], *, workers: int | None = None,
               scheduler: str | None = None) -> Iterator[dict[str, Any]]:
-    """Run cells on the chosen executor; results come back in any order, keyed by index."""
-    if workers is None and scheduler is None:
-        yield from map(run_cell, cells)
-        return
+    """Run cells on the executor chosen by ``workers``/``scheduler``
+    (:func:`ci_sim.executors.make_executor`); results come back in any order, keyed by index."""
     from ci_sim.executors import make_executor
 
     with make_executor(workers=workers, scheduler=scheduler) as executor:
-        yield from executor.map_unordered(run_cell, cells)
+        for _, result in executor.map_unordered(run_cell, cells):
+            yield result
 
 
 @dataclass
@@ -376,8 +374,9 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
 
     Args:
         experiment: what to run (or an already checked :class:`Plan`).
-        workers: worker processes (None with no scheduler: in this process).
-        scheduler: address of a Dask scheduler to run on instead.
+        workers: cells run at the same time: 1 in this process, more (None: every core) on a
+            local process pool, or Dask workers with ``scheduler="local"``.
+        scheduler: ``"local"`` or the address of a Dask scheduler to run on.
         progress: called once per finished cell (share x shock).
     """
     checked = experiment if isinstance(experiment, Plan) else plan(experiment)
@@ -650,9 +649,6 @@ def run_stress_test(experiment: StressExperiment, out: Path, *, workers: int | N
         InputError: bad input, before anything runs or is written.
     """
     checked = plan(experiment)
-    if (workers is not None or scheduler is not None) and find_spec("ci_sim.executors") is None:
-        raise InputError("--workers/--scheduler: this version of ci-sim runs in one process "
-                         "only; leave them out")
     callback = None
     if progress is not None:
         callback = progress(len(checked.shocks) * len(checked.shares))
