@@ -136,7 +136,8 @@ def test_funder_withdrawal_removes_a_funder_share_of_the_pool(base_scenario):
     before = run(base_scenario, seed)
     after = run(shocked(base_scenario, "funder_withdraws:2"), seed)
     cut = month(2)
-    kept = after["money_given"].iloc[cut + 1:cut + 12] / before["money_given"].iloc[cut + 1:cut + 12]
+    window = slice(cut + 1, cut + 12)
+    kept = after["money_given"].iloc[window] / before["money_given"].iloc[window]
     assert np.allclose(kept, kept.iloc[0]) and 0 < kept.iloc[0] < 1
 
 
@@ -333,3 +334,16 @@ def test_command_writes_the_report(tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "report.html").exists() and (out / "stress.csv").exists()
     assert "backbone_cut:1" in result.output
+
+
+def test_problem_and_set_options_reach_the_scenario(tmp_path):
+    path = tmp_path / "experiment.toml"
+    path.write_text('replicates = 5\n[set]\n"conditions.common_agenda" = 0.5\n')
+    experiment = load_experiment(path, problem="simple",
+                                 set={"conditions.shared_measurement": 0.4})
+    checked = plan(experiment)
+    assert checked.scenario.problem.type == "simple"
+    assert checked.scenario.conditions.common_agenda == 0.5  # the file's override is kept
+    assert checked.scenario.conditions.shared_measurement == 0.4
+    with pytest.raises(InputError, match="unknown key"):
+        plan(load_experiment(None, set={"conditions.no_such_thing": 1}))

@@ -159,8 +159,8 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.
 
 SHOCK_HELP = ("Shock to run at every share (repeat for several): none; backbone_cut:YEAR; "
               "pool_cut:YEAR:FRACTION; champion_leaves:YEAR; funder_withdraws:YEAR; "
-              "short_funding:YEARS. Join with '+' to combine, e.g. backbone_cut:3+champion_leaves:3. "
-              "Default: the experiment's list.")
+              "short_funding:YEARS. Join with '+' to combine, e.g. "
+              "backbone_cut:3+champion_leaves:3. Default: the experiment's list.")
 
 
 @app.command("stress-test")
@@ -173,6 +173,7 @@ def stress_test(
         shares: Annotated[Optional[str], typer.Option(
             help="Backbone shares of the pool: START:STOP:STEP (STOP included) or a comma "
                  "list, each 0..1. Default 0:0.30:0.02.")] = None,
+        problem: ProblemOption = None,
         budget: Annotated[Optional[float], typer.Option(
             help="Funding pool, money units per month (default: the scenario's).")] = None,
         years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
@@ -181,6 +182,8 @@ def stress_test(
         shock: Annotated[list[str], typer.Option("--shock", help=SHOCK_HELP)] = [],
         seed: Annotated[Optional[int], typer.Option(help="Base seed.")] = None,
         engine: Annotated[Optional[str], typer.Option(help="numba or python.")] = None,
+        set_: Annotated[list[str], typer.Option("--set", help="Override KEY=VALUE, e.g. "
+                                                "conditions.common_agenda=0.5.")] = [],
         workers: Annotated[Optional[int], typer.Option(
             help="Processes on this machine (default: every core; 1 runs in this process).")
             ] = None,
@@ -199,9 +202,10 @@ def stress_test(
 
     started = time.perf_counter()
     try:
-        experiment = load_experiment(config, scenario=scenario, shares=shares, budget=budget,
-                                     years=years, replicates=replicates, shocks=shock or None,
-                                     seed=seed, engine=engine)
+        experiment = load_experiment(config, scenario=scenario, problem=problem, shares=shares,
+                                     budget=budget, years=years, replicates=replicates,
+                                     shocks=shock or None, seed=seed, engine=engine,
+                                     set=dict(parse_assignment(text) for text in set_) or None)
         with progress_bar() as bar:
             def progress(total: int):
                 task = bar.add_task("stress test", total=total)

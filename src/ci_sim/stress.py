@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
-from ci_sim.params import Scenario
+from ci_sim.params import ProblemType, Scenario
 from ci_sim.scenarios import (InputError, describe_error, load_scenario, merge, nest, read_toml,
                               scenario_record, validate)
 from ci_sim.simulate import replicate_seeds, run
@@ -209,7 +209,9 @@ class StressExperiment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenario: str = Field("collective_impact", description="Built-in scenario name or TOML file.")
-    set: dict[str, Any] = Field(default_factory=lambda: {"problem.type": "complex"},
+    problem: ProblemType | None = Field(None, description="simple | complicated | complex "
+                                        "(unset: the scenario's).")
+    set: dict[str, Any] = Field(default_factory=dict,
                                 description="Parameter overrides by dotted name.")
     shares: str = Field("0:0.30:0.02", description="Backbone shares of the pool to sweep.")
     budget: float | None = Field(None, gt=0, le=1e9, description="Funding pool, money/month "
@@ -241,7 +243,10 @@ def load_experiment(path: Path | None = None, **changes: Any) -> StressExperimen
     if path is not None:
         table, _ = read_toml(Path(path))
         label = str(path)
-    table.update({key: value for key, value in changes.items() if value is not None})
+    given = {key: value for key, value in changes.items() if value is not None}
+    if isinstance(given.get("set"), dict) and isinstance(table.get("set"), dict):
+        given["set"] = {**table["set"], **given["set"]}  # --set adds to the file's overrides
+    table.update(given)
     try:
         return StressExperiment.model_validate(table)
     except ValidationError as error:
@@ -274,6 +279,8 @@ def plan(experiment: StressExperiment) -> Plan:
         raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, "
                          f"got {experiment.engine!r}")
     overrides = dict(experiment.set)
+    if experiment.problem is not None:
+        overrides["problem.type"] = experiment.problem
     if experiment.budget is not None:
         overrides["funding.pool"] = experiment.budget
     if experiment.years is not None:
@@ -289,7 +296,8 @@ def plan(experiment: StressExperiment) -> Plan:
         raise InputError(f"--shock: each shock must be given once, got {', '.join(labels)}")
     base = scenario.model_dump()
     scenarios = tuple(
-        tuple(validate(merge(base, nest({**shock.overrides, "backbone.budget_share": float(share)})),
+        tuple(validate(merge(base, nest({**shock.overrides,
+                                         "backbone.budget_share": float(share)})),
                        f"{experiment.scenario} with --shock {shock.label!r}").resolved()
               for share in shares)
         for shock in shocks)
@@ -425,16 +433,18 @@ def summarize(result: StressResult) -> pd.DataFrame:
         for j, share in enumerate(checked.shares):
             final = result.final[i, j]
             gain = final - result.outcome[i, j, :, 0]
+            money = result.money[i, j] / MONEY_UNIT
             rows.append({
                 "shock": shock.label, "backbone_share": float(share),
                 "outcome_mean": final.mean(),
                 "outcome_p05": np.percentile(final, low),
                 "outcome_p95": np.percentile(final, high),
                 "outcome_sd": final.std(ddof=1),
-                "points_per_1000_money": float(np.mean(100 * gain / (result.money[i, j] / MONEY_UNIT))),
+                "points_per_1000_money": float(np.mean(100 * gain / money)),
                 "years_to_improve_median": float(np.median(timing[i, j])),
                 "improved_share": float(np.mean(np.isfinite(timing[i, j]))),
-                "systems_change_probability": float(np.mean(result.gateway[i, j] >= SYSTEMS_CHANGE)),
+                "systems_change_probability": float(np.mean(result.gateway[i, j]
+                                                            >= SYSTEMS_CHANGE)),
                 "backbone_money_per_month": float(share) * checked.scenario.funding.pool,
             })
     table = pd.DataFrame(rows)

@@ -348,7 +348,8 @@ def shock_summary(result: StressResult, reference: str, optimum: Optimum) -> str
         row = at_share.loc[shock.label]
         lines.append(f"<li><b>{e(shock.description.capitalize())}</b> "
                      f"(<code>{e(shock.label)}</code>): expected outcome "
-                     f"{row['outcome_mean']:.2f}, {points(row['outcome_mean'] - base['outcome_mean'])}"
+                     f"{row['outcome_mean']:.2f}, "
+                     f"{points(row['outcome_mean'] - base['outcome_mean'])}"
                      f" against {e(reference_words)}; in the worst 5% of runs "
                      f"{row['outcome_p05']:.2f}; Systems Change reached in "
                      f"{row['systems_change_probability']:.0%} of runs.</li>")
@@ -368,7 +369,8 @@ def shock_summary(result: StressResult, reference: str, optimum: Optimum) -> str
     threshold = checked.experiment.improvement
     lines += ["<table><thead><tr><th>situation</th><th>expected outcome</th>"
               "<th>90% of runs</th><th>downside (5%)</th><th>Systems Change</th>"
-              f"<th>years to +{100 * threshold:g} points</th><th>outcome points per 1,000 money units</th>"
+              f"<th>years to +{100 * threshold:g} points</th>"
+              "<th>outcome points per 1,000 money units</th>"
               "</tr></thead><tbody>"]
     for shock in checked.shocks:
         row = at_share.loc[shock.label]
@@ -405,17 +407,19 @@ def optima_table(result: StressResult) -> str:
 def method(result: StressResult) -> str:
     e = html.escape
     checked, experiment = result.plan, result.plan.experiment
+    settings = {shock.label: ", ".join(f"{key} = {value:g}"
+                                       for key, value in shock.overrides.items()) or "no change"
+                for shock in checked.shocks}
     shocks = "".join(f"<li>{e(shock.description)} (<code>{e(shock.label)}</code>): "
-                     f"{e(', '.join(f'{k} = {v:g}' for k, v in shock.overrides.items()) or 'no change')}"
-                     "</li>" for shock in checked.shocks)
+                     f"{e(settings[shock.label])}</li>" for shock in checked.shocks)
     return "\n".join([
         '<h2>How these numbers were made</h2><div class="method">',
         f"<p>The agent-based model (ci-sim {e(__version__)}) was run for every backbone share "
         f"from {percent(checked.shares[0])} to {percent(checked.shares[-1])} "
         f"({len(checked.shares)} shares) under each situation below, {len(checked.seeds)} times "
-        f"each with the same random seeds (base seed {experiment.seed}), {checked.scenario.years:g} "
-        f"simulated years. The outcome is the population outcome index (0-1) weighted by the "
-        f"real needs; a point is 0.01 of it. The downside is the 5th percentile of the runs' "
+        f"each with the same random seeds (base seed {experiment.seed}), "
+        f"{checked.scenario.years:g} simulated years. The outcome is the population outcome "
+        f"index (0-1) weighted by the real needs; a point is 0.01 of it. The downside is the 5th percentile of the runs' "
         f"final outcomes; points per 1,000 money is the outcome gained per 1,000 money units "
         f"given over the whole run. The best share maximizes the mean final outcome (refined "
         f"between grid points by a parabola); its interval is the 5th to 95th percentile of "
