@@ -228,6 +228,100 @@ def stress_test(
                   f"in {time.perf_counter() - started:.0f} s")
 
 
+# ---------------------------------------------------------------------------- sweeps
+def sweep_progress() -> Progress:
+    """Runs done, runs per second and time left."""
+    from rich.progress import TextColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TextColumn("{task.fields[rate]} runs/s"),
+                    TimeRemainingColumn(), console=console, transient=True,
+                    disable=not sys.stderr.isatty() and not console.is_terminal)
+
+
+def print_sweep(result, folder: Path) -> None:
+    from ci_sim.sweep.analysis import describe_box
+
+    experiment = result.experiment
+    for output, ranked in result.analysis.ranking.items():
+        table = result.analysis.indices
+        view = Table(title=f"{output}: parameters ranked ({experiment.method})")
+        view.add_column("parameter")
+        indices = [name for name in ("ST", "S1", "mu_star", "sigma", "delta")
+                   if name in set(table["index"])]
+        for name in indices:
+            view.add_column(name, justify="right")
+        rows = table[table["output"] == output]
+        for parameter in ranked:
+            cells = []
+            for name in indices:
+                row = rows[(rows["parameter"] == parameter) & (rows["index"] == name)].iloc[0]
+                conf = "" if row["conf"] != row["conf"] else f" ± {row['conf']:.3f}"
+                cells.append(f"{row['value']:.3f}{conf}")
+            view.add_row(parameter, *cells)
+        console.print(view)
+    for number, box in enumerate(result.analysis.boxes, start=1):
+        console.print(f"Box {number}: {describe_box(box, result.runs)} (coverage "
+                      f"{box.coverage:.0%}, density {box.density:.0%})", highlight=False)
+    for message in result.analysis.warnings:
+        console.print(f"[yellow]warning:[/] {message}", highlight=False)
+    console.print(f"Wrote {', '.join(path.name for path in result.written)} in {folder}",
+                  highlight=False)
+
+
+@app.command()
+def sweep(experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
+          out: Annotated[Optional[Path], typer.Option(
+              help="Sweep folder (default: results/NAME).")] = None,
+          workers: Annotated[Optional[int], typer.Option(
+              help="Worker processes on this machine (default: every core; 1 runs "
+                   "in this process).")] = None,
+          scheduler: Annotated[Optional[str], typer.Option(
+              help="Dask scheduler: tcp://host:port, or 'local' to start a LocalCluster.")
+                    ] = None,
+          resume: Annotated[bool, typer.Option(
+              help="Finish an interrupted sweep in --out, running only what is missing.")
+                    ] = False,
+          ) -> None:
+    """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
+    import time
+
+    from ci_sim.sweep import run_sweep
+
+    started = {}
+    with sweep_progress() as bar:
+        task = bar.add_task("sweep", total=None, rate="-")
+
+        def progress(done: int, total: int) -> None:
+            now = time.perf_counter()
+            first = started.setdefault("at", (now, done))
+            rate = (done - first[1]) / (now - first[0]) if now > first[0] else 0.0
+            bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
+
+        try:
+            result = run_sweep(experiment, out, workers=workers, scheduler=scheduler,
+                               resume=resume, progress=progress)
+        except InputError as error:
+            fail(str(error))
+    folder = out or Path("results") / result.experiment.name
+    console.print(f"{result.experiment.name}: {len(result.runs)} runs ({result.ran} run now) "
+                  f"in {result.seconds:.0f} s", highlight=False)
+    print_sweep(result, folder)
+
+
+@app.command()
+def analyze(folder: Annotated[Path, typer.Argument(help="Folder of a finished sweep.")]
+            ) -> None:
+    """Recompute a sweep's indices, convergence check, discovery and plots from its runs."""
+    from ci_sim.sweep import analyze_sweep
+
+    try:
+        result = analyze_sweep(folder)
+    except InputError as error:
+        fail(str(error))
+    print_sweep(result, folder)
+
+
 def check_engine(engine: str) -> None:
     from ci_sim.engines import ENGINES
 

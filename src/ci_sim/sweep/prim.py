@@ -1,0 +1,185 @@
+"""PRIM, the Patient Rule Induction Method, for scenario discovery.
+
+Finds boxes (a range per parameter) in which runs succeed much more often than overall:
+*peeling* repeatedly removes the thin slice of points (``alpha`` of those in the box) at
+one end of one parameter that most raises the share of successes inside, down to a
+minimum support; the box kept from this peeling trajectory is the densest one that still
+holds ``min_coverage`` of the successes; *pasting* then widens its edges again wherever
+that raises the density. Further boxes are found the same way after removing the points in
+earlier boxes ("covering").
+
+Coverage: share of all successes that fall in the box. Density: share of the runs in the
+box that succeed. Support: share of all runs in the box.
+
+References:
+    Friedman & Fisher (1999), Bump hunting in high-dimensional data, Statistics and
+    Computing 9: 123-143.
+    Bryant & Lempert (2010), Thinking inside the box: a participatory, computer-assisted
+    approach to scenario discovery, Technol. Forecast. Soc. Change 77: 34-49.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Box:
+    """A box found by PRIM, with its peeling trajectory.
+
+    Attributes:
+        lower, upper: the box's limits per parameter (inclusive).
+        restricted: names of the parameters whose range the box narrows.
+        coverage, density, support: as in the module docstring.
+        points: runs inside the box (among those not in earlier boxes).
+        trajectory: ``(coverage, density, support)`` after each peel, for plotting.
+    """
+
+    names: list[str]
+    lower: np.ndarray
+    upper: np.ndarray
+    restricted: list[str]
+    coverage: float
+    density: float
+    support: float
+    points: int
+    trajectory: list[tuple[float, float, float]] = field(default_factory=list)
+
+    def limits(self) -> dict[str, tuple[float, float]]:
+        """Limits of the restricted parameters."""
+        return {name: (float(self.lower[i]), float(self.upper[i]))
+                for i, name in enumerate(self.names) if name in self.restricted}
+
+
+def inside(X: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    return np.all((X >= lower) & (X <= upper), axis=1)
+
+
+def _peel_candidates(X: np.ndarray, y: np.ndarray, mask: np.ndarray, lower: np.ndarray,
+                     upper: np.ndarray, alpha: float, floor: int):
+    """Every single peel: (mean of y after, points after, dimension, new lower, new upper)."""
+    held = np.flatnonzero(mask)
+    remove = max(1, math.ceil(alpha * len(held)))
+    for dimension in range(X.shape[1]):
+        values = np.sort(X[held, dimension])
+        if values[0] == values[-1]:
+            continue
+        distinct = np.unique(values)
+        # low end: keep values >= threshold, at least one point removed
+        threshold = values[min(remove, len(values) - 1)]
+        if threshold == values[0]:
+            threshold = distinct[1]
+        yield_low = X[held, dimension] >= threshold
+        threshold_high = values[max(len(values) - 1 - remove, 0)]
+        if threshold_high == values[-1]:
+            threshold_high = distinct[-2]
+        yield_high = X[held, dimension] <= threshold_high
+        for kept, new_low, new_high in ((yield_low, threshold, upper[dimension]),
+                                        (yield_high, lower[dimension], threshold_high)):
+            count = int(kept.sum())
+            if count < floor or count == len(held):
+                continue
+            new_lower, new_upper = lower.copy(), upper.copy()
+            new_lower[dimension], new_upper[dimension] = new_low, new_high
+            yield float(y[held[kept]].mean()), count, new_lower, new_upper
+
+
+def peel(X: np.ndarray, y: np.ndarray, *, alpha: float, min_support: float,
+         total_successes: float) -> list[tuple[np.ndarray, np.ndarray, float, float, float]]:
+    """The peeling trajectory: ``(lower, upper, coverage, density, support)`` per step."""
+    n = len(y)
+    lower, upper = X.min(axis=0).astype(float), X.max(axis=0).astype(float)
+    mask = np.ones(n, dtype=bool)
+    floor = max(1, math.ceil(min_support * n))
+    trajectory = [(lower, upper, y.sum() / total_successes, y.mean(), 1.0)]
+    while mask.sum() > floor:
+        best = max(_peel_candidates(X, y, mask, lower, upper, alpha, floor),
+                   key=lambda candidate: (candidate[0], candidate[1]), default=None)
+        if best is None:
+            break
+        _, count, lower, upper = best
+        mask = inside(X, lower, upper)
+        trajectory.append((lower, upper, y[mask].sum() / total_successes, y[mask].mean(),
+                           mask.sum() / n))
+    return trajectory
+
+
+def paste(X: np.ndarray, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
+          alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Widen edges, ``alpha`` of the box's points at a time, while the density rises."""
+    lower, upper = lower.copy(), upper.copy()
+    while True:
+        mask = inside(X, lower, upper)
+        density = y[mask].mean()
+        add = max(1, math.ceil(alpha * mask.sum()))
+        best = None
+        for dimension in range(X.shape[1]):
+            others = np.ones(len(y), dtype=bool)
+            for other in range(X.shape[1]):
+                if other != dimension:
+                    others &= (X[:, other] >= lower[other]) & (X[:, other] <= upper[other])
+            below = np.sort(X[others & (X[:, dimension] < lower[dimension]), dimension])[::-1]
+            above = np.sort(X[others & (X[:, dimension] > upper[dimension]), dimension])
+            for side, outside in (("low", below), ("high", above)):
+                if len(outside) == 0:
+                    continue
+                edge = outside[min(add, len(outside)) - 1]
+                new_lower, new_upper = lower.copy(), upper.copy()
+                if side == "low":
+                    new_lower[dimension] = edge
+                else:
+                    new_upper[dimension] = edge
+                widened = inside(X, new_lower, new_upper)
+                new_density = y[widened].mean()
+                if new_density > density and (best is None or new_density > best[0]):
+                    best = (new_density, new_lower, new_upper)
+        if best is None:
+            return lower, upper
+        _, lower, upper = best
+
+
+def prim(X: np.ndarray, success: np.ndarray, names: list[str], *, alpha: float = 0.05,
+         min_support: float = 0.05, min_coverage: float = 0.5, boxes: int = 1) -> list[Box]:
+    """Find up to ``boxes`` boxes where ``success`` is concentrated.
+
+    Args:
+        X: parameter values, runs x parameters.
+        success: True where a run succeeded.
+        names: parameter names, one per column.
+        alpha: share of the box's points removed per peel (0.05 in Friedman & Fisher).
+        min_support: stop peeling when fewer than this share of all runs is left.
+        min_coverage: keep the densest box on the trajectory with at least this coverage.
+        boxes: at most this many boxes; stops early when no box beats the base rate.
+
+    Returns:
+        The boxes, best first; an empty list when nothing succeeds.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(success, dtype=float)
+    total = y.sum()
+    full_lower, full_upper = X.min(axis=0), X.max(axis=0)
+    remaining = np.ones(len(y), dtype=bool)
+    found: list[Box] = []
+    while len(found) < boxes and total > 0 and y[remaining].sum() > 0:
+        Xr, yr = X[remaining], y[remaining]
+        trajectory = peel(Xr, yr, alpha=alpha, min_support=min_support, total_successes=total)
+        covering = [step for step in trajectory if step[2] >= min_coverage * yr.sum() / total]
+        lower, upper, *_ = max(covering or trajectory[:1], key=lambda step: (step[3], step[2]))
+        lower, upper = paste(Xr, yr, lower, upper, alpha=alpha)
+        mask = inside(Xr, lower, upper)
+        density = float(yr[mask].mean())
+        if found and density <= yr.mean():
+            break  # no better than the rest: nothing left to discover
+        restricted = [name for i, name in enumerate(names)
+                      if lower[i] > full_lower[i] or upper[i] < full_upper[i]]
+        found.append(Box(names=list(names), lower=lower, upper=upper, restricted=restricted,
+                         coverage=float(yr[mask].sum() / total), density=density,
+                         support=float(mask.sum() / len(y)), points=int(mask.sum()),
+                         trajectory=[(float(c), float(d), float(s))
+                                     for _, _, c, d, s in trajectory]))
+        indices = np.flatnonzero(remaining)
+        remaining[indices[mask]] = False
+    return found

@@ -1,0 +1,304 @@
+"""Running a sweep end to end: plan, run in checkpointed batches, resume, analyse, write."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ci_sim import __version__
+from ci_sim.executors import batch_size, make_executor
+from ci_sim.outputs import versions, write_atomic
+from ci_sim.scenarios import InputError, merge, nest, validate
+from ci_sim.simulate import replicate_seeds
+from ci_sim.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
+                                   plot_discovery, plot_indices, summary_record)
+from ci_sim.sweep.design import design_size, parameter_values, sample_unit
+from ci_sim.sweep.experiment import Experiment, LoadedExperiment, load_experiment
+from ci_sim.sweep.store import SweepFolder
+from ci_sim.sweep.targets import RunBatch, run_batch
+
+#: Largest batch per target: a model run takes about 0.1 s, a test function microseconds.
+LARGEST_BATCH = {"model": 16, "ishigami": 8192}
+
+#: Progress callback: runs done so far, runs in the sweep.
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SweepPlan:
+    """Every run of a sweep, decided before any runs.
+
+    Attributes:
+        design: one row per sample point: ``sample``, the quantiles ``q:NAME`` and the
+            values ``NAME`` of every varied parameter.
+        seeds: the replicate seeds, shared by every sample point (common random numbers,
+            so differences between points are not blurred by different random draws).
+    """
+
+    loaded: LoadedExperiment
+    design: pd.DataFrame
+    seeds: list[int]
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.loaded.experiment
+
+    @property
+    def runs(self) -> int:
+        return len(self.design) * len(self.seeds)
+
+    def batches(self, size: int) -> list[RunBatch]:
+        """Consecutive runs in (sample, replicate) order, ``size`` at a time."""
+        experiment = self.experiment
+        names = tuple(experiment.parameter_names)
+        columns = [self.design[name].tolist() for name in names]
+        points = list(zip(*columns))
+        order = [(sample, replicate) for sample in range(len(points))
+                 for replicate in range(len(self.seeds))]
+        base = None if self.loaded.base is None else self.loaded.base.model_dump()
+        outputs = tuple(experiment.outputs.items())
+        batches = []
+        for start in range(0, len(order), size):
+            chunk = order[start:start + size]
+            batches.append(RunBatch(
+                target=experiment.target, base=base, engine=experiment.engine, names=names,
+                outputs=outputs, samples=tuple(s for s, _ in chunk),
+                replicates=tuple(r for _, r in chunk),
+                seeds=tuple(self.seeds[r] for _, r in chunk),
+                values=tuple(points[s] for s, _ in chunk)))
+        return batches
+
+
+@dataclass
+class SweepResult:
+    """A finished sweep: its runs, analysis and where they were written."""
+
+    experiment: Experiment
+    runs: pd.DataFrame
+    analysis: Analysis
+    written: list[Path]
+    seconds: float | None = None
+    ran: int = 0
+
+
+def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
+    """Sample the design and check that every sample point is a valid scenario.
+
+    Raises:
+        InputError: naming the first sample point the model would refuse, and why.
+    """
+    experiment = loaded.experiment
+    if design_size(experiment) > 5_000_000:
+        raise InputError(f"{loaded.path}: samples: the design would have "
+                         f"{design_size(experiment):,} points; at most 5,000,000")
+    unit = sample_unit(experiment)
+    values = parameter_values(experiment, unit, model=experiment.target == "model")
+    design = pd.DataFrame({"sample": np.arange(len(unit))})
+    for column, name in enumerate(experiment.parameter_names):
+        design[f"q:{name}"] = unit[:, column]
+    design = pd.concat([design, values], axis=1)
+    if loaded.base is not None:
+        base = loaded.base.model_dump()
+        names = experiment.parameter_names
+        for sample, point in enumerate(zip(*(values[name].tolist() for name in names))):
+            try:
+                validate(merge(base, nest(dict(zip(names, point)))), "")
+            except InputError as error:
+                setting = ", ".join(f"{name} = {value:g}" for name, value in zip(names, point))
+                raise InputError(f"{loaded.path}: sample point {sample} ({setting}) is not a "
+                                 f"valid scenario{error}") from None
+    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, experiment.replicates))
+
+
+def manifest_for(plan: SweepPlan, size: int) -> dict[str, Any]:
+    loaded = plan.loaded
+    return {"experiment": loaded.experiment.model_dump(mode="json"),
+            "experiment_file": Path(loaded.path).name,
+            "experiment_sha256": loaded.sha256, "experiment_text": loaded.text,
+            "scenario_sha256": loaded.scenario_sha256,
+            "base_scenario": None if loaded.base is None else
+            json.loads(loaded.base.model_dump_json()),
+            "seed": loaded.experiment.seed, "replicate_seeds": plan.seeds,
+            "points": len(plan.design), "runs": plan.runs, "batch_size": size,
+            "ci_sim": __version__, "versions": versions()}
+
+
+def check_resumable(folder: SweepFolder, plan: SweepPlan) -> dict[str, Any]:
+    """The folder's manifest, if this experiment may resume into it; InputError if not."""
+    manifest = folder.read_manifest()
+    loaded = plan.loaded
+    if manifest["experiment_sha256"] != loaded.sha256:
+        raise InputError(f"--resume: {loaded.path} has changed since the sweep in "
+                         f"{folder.path} started (sha256 {manifest['experiment_sha256'][:12]} "
+                         f"then, {loaded.sha256[:12]} now); resuming would mix two "
+                         f"experiments, so run it into a new --out folder")
+    if manifest["scenario_sha256"] != loaded.scenario_sha256:
+        raise InputError(f"--resume: the base scenario file has changed since the sweep in "
+                         f"{folder.path} started; run it into a new --out folder")
+    if manifest["ci_sim"] != __version__:
+        raise InputError(f"--resume: the sweep in {folder.path} was started with ci-sim "
+                         f"{manifest['ci_sim']}, this is {__version__}; results would differ, "
+                         f"so run it into a new --out folder")
+    return manifest
+
+
+def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
+              workers: int | None = None, scheduler: str | None = None, resume: bool = False,
+              progress: Progress | None = None) -> SweepResult:
+    """Run an experiment file: what ``ci-sim sweep`` does.
+
+    Samples the design, runs every point and replicate on the chosen executor (see
+    :func:`ci_sim.executors.make_executor`), checkpointing each finished batch, then writes
+    ``runs.parquet`` and the analysis (see :func:`write_analysis`).
+
+    Args:
+        out: sweep folder (default ``results/NAME``). Must be new or empty unless resuming.
+        resume: finish the sweep already in ``out``: only batches without a checkpoint run.
+        progress: called with (runs done, runs in the sweep) as batches finish.
+
+    Raises:
+        InputError: bad experiment, bad options, or a folder this sweep may not use;
+            raised before anything is written.
+    """
+    loaded = load_experiment(experiment_path)
+    plan = plan_sweep(loaded)
+    folder = SweepFolder(Path(out) if out is not None
+                         else Path("results") / loaded.experiment.name)
+    if folder.has_sweep():
+        if not resume:
+            raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume to "
+                             f"finish it, or choose another --out folder")
+        size = check_resumable(folder, plan)["batch_size"]
+    elif not folder.is_empty():
+        raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
+                         f"new or empty folder")
+    else:
+        size = None
+    executor = None
+    if not folder.runs_path.exists():
+        executor = make_executor(workers=workers, scheduler=scheduler)
+    started = time.perf_counter()
+    ran = 0
+    try:
+        if executor is not None:
+            if size is None:
+                size = batch_size(plan.runs, executor.workers,
+                                  largest=LARGEST_BATCH[loaded.experiment.target])
+                folder.start(manifest_for(plan, size), plan.design)
+            ran = run_batches(plan, folder, size, executor, progress)
+            runs = consolidate(plan, folder, size)
+        else:
+            runs = folder.read_runs()
+            if progress is not None:
+                progress(plan.runs, plan.runs)
+    finally:
+        if executor is not None:
+            executor.close()
+    seconds = time.perf_counter() - started
+    result = write_analysis(folder.path, loaded.experiment, plan.design, runs,
+                            extra={"run_seconds": round(seconds, 3), "runs_this_session": ran,
+                                   "executor": None if executor is None else executor.kind,
+                                   "workers": None if executor is None else executor.workers})
+    result.seconds, result.ran = seconds, ran
+    return result
+
+
+def run_batches(plan: SweepPlan, folder: SweepFolder, size: int, executor,
+                progress: Progress | None) -> int:
+    """Run the batches without a checkpoint; return how many runs that was."""
+    batches = plan.batches(size)
+    finished = folder.finished_batches()
+    todo = [index for index in range(len(batches)) if index not in finished]
+    done = sum(len(batches[index].samples) for index in finished)
+    if progress is not None:
+        progress(done, plan.runs)
+    ran = 0
+    for position, columns in executor.map_unordered(run_batch, [batches[i] for i in todo]):
+        index = todo[position]
+        folder.write_chunk(index, columns)
+        ran += len(batches[index].samples)
+        if progress is not None:
+            progress(done + ran, plan.runs)
+    return ran
+
+
+def consolidate(plan: SweepPlan, folder: SweepFolder, size: int) -> pd.DataFrame:
+    """Join the chunks with the parameter values into runs.parquet, in sample order."""
+    experiment = plan.experiment
+    outcomes = folder.read_chunks(len(plan.batches(size)))
+    values = plan.design[["sample", *experiment.parameter_names]]
+    runs = outcomes.merge(values, on="sample", how="left", validate="many_to_one")
+    runs = runs[["sample", "replicate", "seed", *experiment.parameter_names,
+                 *experiment.outputs]].sort_values(["sample", "replicate"], kind="stable")
+    runs = runs.reset_index(drop=True)
+    if len(runs) != plan.runs or runs.duplicated(["sample", "replicate"]).any():
+        raise RuntimeError(f"{folder.path}: the checkpoints hold {len(runs)} runs, expected "
+                           f"{plan.runs}")
+    folder.write_runs(runs, {"experiment": experiment.name, "seed": experiment.seed,
+                             "replicate_seeds": plan.seeds, "ci_sim": __version__,
+                             "experiment_sha256": plan.loaded.sha256})
+    return runs
+
+
+def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
+                   runs: pd.DataFrame, *, extra: dict[str, Any] | None = None) -> SweepResult:
+    """Compute and write indices.csv, indices.png, convergence.csv/png, discovery.csv/png
+    and summary.json into ``out``."""
+    analysis = analyze_runs(experiment, design, runs)
+    title = (f"{experiment.name}: {experiment.method}, {len(design)} points x "
+             f"{experiment.replicates} replicates, seed {experiment.seed}, ci-sim {__version__}")
+    provenance = {"method": experiment.method, "samples": experiment.samples,
+                  "points": len(design), "replicates": experiment.replicates,
+                  "seed": experiment.seed, "ci_sim": __version__}
+    written = []
+
+    def save(name: str, write: Callable[[Path], None]) -> None:
+        write_atomic(out / name, write)
+        written.append(out / name)
+
+    indices = analysis.indices.assign(**provenance)
+    save("indices.csv", lambda p: indices.to_csv(p, index=False))
+    save("indices.png", lambda p: plot_indices(experiment, analysis, p, title=title))
+    if not analysis.convergence.empty:
+        convergence = analysis.convergence.assign(**provenance)
+        save("convergence.csv", lambda p: convergence.to_csv(p, index=False))
+        save("convergence.png", lambda p: plot_convergence(experiment, analysis, p,
+                                                           title=title))
+    if experiment.discovery is not None:
+        boxes = boxes_table(experiment, runs, analysis.boxes).assign(**provenance)
+        save("discovery.csv", lambda p: boxes.to_csv(p, index=False))
+        save("discovery.png", lambda p: plot_discovery(experiment, runs, analysis, p,
+                                                       title=title))
+    summary = {"experiment": experiment.name, **provenance, "runs": len(runs),
+               "replicate_seeds": sorted(set(runs["seed"].tolist()),
+                                         key=runs["seed"].tolist().index),
+               **summary_record(experiment, analysis, runs), **(extra or {}),
+               "versions": versions()}
+    save("summary.json", lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
+    return SweepResult(experiment, runs, analysis, written)
+
+
+def analyze_sweep(out: str | Path) -> SweepResult:
+    """Recompute the analysis and plots of a finished sweep from its saved runs.
+
+    Raises:
+        InputError: ``out`` holds no finished sweep.
+    """
+    folder = SweepFolder(Path(out))
+    if not folder.has_sweep():
+        raise InputError(f"{folder.path}: no sweep here (no sweep.json); run 'ci-sim sweep' "
+                         f"first")
+    if not folder.runs_path.exists():
+        raise InputError(f"{folder.path}: the sweep has not finished (no runs.parquet); "
+                         f"finish it with 'ci-sim sweep EXPERIMENT --out {folder.path} "
+                         f"--resume'")
+    manifest = folder.read_manifest()
+    experiment = Experiment.model_validate(manifest["experiment"])
+    return write_analysis(folder.path, experiment, folder.read_design(), folder.read_runs())

@@ -1,0 +1,95 @@
+"""What a sweep runs at each sample point: the model, or a test function with known indices.
+
+A :class:`RunBatch` carries everything a worker needs (no state from the parent); the
+module-level :func:`run_batch` is what executors call. Each run's result depends only on
+its parameter values and its seed, so results are the same on every executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ci_sim.model import STEPS_PER_YEAR
+from ci_sim.sweep.experiment import ISHIGAMI_OUTPUT, OutputSpec
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """Runs to do together: one row per (sample point, replicate).
+
+    Attributes:
+        target: ``model`` or ``ishigami``.
+        base: the base scenario as a plain table (``Scenario.model_dump()``); None for
+            test functions.
+        engine: model engine name.
+        names: dotted names of the varied parameters, in column order.
+        outputs: ``(name, OutputSpec)`` pairs.
+        samples, replicates, seeds: one entry per run.
+        values: one tuple of parameter values per run, in ``names`` order.
+    """
+
+    target: str
+    base: dict[str, Any] | None
+    engine: str
+    names: tuple[str, ...]
+    outputs: tuple[tuple[str, OutputSpec], ...]
+    samples: tuple[int, ...]
+    replicates: tuple[int, ...]
+    seeds: tuple[int, ...]
+    values: tuple[tuple[float, ...], ...]
+
+
+def run_batch(batch: RunBatch) -> dict[str, list]:
+    """Run every run of a batch; return columns ``sample``, ``replicate``, ``seed`` and one
+    per output, one entry per run in batch order."""
+    if batch.target == "ishigami":
+        outputs = ishigami_outputs(batch)
+    else:
+        outputs = model_outputs(batch)
+    return {"sample": list(batch.samples), "replicate": list(batch.replicates),
+            "seed": list(batch.seeds), **outputs}
+
+
+def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
+    from ci_sim.scenarios import merge, nest, validate
+    from ci_sim.simulate import run
+
+    columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}
+    for sample, seed, values in zip(batch.samples, batch.seeds, batch.values):
+        overrides = {name: _plain(value) for name, value in zip(batch.names, values)}
+        scenario = validate(merge(batch.base, nest(overrides)), f"sample point {sample}")
+        timeseries = run(scenario.resolved(), seed, engine=batch.engine)
+        for name, spec in batch.outputs:
+            columns[name].append(measure(timeseries, spec, scenario.years))
+    return columns
+
+
+def measure(timeseries, spec: OutputSpec, horizon: float) -> float:
+    """One output of one run, from its monthly timeseries (see :class:`OutputSpec`)."""
+    series = timeseries[spec.metric].to_numpy(dtype=float)
+    if spec.first_year_at_least is not None or spec.first_year_at_most is not None:
+        reached = series >= spec.first_year_at_least if spec.first_year_at_least is not None \
+            else series <= spec.first_year_at_most
+        hits = np.flatnonzero(reached)
+        step = hits[0] if len(hits) else len(series)  # never: one month past the horizon
+        return float(step / STEPS_PER_YEAR)
+    year = horizon if spec.year is None else spec.year
+    return float(series[int(round(year * STEPS_PER_YEAR))])
+
+
+def ishigami_outputs(batch: RunBatch) -> dict[str, list[float]]:
+    """Ishigami & Homma (1990) with a = 7, b = 0.1; the seed is not used (deterministic)."""
+    from SALib.test_functions import Ishigami
+
+    values = np.asarray(batch.values, dtype=float).reshape(len(batch.values), len(batch.names))
+    response = Ishigami.evaluate(values).tolist()
+    return {name: list(response) for name, spec in batch.outputs
+            if spec.metric == ISHIGAMI_OUTPUT}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to Python numbers, so pydantic's strict int/float checks accept them."""
+    return value.item() if isinstance(value, np.generic) else value
