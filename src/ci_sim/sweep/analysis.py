@@ -177,7 +177,7 @@ def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, titl
         axis.axvline(0, color="black", lw=0.6)
         axis.grid(axis="x", alpha=0.3)
         axis.set_xlabel({"ST": "Sobol index", "mu_star": "Morris mu* (per unit quantile)",
-                         "S1": "first-order index", "delta": "delta"}[main])
+                         "S1": "first-order index"}[main])
         axis.legend(fontsize=8, loc="lower right")
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()

@@ -12,7 +12,8 @@ References:
     analysis of large models, Environ. Model. Softw. 22: 1509-1518 (Morris mu*).
     Cukier et al. (1973); Saltelli, Tarantola & Chan (1999) (FAST, extended FAST).
     Tarantola, Gatelli & Mara (2006) (RBD-FAST on Latin hypercube samples).
-    Borgonovo (2007), A new uncertainty importance measure (delta, for grids).
+    A full factorial grid needs no estimator: its first-order and total indices are
+    computed exactly by grouping (:func:`grid_indices`); SALib has no grid analyzer.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ci_sim.sweep.experiment import Experiment, ParameterSpec
 
 #: The index each method ranks parameters by, and whether it carries an interval.
 RANKING_INDEX = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "latin": "S1",
-                 "grid": "delta"}
+                 "grid": "ST"}
 
 #: Edge quantile used for unbounded distributions, so that no value is infinite.
 EDGE = 1e-9
@@ -129,10 +130,10 @@ def analyze(experiment: Experiment, unit: np.ndarray, response: np.ndarray) -> p
 
     Returns:
         Columns ``parameter``, ``other`` (the second parameter of a second-order index,
-        else empty), ``index`` (S1, ST, S2, mu_star, mu, sigma, delta), ``value`` and
+        else empty), ``index`` (S1, ST, S2, mu_star, mu, sigma), ``value`` and
         ``conf`` (half-width of the 95% bootstrap interval; NaN where none).
     """
-    from SALib.analyze import delta, fast, morris, rbd_fast, sobol
+    from SALib.analyze import fast, morris, rbd_fast, sobol
 
     problem, seed, resamples = unit_problem(experiment), experiment.seed, experiment.bootstrap
     names = problem["names"]
@@ -148,6 +149,8 @@ def analyze(experiment: Experiment, unit: np.ndarray, response: np.ndarray) -> p
 
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
+        # SALib flags FAST's bootstrap intervals as indicative; docs/sweeps.md says so too
+        warnings.filterwarnings("ignore", message="FAST confidence intervals")
         if method == "sobol":
             result = sobol.analyze(problem, response, calc_second_order=experiment.second_order,
                                    num_resamples=resamples, seed=seed)
@@ -173,10 +176,31 @@ def analyze(experiment: Experiment, unit: np.ndarray, response: np.ndarray) -> p
                                       seed=seed)
             add("S1", result["S1"], result["S1_conf"])
         else:
-            result = delta.analyze(problem, unit, response, num_resamples=resamples, seed=seed)
-            add("delta", result["delta"], result["delta_conf"])
-            add("S1", result["S1"], result["S1_conf"])
+            first, total = grid_indices(unit, response)
+            add("S1", first)
+            add("ST", total)
     return pd.DataFrame(rows, columns=["parameter", "other", "index", "value", "conf"])
+
+
+def grid_indices(unit: np.ndarray, response: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Sobol indices of a full factorial grid (every level combination once).
+
+    S1_i = Var(E[Y | X_i]) / Var(Y); ST_i = E[Var(Y | X_~i)] / Var(Y), the expectations
+    taken over the grid's levels (equally likely), so there is no sampling error to report.
+    """
+    frame = pd.DataFrame(unit)
+    frame["y"] = response
+    variance = frame["y"].var(ddof=0)
+    columns = list(range(unit.shape[1]))
+    first, total = np.zeros(len(columns)), np.zeros(len(columns))
+    if variance == 0:
+        return first, total
+    for column in columns:
+        first[column] = frame.groupby(column)["y"].mean().var(ddof=0) / variance
+        others = [c for c in columns if c != column]
+        within = frame.groupby(others)["y"].var(ddof=0) if others else frame["y"].var(ddof=0)
+        total[column] = float(np.mean(within)) / variance
+    return first, total
 
 
 def convergence_sizes(experiment: Experiment, points: int) -> list[int]:

@@ -220,12 +220,12 @@ def flatten_parameters(table: Any, prefix: str = "") -> dict[str, Any]:
     """
     flat: dict[str, Any] = {}
     if not isinstance(table, dict):
-        raise InputError(f"parameters: expected a table of NAME = [low, high], got {table!r}")
+        raise InputError(f"parameters: expected a table of parameter names, got {table!r}")
     for key, value in table.items():
         name = f"{prefix}{key}"
         if isinstance(value, list):
             if len(value) != 2:
-                raise InputError(f"parameters.{name}: expected [low, high], got {value!r}")
+                raise InputError(f"parameters.{name}: expected two numbers, low and high, got {value!r}")
             flat[name] = {"low": value[0], "high": value[1]}
         elif isinstance(value, dict) and not (set(value) & set(ParameterSpec.model_fields)):
             flat.update(flatten_parameters(value, f"{name}."))

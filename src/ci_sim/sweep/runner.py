@@ -267,7 +267,9 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
     save("indices.csv", lambda p: indices.to_csv(p, index=False))
     save("indices.png", lambda p: plot_indices(experiment, analysis, p, title=title))
     if not analysis.convergence.empty:
-        convergence = analysis.convergence.assign(**provenance)
+        # its own "points" column is the prefix of the design each row used
+        convergence = analysis.convergence.assign(**{key: value for key, value in
+                                                     provenance.items() if key != "points"})
         save("convergence.csv", lambda p: convergence.to_csv(p, index=False))
         save("convergence.png", lambda p: plot_convergence(experiment, analysis, p,
                                                            title=title))
