@@ -34,7 +34,7 @@ def dask_cluster():
     """A real Dask LocalCluster (threads, to keep start-up short) to connect to by address."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     yield cluster
     cluster.close()
 

@@ -80,7 +80,7 @@ def dask_address():
     """A real Dask LocalCluster; threads (processes=False) to keep start-up short."""
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                       dashboard_address=None)
+                                       dashboard_address=":0")
     yield cluster.scheduler_address
     cluster.close()
 

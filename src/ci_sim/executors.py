@@ -206,7 +206,7 @@ class DaskExecutor(_BoundedSubmission):
         if scheduler == "local":
             self._cluster = LocalCluster(n_workers=workers or available_cores(),
                                          threads_per_worker=1, processes=True,
-                                         dashboard_address=None)
+                                         dashboard_address=":0")
             address = self._cluster
         else:
             address = scheduler

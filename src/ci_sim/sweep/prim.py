@@ -5,7 +5,7 @@ Finds boxes (a range per parameter) in which runs succeed much more often than o
 one end of one parameter that most raises the share of successes inside, down to a
 minimum support; the box kept from this peeling trajectory is the densest one that still
 holds ``min_coverage`` of the successes; *pasting* then widens its edges again wherever
-that raises the density. Further boxes are found the same way after removing the points in
+that does not lower the density. Further boxes are found the same way after removing the points in
 earlier boxes ("covering").
 
 Coverage: share of all successes that fall in the box. Density: share of the runs in the
@@ -109,7 +109,8 @@ def peel(X: np.ndarray, y: np.ndarray, *, alpha: float, min_support: float,
 
 def paste(X: np.ndarray, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
           alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Widen edges, ``alpha`` of the box's points at a time, while the density rises."""
+    """Widen edges, ``alpha`` of the box's points at a time, while the density does not
+    fall; each step takes the widening with the highest density."""
     lower, upper = lower.copy(), upper.copy()
     while True:
         mask = inside(X, lower, upper)
@@ -133,12 +134,14 @@ def paste(X: np.ndarray, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                 else:
                     new_upper[dimension] = edge
                 widened = inside(X, new_lower, new_upper)
-                new_density = y[widened].mean()
-                if new_density > density and (best is None or new_density > best[0]):
-                    best = (new_density, new_lower, new_upper)
+                new_density, held = y[widened].mean(), int(widened.sum())
+                # >=: more support at no cost in density is worth having (each paste adds
+                # points, so this ends)
+                if new_density >= density and (best is None or (new_density, held) > best[:2]):
+                    best = (new_density, held, new_lower, new_upper)
         if best is None:
             return lower, upper
-        _, lower, upper = best
+        _, _, lower, upper = best
 
 
 def prim(X: np.ndarray, success: np.ndarray, names: list[str], *, alpha: float = 0.05,
