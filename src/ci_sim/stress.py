@@ -218,7 +218,7 @@ class StressExperiment(BaseModel):
                                  "(unset: the scenario's funding.pool).")
     years: float | None = Field(None, gt=0, le=100, description="Simulated years (unset: the "
                                 "scenario's).")
-    replicates: int = Field(30, ge=2, le=100_000, description="Replicates (seeds) per cell.")
+    replicates: int = Field(24, ge=2, le=100_000, description="Replicates (seeds) per cell.")
     seed: int = Field(0, ge=0, description="Base seed; replicate seeds derive from it.")
     shocks: list[str] = Field(default_factory=lambda: [
         "none", "backbone_cut:3", "backbone_cut:7", "pool_cut:4:0.3", "champion_leaves:3",
