@@ -228,6 +228,48 @@ def stress_test(
                   f"in {time.perf_counter() - started:.0f} s")
 
 
+@app.command()
+def workshop(host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+             port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
+             open_browser: Annotated[bool, typer.Option("--open/--no-open",
+                                                        help="Open a browser tab.")] = False,
+             ) -> None:
+    """Serve the workshop page: before and after runs side by side, presets, toggles.
+
+    Works without internet. Stop it with Ctrl+C.
+    """
+    from ci_sim.app import serve
+
+    console.print(f"Workshop page at http://{host}:{port} (Ctrl+C to stop)", highlight=False)
+    try:
+        serve(host=host, port=port, open_browser=open_browser)
+    except InputError as error:
+        fail(str(error))
+
+
+@app.command()
+def figures(preset: Annotated[str, typer.Option(help="Preset name, or all.")] = "all",
+            out: Annotated[Path, typer.Option(help="Output folder.")] = Path("figures"),
+            seed: Annotated[int, typer.Option(help="Base seed; replicate seeds derive from it.")
+                            ] = 0,
+            replicates: Annotated[int, typer.Option(min=2, max=10_000, help="Paired runs "
+                                                    "behind each slide.")] = 20,
+            ) -> None:
+    """Write slide-ready figures for workshop presets: NAME.png, NAME_network.png, NAME.gif."""
+    from ci_sim.figures import make_figures
+    from ci_sim.presets import PRESETS, get_preset
+
+    try:
+        chosen = list(PRESETS) if preset == "all" else [get_preset(preset)]
+    except InputError as error:
+        fail(str(error))
+    with console.status(f"Drawing {len(chosen)} preset(s)"):
+        entries = make_figures(chosen, out, seed=seed, replicates=replicates)
+    for entry in entries:
+        console.print(f"[bold]{entry['preset']}[/]: {entry['title']}", highlight=False)
+    console.print(f"Wrote {len(entries) * 3} figures and figures.json to {out}", highlight=False)
+
+
 # ---------------------------------------------------------------------------- sweeps
 def sweep_progress() -> Progress:
     """Runs done, runs per second and time left."""
