@@ -364,6 +364,41 @@ def analyze(folder: Annotated[Path, typer.Argument(help="Folder of a finished sw
     print_sweep(result, folder)
 
 
+@app.command()
+def validate(names: Annotated[Optional[list[str]], typer.Argument(
+                 help="Experiments to run (default: all): march1991_learning_rates, "
+                      "march1991_turnover, lazer_friedman2007, trust_asymmetry.")] = None,
+             runs: Annotated[Optional[int], typer.Option(
+                 help="Replicates per grid point (default: each experiment's own; March "
+                      "adds replicates towards a 95% half-interval of 0.01).")] = None,
+             out: Annotated[Path, typer.Option(help="Output folder.")] = Path(
+                 "results/validation"),
+             seed: Annotated[int, typer.Option(help="Base seed.")] = 1991,
+             engine: EngineOption = "numba",
+             workers: Annotated[Optional[int], typer.Option(
+                 help="Processes on this machine (default: every core; 1 runs in this "
+                      "process).")] = None,
+             ) -> None:
+    """Reproduce published agent-based results; write tables, figures and validation.md."""
+    from ci_sim.validation import precision_line, verdict
+    from ci_sim.validation import validate as run_validation
+
+    def progress(message: str) -> None:
+        console.print(f"[dim]{message}[/]", highlight=False, soft_wrap=True)
+
+    try:
+        done = run_validation(names, out=out, seed=seed, runs=runs, engine=engine,
+                              workers=workers, progress=progress)
+    except InputError as error:
+        fail(str(error))
+    for results in done:
+        extra = precision_line(results)
+        console.print(verdict(results) + (f"; {extra}" if extra else ""), highlight=False,
+                      soft_wrap=True)
+    console.print(f"Wrote {out}/validation.md, {out}/validation/*.csv, "
+                  f"{out}/img/validation/*.png", highlight=False)
+
+
 def check_engine(engine: str) -> None:
     from ci_sim.engines import ENGINES
 

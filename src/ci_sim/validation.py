@@ -1,0 +1,902 @@
+"""Validation by docking: ci-sim reproduces published agent-based results with its own mechanisms.
+
+A new agent-based model earns trust when its building blocks reproduce results the field
+already knows ("docking", Axtell, Axelrod, Epstein & Cohen 1996). Each experiment here is a
+scenario file in ``scenarios/validation/`` (shipped in ``ci_sim/builtin/validation/``) plus a
+grid of parameters to vary, run through the same parameter system, model, engines and
+kernels as every other scenario: there is no separate code path for validation.
+
+Experiments (see :data:`EXPERIMENTS`):
+
+``march1991_learning_rates``
+    March (1991), mutual learning between an organizational code and its members. The
+    common agenda is the code (``kernels.socialize``, ``kernels.learn_agenda``). Equilibrium
+    knowledge of the code over socialization rate p1 x code learning rate p2 (Figure 1).
+``march1991_turnover``
+    The same model with turnover p3: knowledge of the code against turnover for slow and
+    fast socialization.
+``lazer_friedman2007``
+    Lazer & Friedman (2007): agents on an NK landscape copy the best neighbour or explore
+    (``kernels.learn_from_peers``) on linear, small-world, random and fully connected
+    networks; average performance over time.
+``trust_asymmetry``
+    ``kernels.update_trust``: how much one violation destroys against how much one good
+    meeting builds, and how many good meetings make up for one violation.
+
+Every grid point runs on the same replicate seeds (common random numbers,
+:func:`ci_sim.simulate.replicate_seeds`), so differences between points are paired and not
+differences between random draws. A point's value is the mean over replicates with a 95%
+t interval; experiments with a precision target add replicates to each point until the
+interval's half-width is below it (or the point's run cap is reached). Runs go through an
+executor (:mod:`ci_sim.executors`); results do not depend on which one or on its workers.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ci_sim import __version__
+from ci_sim.engines import ENGINES
+from ci_sim.executors import batch_size, batched, make_executor
+from ci_sim.model import STEPS_PER_YEAR, CollectiveImpactModel
+from ci_sim.outputs import interval, versions, write_atomic
+from ci_sim.params import Scenario
+from ci_sim.scenarios import InputError, load_scenario
+from ci_sim.simulate import replicate_seeds
+
+#: Target half-width of the 95% interval of each March (1991) point (issue: "under 0.01").
+MARCH_PRECISION = 0.01
+#: Base seed of the default validation; replicate seeds derive from it.
+DEFAULT_SEED = 1991
+
+
+def scenario_path(name: str) -> Path:
+    """Path of the validation scenario file ``name`` (without ``.toml``)."""
+    return Path(str(resources.files("ci_sim.builtin").joinpath("validation", f"{name}.toml")))
+
+
+# ---------------------------------------------------------------------------- one run
+@dataclass(frozen=True)
+class Run:
+    """One replicate of one grid point: what a worker needs to run it."""
+
+    point: int
+    replicate: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Runs of one experiment, with the scenarios of the points they belong to."""
+
+    scenarios: dict[int, Scenario]
+    runs: tuple[Run, ...]
+    metric: str
+    engine: str
+    trajectory: bool
+    until_equilibrium: bool
+
+
+def at_equilibrium(model: CollectiveImpactModel) -> bool:
+    """True when a closed mutual-learning system (March 1991) can no longer change.
+
+    Members change only by socialization, on choices where the agenda (the code) holds a
+    view they do not share; the agenda changes only by learning from members who score
+    above it. So once every member agrees with the agenda wherever it holds a view and no
+    member scores above it, the state is absorbing: the knowledge of the code is its
+    equilibrium value. Valid only without peer learning, turnover and turbulence, which
+    :func:`check_closed_system` ensures.
+    """
+    code = model.code
+    held = code != 0
+    if np.any(model.beliefs[:, held] != code[held]):
+        return False
+    kernels = model.kernels
+    code_score = kernels.payoff(code, model.deps, model.table, model.flip) / model.best
+    return not np.any(model.score[model.grantee] > code_score)
+
+
+def check_closed_system(scenario: Scenario) -> None:
+    """Refuse the equilibrium stopping rule where members could change by other routes."""
+    learning, problem = scenario.learning, scenario.problem
+    peers = learning.exploration_rate > 0 or (learning.imitation_rate > 0
+                                              and scenario.conditions.continuous_communication > 0)
+    if learning.turnover > 0 or problem.turbulence > 0 or peers:
+        raise ValueError(f"{scenario.name}: stopping at equilibrium needs a closed system "
+                         "(no turnover, turbulence, exploration or imitation)")
+
+
+def simulate_batch(batch: Batch) -> list[dict[str, Any]]:
+    """Run every run of ``batch``; one result per run.
+
+    Each result holds the point, replicate and seed, the metric's ``values`` (every step
+    from 0 when ``trajectory``, else the final value only), the ``steps`` run and whether
+    the run stopped at ``equilibrium``, and the processor time it took (``cpu_seconds``).
+    """
+    results = []
+    for run in batch.runs:
+        started = time.process_time()
+        scenario = batch.scenarios[run.point]
+        model = CollectiveImpactModel(scenario, engine_name=batch.engine, rng=run.seed)
+        horizon = int(round(scenario.years * STEPS_PER_YEAR))
+        values = [model.metrics[batch.metric]]
+        equilibrium = False
+        for _ in range(horizon):
+            model.step()
+            if batch.trajectory:
+                values.append(model.metrics[batch.metric])
+            if batch.until_equilibrium and at_equilibrium(model):
+                equilibrium = True
+                break
+        if not batch.trajectory:
+            values = [model.metrics[batch.metric]]
+        results.append({"point": run.point, "replicate": run.replicate, "seed": run.seed,
+                        "values": np.asarray(values, dtype=float), "steps": model.steps_done,
+                        "equilibrium": equilibrium,
+                        "cpu_seconds": time.process_time() - started})
+    return results
+
+
+# ---------------------------------------------------------------------------- experiments
+@dataclass(frozen=True)
+class Check:
+    """One published claim, what the runs measured, and whether they agree."""
+
+    claim: str
+    published: str
+    measured: str
+    passed: bool
+
+
+@dataclass
+class Results:
+    """The runs of one experiment: grid points, per-replicate values, table, checks."""
+
+    experiment: Experiment
+    points: list[dict[str, Any]]
+    #: point -> array (replicates x steps+1) for trajectories, (replicates,) otherwise,
+    #: rows in replicate order.
+    values: dict[int, np.ndarray]
+    steps: dict[int, np.ndarray]
+    equilibrium: dict[int, np.ndarray]
+    seeds: list[int]
+    base_seed: int
+    engine: str
+    #: Periods (months) a run lasts unless it stops at equilibrium first.
+    horizon: int
+    #: Wall-clock seconds of the whole experiment, and processor seconds summed over runs.
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    checks: list[Check] = field(default_factory=list)
+
+    def point(self, **where: Any) -> int:
+        """Index of the grid point whose parameters (by short name) equal ``where``."""
+        for index, point in enumerate(self.points):
+            if all(math.isclose(point[short(k)], v) if isinstance(v, float) else
+                   point[short(k)] == v for k, v in where.items()):
+                return index
+        raise KeyError(f"{self.experiment.name}: no grid point {where}")
+
+    def final(self, index: int) -> np.ndarray:
+        """Final value of every replicate of point ``index``."""
+        values = self.values[index]
+        return values[:, -1] if values.ndim == 2 else values
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed for check in self.checks)
+
+
+def short(dotted: str) -> str:
+    """Column name of a grid parameter: ``learning.socialization_rate`` -> ``socialization_rate``."""
+    return dotted.rpartition(".")[2]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A published experiment: scenario file, what varies, what is measured and compared.
+
+    Attributes:
+        name: the scenario file (``scenarios/validation/NAME.toml``) and output names.
+        title: one line on what is reproduced.
+        source: the paper.
+        compared_with: the published figure(s) and pages the results are compared with.
+        grid: dotted parameter -> values; every combination is a point.
+        metric: the model metric measured (see :data:`ci_sim.model.METRICS`).
+        runs: replicates per point by default (the first round when ``precision`` is set).
+        precision: target half-width of each point's 95% interval; replicates are added
+            to points above it, up to ``max_runs``.
+        max_runs: cap on replicates per point when ``precision`` is set.
+        trajectory: record the metric at every step (else only at the end).
+        until_equilibrium: stop a run once the closed mutual-learning system is absorbed.
+        notes: how the mapping onto ci-sim differs from the paper, in markdown.
+    """
+
+    name: str
+    title: str
+    source: str
+    compared_with: str
+    grid: dict[str, tuple[Any, ...]]
+    metric: str
+    runs: int
+    analyse: Callable[[Results], list[Check]]
+    plot: Callable[[Results, Path], None]
+    precision: float | None = None
+    max_runs: int = 0
+    trajectory: bool = False
+    until_equilibrium: bool = False
+    notes: str = ""
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every combination of the grid, as ``{dotted name: value}``, first key slowest."""
+        names = list(self.grid)
+        return [dict(zip(names, combo)) for combo in itertools.product(*self.grid.values())]
+
+
+def paired(results: Results, first: int, second: int, step: int = -1) -> dict[str, float]:
+    """Mean and 95% interval of (first - second) over the replicates both points share."""
+    a, b = results.values[first], results.values[second]
+    if a.ndim == 2:
+        a, b = a[:, step], b[:, step]
+    shared = min(len(a), len(b))
+    return interval(a[:shared] - b[:shared])
+
+
+def signed(summary: dict[str, float]) -> str:
+    return f"{summary['mean']:+.3f} [{summary['low']:+.3f}, {summary['high']:+.3f}]"
+
+
+# ---------------------------------------------------------------------------- March (1991)
+MARCH_SOURCE = ("March, J. G. (1991). Exploration and exploitation in organizational "
+                "learning. Organization Science, 2(1), 71-87.")
+
+
+def analyse_march_learning_rates(results: Results) -> list[Check]:
+    """Slower socialization gives higher equilibrium knowledge, most strongly for fast p2."""
+    grid = results.experiment.grid
+    p1_values, p2_values = grid["learning.socialization_rate"], grid["learning.agenda_learning_rate"]
+    slow, fast = min(p1_values), max(p1_values)
+    drops = {}
+    for p2 in p2_values:
+        drops[p2] = paired(results, results.point(socialization_rate=slow, agenda_learning_rate=p2),
+                           results.point(socialization_rate=fast, agenda_learning_rate=p2))
+    falls = all(drop["low"] > 0 for drop in drops.values())
+    low_p2, high_p2 = min(p2_values), max(p2_values)
+
+    def drop_per_replicate(p2: float) -> np.ndarray:
+        a = results.final(results.point(socialization_rate=slow, agenda_learning_rate=p2))
+        b = results.final(results.point(socialization_rate=fast, agenda_learning_rate=p2))
+        shared = min(len(a), len(b))
+        return a[:shared] - b[:shared]
+
+    hi, lo = drop_per_replicate(high_p2), drop_per_replicate(low_p2)
+    shared = min(len(hi), len(lo))
+    steeper = interval(hi[:shared] - lo[:shared])
+    knowledge = {p2: [results.final(results.point(socialization_rate=p1,
+                                                  agenda_learning_rate=p2)).mean()
+                      for p1 in p1_values] for p2 in p2_values}
+    best = max(p2_values, key=lambda p2: knowledge[p2][0])
+    return [
+        Check(f"Equilibrium knowledge falls as socialization speeds up (p1 {slow:g} -> {fast:g}), "
+              "for every code learning rate p2",
+              "falls for every p2 (Figure 1)",
+              "; ".join(f"p2 = {p2:g}: {knowledge[p2][0]:.3f} -> {knowledge[p2][-1]:.3f}, "
+                        f"drop {signed(drops[p2])}" for p2 in p2_values),
+              falls),
+        Check(f"The fall is steepest when the code learns fast (drop at p2 = {high_p2:g} minus "
+              f"drop at p2 = {low_p2:g})",
+              "lines fan out towards slow socialization, fast code learning highest (Figure 1)",
+              f"{signed(steeper)}; highest knowledge at p1 = {slow:g}: p2 = {best:g} "
+              f"({knowledge[best][0]:.3f})",
+              steeper["low"] > 0 and best == high_p2),
+    ]
+
+
+def analyse_march_turnover(results: Results) -> list[Check]:
+    """Moderate turnover improves knowledge when socialization is fast, more than when slow."""
+    grid = results.experiment.grid
+    p1_values, p3_values = grid["learning.socialization_rate"], grid["learning.turnover"]
+    slow, fast = min(p1_values), max(p1_values)
+    moderate = MODERATE_TURNOVER
+
+    def gain(p1: float) -> np.ndarray:
+        a = results.final(results.point(socialization_rate=p1, turnover=moderate))
+        b = results.final(results.point(socialization_rate=p1, turnover=0.0))
+        shared = min(len(a), len(b))
+        return a[:shared] - b[:shared]
+
+    fast_gain, slow_gain = interval(gain(fast)), interval(gain(slow))
+    g_fast, g_slow = gain(fast), gain(slow)
+    shared = min(len(g_fast), len(g_slow))
+    difference = interval(g_fast[:shared] - g_slow[:shared])
+    without = results.final(results.point(socialization_rate=fast, turnover=0.0)).mean()
+    best_p3 = max(p3_values, key=lambda p3: results.final(
+        results.point(socialization_rate=fast, turnover=p3)).mean())
+    return [
+        Check(f"Moderate turnover (p3 = {moderate:g}) raises the code's knowledge when "
+              f"socialization is fast (p1 = {fast:g})",
+              "moderate turnover improves knowledge under fast socialization",
+              f"{without:.3f} without turnover, gain {signed(fast_gain)}; best p3 = {best_p3:g}",
+              fast_gain["low"] > 0),
+        Check(f"The gain is larger with fast than with slow socialization (p1 = {fast:g} vs "
+              f"{slow:g})",
+              "turnover matters most where socialization is fast",
+              f"{signed(difference)} (gain at p1 = {slow:g}: {signed(slow_gain)})",
+              difference["low"] > 0),
+    ]
+
+
+#: The "moderate" turnover compared with no turnover: 2% of members replaced per period.
+MODERATE_TURNOVER = 0.02
+
+
+def plot_march_learning_rates(results: Results, path: Path) -> None:
+    grid = results.experiment.grid
+    p1_values = grid["learning.socialization_rate"]
+    figure, axis = new_figure()
+    for p2, marker in zip(grid["learning.agenda_learning_rate"], "os^D"):
+        rows = [interval(results.final(results.point(socialization_rate=p1,
+                                                     agenda_learning_rate=p2)))
+                for p1 in p1_values]
+        draw_points(axis, p1_values, rows, label=f"p2 = {p2:g}", marker=marker)
+    axis.set_xlabel("Socialization rate (p1)")
+    axis.set_ylabel("Equilibrium knowledge of the code")
+    finish(figure, axis, path, results, "Effect of learning rates (p1, p2) on equilibrium "
+           "knowledge (cf. March 1991, Fig. 1)")
+
+
+def plot_march_turnover(results: Results, path: Path) -> None:
+    grid = results.experiment.grid
+    p3_values = grid["learning.turnover"]
+    figure, axis = new_figure()
+    for p1, marker in zip(grid["learning.socialization_rate"], "os^D"):
+        rows = [interval(results.final(results.point(socialization_rate=p1, turnover=p3)))
+                for p3 in p3_values]
+        draw_points(axis, p3_values, rows, label=f"p1 = {p1:g}", marker=marker)
+    axis.set_xlabel("Turnover rate (p3, per period)")
+    axis.set_ylabel(f"Knowledge of the code after {results.horizon} periods")
+    finish(figure, axis, path, results, "Effect of turnover (p3) and socialization rate (p1) "
+           "on knowledge, p2 = 0.5 (cf. March 1991)")
+
+
+# ---------------------------------------------------------------------------- Lazer & Friedman
+LAZER_FRIEDMAN_SOURCE = ("Lazer, D., & Friedman, A. (2007). The network structure of "
+                         "exploration and exploitation. Administrative Science Quarterly, "
+                         "52(4), 667-694.")
+#: Step at which "early" performance is compared.
+EARLY_STEP = 10
+
+
+def analyse_lazer_friedman(results: Results) -> list[Check]:
+    """The fully connected network leads early; the linear network ends higher."""
+    full, linear = results.point(network="full"), results.point(network="linear")
+    early = paired(results, full, linear, step=EARLY_STEP)
+    late = paired(results, linear, full, step=-1)
+    mean_full = results.values[full].mean(axis=0)
+    mean_linear = results.values[linear].mean(axis=0)
+    ahead = mean_linear >= mean_full
+    crossing = next((step for step in range(len(ahead)) if ahead[step:].all()), None)
+    end = len(mean_full) - 1
+    finals = {results.points[i]["network"]: results.final(i).mean()
+              for i in range(len(results.points))}
+    order = " > ".join(f"{name} {value:.3f}" for name, value in
+                       sorted(finals.items(), key=lambda item: -item[1]))
+    return [
+        Check(f"The fully connected network leads early (step {EARLY_STEP}: full minus linear)",
+              "totally connected network better in the short run",
+              f"{mean_full[EARLY_STEP]:.3f} vs {mean_linear[EARLY_STEP]:.3f}, difference "
+              f"{signed(early)}",
+              early["low"] > 0),
+        Check(f"The linear network ends higher (step {end}: linear minus full)",
+              "linear network better in the long run",
+              f"{mean_linear[-1]:.3f} vs {mean_full[-1]:.3f}, difference {signed(late)}; "
+              f"curves cross for good at step {crossing}; final: {order}",
+              late["low"] > 0),
+    ]
+
+
+def plot_lazer_friedman(results: Results, path: Path) -> None:
+    figure, axis = new_figure()
+    for index, point in enumerate(results.points):
+        values = results.values[index]
+        mean = values.mean(axis=0)
+        half = 1.96 * values.std(axis=0, ddof=1) / np.sqrt(len(values))
+        steps = np.arange(len(mean))
+        line, = axis.plot(steps, mean, lw=2, label=point["network"].replace("_", " "))
+        axis.fill_between(steps, mean - half, mean + half, color=line.get_color(), alpha=0.2)
+    axis.set_xlabel("Time (periods)")
+    axis.set_ylabel("Average performance, (payoff / max) ** 8")
+    finish(figure, axis, path, results, "Average performance over time by network "
+           "(cf. Lazer & Friedman 2007)")
+
+
+# ---------------------------------------------------------------------------- trust
+#: Trust level at which build and destruction are compared (and the experiment starts).
+TRUST_START = 0.5
+#: Negativity bias the issue quotes from recent trust models.
+TRUST_TARGET = 3.0
+
+
+def first_month_change(results: Results, index: int) -> np.ndarray:
+    values = results.values[index]
+    return values[:, 1] - values[:, 0]
+
+
+def months_to_move(trajectory: np.ndarray, target: float) -> float:
+    """Months (linearly interpolated) until the mean trajectory first reaches ``target``."""
+    start = trajectory[0]
+    moved = np.abs(trajectory - start)
+    distance = abs(target - start)
+    after = np.nonzero(moved >= distance)[0]
+    if len(after) == 0:
+        return math.inf
+    step = int(after[0])
+    before = moved[step - 1]
+    return step - 1 + (distance - before) / (moved[step] - before)
+
+
+def break_even(results: Results, relationships: float) -> float:
+    """Violation chance at which trust neither grows nor falls, from the first month."""
+    rates = results.experiment.grid["trust.violation_rate"]
+    change = [first_month_change(results, results.point(violation_rate=q,
+                                                        relationships=relationships)).mean()
+              for q in rates]
+    for (q0, c0), (q1, c1) in itertools.pairwise(zip(rates, change)):
+        if c0 > 0 >= c1:
+            return q0 + c0 * (q1 - q0) / (c0 - c1)
+    return math.nan
+
+
+def analyse_trust(results: Results) -> list[Check]:
+    """A violation destroys trust faster than a good meeting builds it: the ratio."""
+    rates = results.experiment.grid["trust.violation_rate"]
+    never, always = min(rates), max(rates)
+    ratios, details = {}, {}
+    for relationships in results.experiment.grid["mindsets.relationships"]:
+        build = first_month_change(results, results.point(violation_rate=never,
+                                                          relationships=relationships)).mean()
+        destroy = -first_month_change(results, results.point(violation_rate=always,
+                                                             relationships=relationships)).mean()
+        rising = results.values[results.point(violation_rate=never,
+                                              relationships=relationships)].mean(axis=0)
+        falling = results.values[results.point(violation_rate=always,
+                                               relationships=relationships)].mean(axis=0)
+        up = months_to_move(rising, rising[0] + (1 - rising[0]) / 2)
+        down = months_to_move(falling, falling[0] / 2)
+        q_star = break_even(results, relationships)
+        ratios[relationships] = destroy / build
+        details[relationships] = (f"one violation removes {destroy:.4f}, one good meeting adds "
+                                  f"{build:.4f}: ratio {destroy / build:.2f}; half the way to "
+                                  f"full trust takes {up:.1f} months, half the way to none "
+                                  f"{down:.1f} (ratio {up / down:.2f}); trust holds at a "
+                                  f"violation share of {q_star:.3f}, i.e. "
+                                  f"{(1 - q_star) / q_star:.2f} good meetings per violation")
+    plain = min(ratios)
+    checks = [Check(f"A violation destroys trust faster than a good meeting builds it, at trust "
+                    f"{TRUST_START:g} (no relationships mindset)",
+                    f"negativity bias near {TRUST_TARGET:g}",
+                    details[plain] + f"; difference from {TRUST_TARGET:g}: "
+                    f"{ratios[plain] - TRUST_TARGET:+.2f}",
+                    ratios[plain] > 1)]
+    for relationships, ratio in ratios.items():
+        if relationships != plain:
+            checks.append(Check(f"Same, every organization with the relationships mindset "
+                                f"(share {relationships:g}), which doubles the build rate",
+                                f"negativity bias near {TRUST_TARGET:g}",
+                                details[relationships] + f"; difference from "
+                                f"{TRUST_TARGET:g}: {ratio - TRUST_TARGET:+.2f}", ratio > 1))
+    return checks
+
+
+def plot_trust(results: Results, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    grid = results.experiment.grid
+    rates = grid["trust.violation_rate"]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for relationships, style in zip(grid["mindsets.relationships"], ("-", "--")):
+        for rate, colour in ((min(rates), "#009E73"), (max(rates), "#D55E00")):
+            mean = results.values[results.point(violation_rate=rate,
+                                                relationships=relationships)].mean(axis=0)
+            kind = "every meeting good" if rate == min(rates) else "every meeting a violation"
+            left.plot(np.arange(len(mean)), mean, style, color=colour, lw=2,
+                      label=f"{kind}, relationships {relationships:g}")
+        change = [interval(first_month_change(results, results.point(
+            violation_rate=q, relationships=relationships))) for q in rates]
+        draw_points(right, rates, change, label=f"relationships mindset {relationships:g}",
+                    marker="o" if style == "-" else "s")
+    left.axhline(TRUST_START, color="grey", lw=0.8)
+    left.set_xlabel("Months (one meeting with every partner per month)")
+    left.set_ylabel("Mean trust")
+    left.legend(fontsize=8)
+    left.grid(alpha=0.3)
+    right.axhline(0.0, color="grey", lw=0.8)
+    right.set_xlabel("Share of meetings that are violations")
+    right.set_ylabel(f"Change of mean trust in one month, from {TRUST_START:g}")
+    right.legend(fontsize=8)
+    right.grid(alpha=0.3)
+    figure.suptitle(f"Trust builds slowly and breaks fast ({runs_label(results)})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, format="png")
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------------- figures
+def new_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(7, 4.8))
+
+
+def draw_points(axis, xs: Sequence[float], rows: list[dict[str, float]], *, label: str,
+                marker: str) -> None:
+    means = np.array([row["mean"] for row in rows])
+    errors = np.array([[row["mean"] - row["low"] for row in rows],
+                       [row["high"] - row["mean"] for row in rows]])
+    axis.errorbar(xs, means, yerr=errors, marker=marker, capsize=3, lw=1.5, label=label)
+
+
+def runs_label(results: Results) -> str:
+    counts = sorted({len(values) for values in results.values.values()})
+    runs = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"{runs} runs per point, seed {results.base_seed}, ci-sim {__version__}"
+
+
+def finish(figure, axis, path: Path, results: Results, title: str) -> None:
+    import matplotlib.pyplot as plt
+
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=9)
+    axis.set_title(f"{title}\n{runs_label(results)}; mean and 95% interval", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110, format="png")
+    plt.close(figure)
+
+
+# ---------------------------------------------------------------------------- the registry
+EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment in (
+    Experiment(
+        name="march1991_learning_rates",
+        title="March (1991): equilibrium knowledge over socialization rate p1 x code "
+              "learning rate p2",
+        source=MARCH_SOURCE,
+        compared_with="Figure 1 (p. 76), Effect of learning rates (p1, p2) on equilibrium "
+                      "knowledge, m = 30, n = 50, 80 runs per point. Compared as a pattern: "
+                      "we do not have the paper's plotted values to the second decimal.",
+        grid={"learning.agenda_learning_rate": (0.1, 0.5, 0.9),
+              "learning.socialization_rate": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)},
+        metric="agenda_knowledge", runs=80, precision=MARCH_PRECISION, max_runs=160,
+        until_equilibrium=True,
+        analyse=analyse_march_learning_rates, plot=plot_march_learning_rates,
+        notes="Reality has 20 dimensions, not March's 30: `problem.strategy_bits` is capped "
+              "at 24 because the best payoff of a landscape is found by exhaustive search "
+              "(2^m strategies). A run stops when the state is absorbing (every member agrees "
+              "with the code wherever it holds a view and no member scores above the code); "
+              "runs that are not absorbed by the horizon are reported in the table "
+              "(`equilibrium_share`). `kernels.learn_agenda` counts k as the superior group's "
+              "majority minus the members holding the code's view; March (p. 75) defines k as "
+              "the superior members who differ from the code minus those who do not, which "
+              "also counts members holding no view (0). With the kernel's reading the code "
+              "can stay undecided on a dimension for good when many superior members hold no "
+              "view, which lowers equilibrium knowledge at fast socialization."),
+    Experiment(
+        name="march1991_turnover",
+        title="March (1991): knowledge of the code under turnover, slow and fast socialization",
+        source=MARCH_SOURCE,
+        compared_with="The turnover results of the section on mutual learning with turnover "
+                      "(pp. 78-79; the issue cites them as Figure 4): moderate turnover "
+                      "improves the code's knowledge when socialization is fast. Compared as "
+                      "a pattern; we could not check the figure's number and values.",
+        grid={"learning.socialization_rate": (0.1, 0.5, 0.9),
+              "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)},
+        metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=60,
+        analyse=analyse_march_turnover, plot=plot_march_turnover,
+        notes="Reality has 20 dimensions (see above). With turnover there is no absorbing "
+              "state: knowledge is measured after the scenario's horizon (`years` x 12 "
+              "periods). Newcomers have naive beliefs (-1, 0, +1 equally likely; March, p. 79)."),
+    Experiment(
+        name="lazer_friedman2007",
+        title="Lazer & Friedman (2007): average performance over time on four networks",
+        source=LAZER_FRIEDMAN_SOURCE,
+        compared_with="The comparison of the linear and the totally connected network over "
+                      "time (results section, pp. 679-681): the totally connected network "
+                      "reaches a higher average score early, the linear network a higher "
+                      "score in the long run. Compared as a pattern; figure numbers and "
+                      "values not checked against the paper.",
+        grid={"learning.network": ("linear", "small_world", "random", "full")},
+        metric="strategy_score", runs=50, trajectory=True,
+        analyse=analyse_lazer_friedman, plot=plot_lazer_friedman,
+        notes="Small-world: connected Watts-Strogatz graph, 6 neighbours, rewiring 0.1; random: "
+              "G(n, m) graph with 300 ties (mean degree 6); linear: a ring. Each replicate "
+              "seed draws one landscape and one set of starting strategies, shared by all "
+              "four networks."),
+    Experiment(
+        name="trust_asymmetry",
+        title="Trust: a violation destroys trust faster than a good meeting builds it",
+        source="Negativity bias in trust (issue text: recent trust models put it near 3); "
+               "mechanism after Gorobets, A., & Nooteboom, B. (2006), Agent-based modeling "
+               "of trust between firms in markets.",
+        compared_with="A ratio near 3, as stated in the issue; we did not check a specific "
+                      "paper for this number.",
+        grid={"mindsets.relationships": (0.0, 1.0),
+              "trust.violation_rate": (0.0, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0)},
+        metric="mean_trust", runs=20, trajectory=True,
+        analyse=analyse_trust, plot=plot_trust,
+        notes="Ratios are measured from the model's runs at trust 0.5: the first month's "
+              "change of mean trust when every meeting is good against when every meeting is "
+              "a violation, the months to move half way to full trust against half way to "
+              "none, and the share of violations at which trust holds steady."),
+)}
+
+
+# ---------------------------------------------------------------------------- running
+def run_experiment(experiment: Experiment, *, seed: int = DEFAULT_SEED, runs: int | None = None,
+                   engine: str = "numba", executor=None, overrides: dict[str, Any] | None = None,
+                   progress: Callable[[str], None] | None = None) -> Results:
+    """Run one experiment; returns its results with the checks filled in.
+
+    Args:
+        experiment: one of :data:`EXPERIMENTS`.
+        seed: base seed; replicate r of every point uses ``replicate_seeds(seed, ...)[r]``.
+        runs: replicates per point; None uses the experiment's default and, where it has a
+            precision target, adds replicates until every point meets it.
+        engine: ``numba`` or ``python``.
+        executor: an executor from :func:`ci_sim.executors.make_executor` (default: in
+            this process).
+        overrides: dotted parameters set at every point (on top of the scenario file,
+            under the grid), e.g. a shorter horizon.
+        progress: called with a short message after each round.
+    """
+    started = time.perf_counter()
+    points = experiment.points()
+    scenarios = {index: load_scenario(scenario_path(experiment.name),
+                                      {**(overrides or {}), **point})[0]
+                 for index, point in enumerate(points)}
+    if experiment.until_equilibrium:
+        for scenario in scenarios.values():
+            check_closed_system(scenario)
+    adaptive = runs is None and experiment.precision is not None
+    first = runs or experiment.runs
+    cap = max(first, experiment.max_runs) if adaptive else first
+    seeds = replicate_seeds(seed, cap)
+    wanted = {index: first for index in scenarios}
+    collected: dict[int, dict[int, dict[str, Any]]] = {index: {} for index in scenarios}
+    own_executor = executor is None
+    executor = executor or make_executor(workers=1)
+    try:
+        while True:
+            todo = [Run(index, replicate, seeds[replicate])
+                    for index in scenarios for replicate in range(wanted[index])
+                    if replicate not in collected[index]]
+            if not todo:
+                break
+            size = batch_size(len(todo), executor.workers, per_worker=6, largest=40)
+            batches = [Batch({run.point: scenarios[run.point] for run in group}, tuple(group),
+                             experiment.metric, engine, experiment.trajectory,
+                             experiment.until_equilibrium)
+                       for group in batched(todo, size)]
+            for _, result in executor.map_unordered(simulate_batch, batches):
+                for row in result:
+                    collected[row["point"]][row["replicate"]] = row
+            if not adaptive:
+                break
+            more = {}
+            for index, rows in collected.items():
+                finals = np.array([rows[r]["values"][-1] for r in range(wanted[index])])
+                summary = interval(finals)
+                half = (summary["high"] - summary["low"]) / 2
+                if half > experiment.precision and wanted[index] < cap:
+                    # Runs needed scale with the square of the interval's width; 10% spare.
+                    need = math.ceil(len(finals) * (half / experiment.precision) ** 2 * 1.1)
+                    more[index] = min(cap, max(need, wanted[index] + 10))
+            if progress is not None:
+                progress(f"{experiment.name}: {len(todo)} runs done, {len(more)} points need more")
+            if not more:
+                break
+            wanted.update(more)
+    finally:
+        if own_executor:
+            executor.close()
+    results = Results(
+        experiment=experiment,
+        points=[{short(k): v for k, v in point.items()} for point in points],
+        values={i: np.array([rows[r]["values"] for r in range(wanted[i])]).squeeze(-1)
+                if not experiment.trajectory else
+                np.array([rows[r]["values"] for r in range(wanted[i])])
+                for i, rows in collected.items()},
+        steps={i: np.array([rows[r]["steps"] for r in range(wanted[i])])
+               for i, rows in collected.items()},
+        equilibrium={i: np.array([rows[r]["equilibrium"] for r in range(wanted[i])])
+                     for i, rows in collected.items()},
+        seeds=seeds[:max(wanted.values())], base_seed=seed, engine=engine,
+        horizon=int(round(scenarios[0].years * STEPS_PER_YEAR)),
+        cpu_seconds=sum(row["cpu_seconds"] for rows in collected.values()
+                        for row in rows.values()))
+    results.checks = experiment.analyse(results)
+    results.seconds = time.perf_counter() - started
+    return results
+
+
+def table(results: Results) -> pd.DataFrame:
+    """The experiment's table: one row per point (per step for trajectories)."""
+    experiment = results.experiment
+    rows = []
+    for index, point in enumerate(results.points):
+        values = results.values[index]
+        common = {**point, "runs": len(values)}
+        if experiment.trajectory:
+            for step in range(values.shape[1]):
+                rows.append({**common, "step": step, **interval(values[:, step])})
+        else:
+            summary = interval(values)
+            rows.append({**common, **summary,
+                         "half_width": (summary["high"] - summary["low"]) / 2,
+                         "mean_steps": float(results.steps[index].mean()),
+                         "equilibrium_share": float(results.equilibrium[index].mean())
+                         if experiment.until_equilibrium else math.nan})
+    frame = pd.DataFrame(rows)
+    frame = frame.rename(columns={"mean": experiment.metric})
+    frame["base_seed"] = results.base_seed
+    frame["engine"] = results.engine
+    frame["ci_sim"] = __version__
+    return frame
+
+
+def verdict(results: Results) -> str:
+    """One line: pass or fail, and what was measured against what was published."""
+    status = "PASS" if results.passed else "FAIL"
+    measured = " | ".join(check.measured for check in results.checks)
+    return f"{results.experiment.name}: {status} ({sum(c.passed for c in results.checks)}/" \
+           f"{len(results.checks)} checks) {measured}"
+
+
+def precision_line(results: Results) -> str:
+    """Widest 95% half-interval over the points, against the target if there is one."""
+    experiment = results.experiment
+    if experiment.trajectory:
+        return ""
+    widest = max((interval(results.final(i))["high"] - interval(results.final(i))["low"]) / 2
+                 for i in results.values)
+    target = experiment.precision
+    if target is None:
+        return f"widest 95% half-interval {widest:.4f}"
+    met = "met" if widest <= target else "not met"
+    return f"widest 95% half-interval {widest:.4f} (target {target:g}: {met})"
+
+
+# ---------------------------------------------------------------------------- writing
+def validate(names: Sequence[str] | None = None, *, out: Path, seed: int = DEFAULT_SEED,
+             runs: int | None = None, engine: str = "numba", workers: int | None = None,
+             progress: Callable[[str], None] | None = None) -> list[Results]:
+    """Run the validation experiments and write their tables, figures and ``validation.md``.
+
+    Writes ``OUT/validation.md``, ``OUT/validation/NAME.csv`` and
+    ``OUT/img/validation/NAME.png`` for every experiment run.
+
+    Raises:
+        InputError: an unknown experiment name, engine or runs count (before anything runs
+            or is written).
+    """
+    names = list(names or EXPERIMENTS)
+    unknown = [name for name in names if name not in EXPERIMENTS]
+    if unknown:
+        raise InputError(f"{', '.join(unknown)}: no such validation experiment "
+                         f"(known: {', '.join(EXPERIMENTS)})")
+    if engine not in ENGINES:
+        raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if runs is not None and runs < 2:
+        raise InputError(f"--runs: must be at least 2 (for an interval), got {runs}")
+    started = time.perf_counter()
+    done = []
+    with make_executor(workers=workers) as executor:
+        for name in names:
+            done.append(run_experiment(EXPERIMENTS[name], seed=seed, runs=runs, engine=engine,
+                                       executor=executor, progress=progress))
+            if progress is not None:
+                progress(f"{name}: finished in {done[-1].seconds:.0f} s")
+        worker_count = executor.workers
+    tables, figures = out / "validation", out / "img" / "validation"
+    tables.mkdir(parents=True, exist_ok=True)
+    figures.mkdir(parents=True, exist_ok=True)
+    for results in done:
+        name = results.experiment.name
+        frame = table(results)
+        write_atomic(tables / f"{name}.csv", lambda p: frame.to_csv(p, index=False))
+        write_atomic(figures / f"{name}.png", lambda p: results.experiment.plot(results, p))
+    report = markdown(done, seed=seed, runs=runs, engine=engine, workers=worker_count,
+                      seconds=time.perf_counter() - started)
+    write_atomic(out / "validation.md", lambda p: p.write_text(report))
+    return done
+
+
+def markdown(done: Sequence[Results], *, seed: int, runs: int | None, engine: str, workers: int,
+             seconds: float) -> str:
+    """The validation report: summary, then per experiment the figure, checks and notes."""
+    command = "ci-sim validate" + ("" if runs is None else f" --runs {runs}") + \
+        ("" if seed == DEFAULT_SEED else f" --seed {seed}")
+    library = ", ".join(f"{k} {v}" for k, v in versions().items())
+    lines = [
+        "# Model validation: docking with published agent-based models",
+        "",
+        "ci-sim's building blocks reproduce results the field already knows (\"docking\", "
+        "Axtell, Axelrod, Epstein & Cohen 1996). Each experiment is a scenario file in "
+        "`scenarios/validation/` and a grid of parameters, run through the same parameter "
+        "system, model, engines and kernels as every other scenario. All grid points share "
+        "their replicate seeds (common random numbers); intervals are 95% t intervals over "
+        "replicates.",
+        "",
+        f"Generated by `{command} --out docs` with {library}; engine {engine}, base seed "
+        f"{seed}, {workers} worker(s), {seconds:.0f} s in all. Tables: `validation/NAME.csv`; "
+        "figures: `img/validation/NAME.png`.",
+        "",
+        "| experiment | verdict | checks passed | runs per point | time | processor time |",
+        "|---|---|---|---|---|---|",
+    ]
+    for results in done:
+        counts = sorted({len(v) for v in results.values.values()})
+        per_point = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+        lines.append(f"| [{results.experiment.name}](#{results.experiment.name}) | "
+                     f"{'PASS' if results.passed else 'FAIL'} | "
+                     f"{sum(c.passed for c in results.checks)}/{len(results.checks)} | "
+                     f"{per_point} | {results.seconds:.0f} s | {results.cpu_seconds:.0f} s |")
+    for results in done:
+        experiment = results.experiment
+        grid = "; ".join(f"`{k}` = {', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in values)}"
+                         for k, values in experiment.grid.items())
+        lines += [
+            "",
+            f"<a id=\"{experiment.name}\"></a>",
+            f"## {experiment.title}",
+            "",
+            f"Source: {experiment.source}",
+            "",
+            f"Compared with: {experiment.compared_with}",
+            "",
+            f"Scenario `scenarios/validation/{experiment.name}.toml`; grid: {grid}; metric "
+            f"`{experiment.metric}`; horizon {results.horizon} periods (months)"
+            + ("; a run stops earlier once absorbing" if experiment.until_equilibrium else "")
+            + f". {precision_line(results)}".rstrip(". ") + ".",
+            "",
+            f"![{experiment.name}](img/validation/{experiment.name}.png)",
+            "",
+            "| claim | published | measured (mean [95% interval]) | result |",
+            "|---|---|---|---|",
+        ]
+        for check in results.checks:
+            lines.append(f"| {check.claim} | {check.published} | {check.measured} | "
+                         f"{'PASS' if check.passed else 'FAIL'} |")
+        if not experiment.trajectory:
+            lines += ["", point_table(results)]
+        if experiment.notes:
+            lines += ["", f"Notes. {experiment.notes}"]
+    return "\n".join(lines) + "\n"
+
+
+def point_table(results: Results) -> str:
+    """Markdown table of the grid: rows the first parameter, columns the second."""
+    experiment = results.experiment
+    row_name, column_name = (short(k) for k in experiment.grid)
+    row_values, column_values = experiment.grid.values()
+    header = f"| {row_name} \\ {column_name} | " + " | ".join(f"{v:g}" for v in column_values)
+    lines = [header + " |", "|---" * (len(column_values) + 1) + "|"]
+    for row in row_values:
+        cells = []
+        for column in column_values:
+            summary = interval(results.final(results.point(**{row_name: row,
+                                                                 column_name: column})))
+            cells.append(f"{summary['mean']:.3f} ± {(summary['high'] - summary['low']) / 2:.3f}")
+        lines.append(f"| {row:g} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
