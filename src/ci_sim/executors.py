@@ -9,10 +9,11 @@ position. Three kinds sit behind :func:`make_executor`:
     start-up cost; the reference the other two must agree with.
 ``process pool``
     The default: a pool of ``workers`` processes on this machine (default: the cores this
-    process may use). Workers start with ``forkserver`` (``spawn`` where that does not
-    exist), so nothing of the parent's state leaks into them and the same code works on
-    Linux, macOS and Windows. Each worker imports ci-sim once and keeps it; numba kernels
-    compile once and are cached on disk, so later workers load them in well under a second.
+    process may use). Workers are started with ``spawn``, so nothing of the parent's state
+    leaks into them and the same code works on Linux, macOS and Windows; their math
+    libraries run single-threaded (one process per core already uses every core). Each
+    worker imports ci-sim once and keeps it; numba kernels compile once and are cached on
+    disk, so workers load them in a second or two instead of compiling.
 ``dask``
     ``scheduler="tcp://host:port"`` connects to a running Dask scheduler (start one with
     ``dask scheduler`` and ``dask worker tcp://host:port --nthreads 1`` on each machine;
@@ -43,6 +44,7 @@ workers keep every worker busy until the end. :func:`batch_size` picks such a si
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
@@ -170,7 +172,7 @@ class _BoundedSubmission(Executor):
 
 
 class LocalPoolExecutor(_BoundedSubmission):
-    """A pool of worker processes on this machine, started with forkserver or spawn."""
+    """A pool of worker processes on this machine, started with spawn."""
 
     kind = "process pool"
 
@@ -178,10 +180,14 @@ class LocalPoolExecutor(_BoundedSubmission):
         import multiprocessing
 
         self.workers = workers
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods
-                                              else "spawn")
+        # spawn, not fork or forkserver: a spawned worker inherits the environment of the
+        # moment it starts, which is how it gets single-threaded math libraries below
+        context = multiprocessing.get_context("spawn")
         self._pool = futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        with single_threaded_libraries():
+            # non-fork pools start every worker on the first submit: do it now, under the
+            # environment above
+            self._pool.submit(os.getpid).result()
 
     def _submit(self, function, batch) -> futures.Future:
         return self._pool.submit(function, batch)
@@ -245,6 +251,24 @@ class DaskExecutor(_BoundedSubmission):
             client.close()
             self._client = None
         self._close_cluster()
+
+
+#: Thread counts of the math libraries in pool workers (unless the user set them): with
+#: one process per core, library threads would only compete for the same cores. Dask's
+#: nanny does the same for its workers.
+SINGLE_THREADED = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def single_threaded_libraries() -> Iterator[None]:
+    """Set :data:`SINGLE_THREADED` in the environment for a moment, where not set."""
+    added = {key: value for key, value in SINGLE_THREADED.items() if key not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:

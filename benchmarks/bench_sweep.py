@@ -1,0 +1,98 @@
+"""Sweep throughput (runs per second) for each executor, and overhead per run.
+
+Runs the same model sweep design (the first points of experiments/sobol_conditions.toml's
+Sobol design, one replicate each) four ways, side by side in one process:
+
+- direct: ``ci_sim.simulate.run`` called in a loop on pre-built scenarios, nothing else;
+- in-process: the sweep pipeline with ``workers=1`` (batching, validation, checkpoints);
+- process pool: ``workers=2``;
+- dask: ``scheduler="local"`` with 2 worker processes.
+
+Pool and Dask timings include starting the workers (each loads the numba kernels from the
+on-disk cache). Prints runs per second, ratios to direct and in-process, and the overhead
+per run of the in-process pipeline over calling the model directly.
+
+    python benchmarks/bench_sweep.py [--runs 160] [--repeats 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from ci_sim import __version__
+from ci_sim.executors import batch_size, make_executor
+from ci_sim.scenarios import merge, nest, validate
+from ci_sim.simulate import run
+from ci_sim.sweep.experiment import load_experiment
+from ci_sim.sweep.runner import LARGEST_BATCH, plan_sweep, run_batches
+from ci_sim.sweep.store import SweepFolder
+
+EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "sobol_conditions.toml"
+
+
+def sweep_plan(runs: int):
+    loaded = load_experiment(EXPERIMENT)
+    loaded = loaded.model_copy(update={"experiment": loaded.experiment.model_copy(
+        update={"replicates": 1})})
+    plan = plan_sweep(loaded)
+    plan.design = plan.design.iloc[:runs].reset_index(drop=True)
+    plan.seeds = plan.seeds[:1]
+    return plan
+
+
+def time_direct(plan) -> float:
+    base = plan.loaded.base.model_dump()
+    names = plan.experiment.parameter_names
+    scenarios = [validate(merge(base, nest(dict(zip(names, point)))), "").resolved()
+                 for point in zip(*(plan.design[name].tolist() for name in names))]
+    started = time.perf_counter()
+    for scenario in scenarios:
+        run(scenario, plan.seeds[0], engine=plan.experiment.engine)
+    return time.perf_counter() - started
+
+
+def time_pipeline(plan, **options) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        store = SweepFolder(Path(folder))
+        store.chunk_folder.mkdir()
+        started = time.perf_counter()
+        with make_executor(**options) as executor:
+            size = batch_size(plan.runs, executor.workers, largest=LARGEST_BATCH["model"])
+            ran = run_batches(plan, store, size, executor, progress=None)
+        seconds = time.perf_counter() - started
+    assert ran == plan.runs
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=160)
+    parser.add_argument("--repeats", type=int, default=1)
+    arguments = parser.parse_args()
+    plan = sweep_plan(arguments.runs)
+    run(plan.loaded.base, 0)  # compile or load the numba kernels once, outside the timings
+    ways = {"direct": lambda: time_direct(plan),
+            "in-process": lambda: time_pipeline(plan, workers=1),
+            "process pool (2 workers)": lambda: time_pipeline(plan, workers=2),
+            "dask LocalCluster (2 workers)": lambda: time_pipeline(plan, scheduler="local",
+                                                                   workers=2)}
+    best = {name: float("inf") for name in ways}
+    for _ in range(arguments.repeats):
+        for name, measure in ways.items():  # interleaved, so load changes hit all alike
+            best[name] = min(best[name], measure())
+    print(f"ci-sim {__version__}: {plan.runs} runs of {plan.loaded.base.years:g} years "
+          f"({EXPERIMENT.name} design), best of {arguments.repeats}")
+    direct, single = best["direct"], best["in-process"]
+    for name, seconds in best.items():
+        print(f"  {name:32} {plan.runs / seconds:7.2f} runs/s   x{direct / seconds:5.2f} of "
+              f"direct   x{single / seconds:5.2f} of in-process")
+    print(f"  overhead per run, in-process pipeline over direct calls: "
+          f"{(single - direct) / plan.runs * 1000:.2f} ms "
+          f"({(single - direct) / direct:.1%})")
+
+
+if __name__ == "__main__":
+    main()
