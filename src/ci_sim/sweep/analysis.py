@@ -150,6 +150,18 @@ def _pyplot():
     return plt
 
 
+def panels(plt, count: int, *, width: float, height: float):
+    """A figure with ``count`` panels, two per row; unused panels hidden."""
+    columns = min(2, count)
+    rows = -(-count // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
+                                squeeze=False)
+    flat = list(axes.flat)
+    for spare in flat[count:]:
+        spare.set_visible(False)
+    return figure, flat[:count]
+
+
 def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, title: str) -> None:
     """Ranked horizontal bars per output: the ranking index with its 95% interval (and S1
     beside ST for Sobol and FAST)."""
@@ -157,10 +169,9 @@ def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, titl
     outputs = list(experiment.outputs)
     names = experiment.parameter_names
     height = max(2.8, 0.32 * len(names) + 1.4)
-    figure, axes = plt.subplots(1, len(outputs), figsize=(5.6 * len(outputs), height),
-                                squeeze=False)
+    figure, axes = panels(plt, len(outputs), width=6.4, height=height)
     main = RANKING_INDEX[experiment.method]
-    for output, axis in zip(outputs, axes[0]):
+    for output, axis in zip(outputs, axes):
         table = analysis.indices[analysis.indices["output"] == output]
         ranked = ranking_of(experiment, table).iloc[::-1]
         rows = np.arange(len(ranked))
@@ -190,9 +201,8 @@ def plot_convergence(experiment: Experiment, analysis: Analysis, path: Path, *, 
     """The ranking index of the top parameters against the number of sample points."""
     plt = _pyplot()
     outputs = list(experiment.outputs)
-    figure, axes = plt.subplots(1, len(outputs), figsize=(5.2 * len(outputs), 3.8),
-                                squeeze=False)
-    for output, axis in zip(outputs, axes[0]):
+    figure, axes = panels(plt, len(outputs), width=5.4, height=3.8)
+    for output, axis in zip(outputs, axes):
         table = analysis.convergence[analysis.convergence["output"] == output]
         for name in analysis.ranking[output][:5]:
             line = table[table["parameter"] == name].sort_values("points")

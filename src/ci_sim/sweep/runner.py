@@ -253,7 +253,8 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
     and summary.json into ``out``."""
     analysis = analyze_runs(experiment, design, runs)
     title = (f"{experiment.name}: {experiment.method}, {len(design)} points x "
-             f"{experiment.replicates} replicates, seed {experiment.seed}, ci-sim {__version__}")
+             f"{experiment.replicates} replicate{'s' if experiment.replicates > 1 else ''}, "
+             f"seed {experiment.seed}, ci-sim {__version__}")
     provenance = {"method": experiment.method, "samples": experiment.samples,
                   "points": len(design), "replicates": experiment.replicates,
                   "seed": experiment.seed, "ci_sim": __version__}
