@@ -94,7 +94,8 @@ def NetworksView(runs: BeforeAfter) -> None:
             NetworkPicture(axis, model, positions).update(
                 model, f"{short_label(label)}\ngateway: "
                        f"{GATEWAYS[int(model.metrics['gateway'])]}")
-        sector_legend(figure, loc="lower center", ncols=5)
+        sector_legend(figure, loc="lower center", ncols=5, fontsize=9, handletextpad=0.1,
+                      columnspacing=0.8)
     solara.FigureMatplotlib(figure, format="png", dpi=100)
 
 
