@@ -336,3 +336,11 @@ def test_shipped_experiments_are_valid():
     for name in ("sobol_conditions", "morris_screening", "mindset_shifts"):
         loaded = load_experiment(root / f"{name}.toml")
         assert loaded.experiment.name == name
+
+
+def test_a_threshold_every_run_meets_is_flagged(tmp_path):
+    text = ISHIGAMI.replace("samples = 4096", "samples = 64") + \
+        '\n[discovery]\noutput = "y"\nat_least = -100\n'
+    result = run_sweep(write(tmp_path, text), tmp_path / "out", workers=1)
+    assert result.analysis.success_rate == 1.0
+    assert any("every run has y >= -100" in message for message in result.analysis.warnings)

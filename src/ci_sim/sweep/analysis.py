@@ -112,6 +112,12 @@ def analyze_runs(experiment: Experiment, design: pd.DataFrame, runs: pd.DataFram
         success = values >= discovery.at_least if discovery.at_least is not None \
             else values <= discovery.at_most
         result.success_rate = float(success.mean())
+        if result.success_rate in (0.0, 1.0):
+            rule = (f">= {discovery.at_least:g}" if discovery.at_least is not None
+                    else f"<= {discovery.at_most:g}")
+            result.warnings.append(f"discovery: {'every' if success.all() else 'no'} run has "
+                                   f"{discovery.output} {rule}, so there is nothing to "
+                                   f"discover; choose another threshold")
         result.boxes = prim(runs[experiment.parameter_names].to_numpy(dtype=float), success,
                             experiment.parameter_names, alpha=discovery.peel_alpha,
                             min_support=discovery.min_support,
