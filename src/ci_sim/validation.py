@@ -198,7 +198,7 @@ class Results:
 
 
 def short(dotted: str) -> str:
-    """Column name of a grid parameter: ``learning.socialization_rate`` -> ``socialization_rate``."""
+    """Column name of a grid parameter (``learning.turnover`` -> ``turnover``)."""
     return dotted.rpartition(".")[2]
 
 
@@ -264,7 +264,8 @@ MARCH_SOURCE = ("March, J. G. (1991). Exploration and exploitation in organizati
 def analyse_march_learning_rates(results: Results) -> list[Check]:
     """Slower socialization gives higher equilibrium knowledge, most strongly for fast p2."""
     grid = results.experiment.grid
-    p1_values, p2_values = grid["learning.socialization_rate"], grid["learning.agenda_learning_rate"]
+    p1_values = grid["learning.socialization_rate"]
+    p2_values = grid["learning.agenda_learning_rate"]
     slow, fast = min(p1_values), max(p1_values)
     drops = {}
     for p2 in p2_values:
@@ -604,7 +605,8 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
               "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)},
         metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=60,
         analyse=analyse_march_turnover, plot=plot_march_turnover,
-        notes="Reality has 20 dimensions (see above). With turnover there is no absorbing "
+        notes="Reality has 20 dimensions, not March's 30 (`problem.strategy_bits` is capped "
+              "at 24). With turnover there is no absorbing "
               "state: knowledge is measured after the scenario's horizon (`years` x 12 "
               "periods). Newcomers have naive beliefs (-1, 0, +1 equally likely; March, p. 79)."),
     Experiment(
@@ -854,7 +856,8 @@ def markdown(done: Sequence[Results], *, seed: int, runs: int | None, engine: st
                      f"{per_point} | {results.seconds:.0f} s | {results.cpu_seconds:.0f} s |")
     for results in done:
         experiment = results.experiment
-        grid = "; ".join(f"`{k}` = {', '.join(f'{v:g}' if isinstance(v, float) else str(v) for v in values)}"
+        grid = "; ".join(f"`{k}` = " + ", ".join(f"{v:g}" if isinstance(v, float) else str(v)
+                                                 for v in values)
                          for k, values in experiment.grid.items())
         lines += [
             "",
@@ -880,9 +883,21 @@ def markdown(done: Sequence[Results], *, seed: int, runs: int | None, engine: st
                          f"{'PASS' if check.passed else 'FAIL'} |")
         if not experiment.trajectory:
             lines += ["", point_table(results)]
+        if experiment.until_equilibrium:
+            lines += ["", equilibrium_line(results)]
         if experiment.notes:
             lines += ["", f"Notes. {experiment.notes}"]
     return "\n".join(lines) + "\n"
+
+
+def equilibrium_line(results: Results) -> str:
+    """How many runs reached the absorbing state before the horizon, overall and at worst."""
+    shares = {index: flags.mean() for index, flags in results.equilibrium.items()}
+    overall = np.concatenate(list(results.equilibrium.values())).mean()
+    worst = min(shares, key=shares.get)
+    where = ", ".join(f"{k} = {v:g}" for k, v in results.points[worst].items())
+    return (f"Runs absorbed before the horizon of {results.horizon} periods: {overall:.0%} "
+            f"(fewest at {where}: {shares[worst]:.0%}); the others are measured at the horizon.")
 
 
 def point_table(results: Results) -> str:
