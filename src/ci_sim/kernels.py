@@ -37,16 +37,19 @@ def payoff(beliefs, deps, table, flip):
 
 
 def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
-                     meet_draw, observe_draw, imitate_draw, explore_draw, explore_choice,
-                     active, communication, measurement, imitation_rate, exploration_rate,
-                     deps, table, flip, best):
+                     meet_draw, observe_draw, imitate_draw, copy_draw, explore_draw,
+                     explore_choice, active, communication, measurement, imitation_rate,
+                     evidence_fidelity, exploration_rate, deps, table, flip, best):
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
     An organization meets each neighbour with probability ``communication``; it sees a met
     neighbour's score if measured (``measurement``) or, for relationship-minded
-    organizations, through trust. It copies the best seen neighbour if that one does better;
-    otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
+    organizations, through trust. It copies the best seen neighbour if that one does better:
+    a relationship-minded organization learns the how and copies every choice; one that
+    learns from the evidence alone copies each differing choice with probability
+    ``evidence_fidelity`` (knowledge transfer is sticky without a relationship; Szulanski
+    1996). Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
     organizations do either: a technical mindset keeps its program as designed.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
     """
@@ -67,9 +70,15 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
                 best_score = old_score[j]
                 best_seen = j
         if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
+            fidelity = relationships[i] + (1.0 - relationships[i]) * evidence_fidelity
+            partial = False
             for b in range(n_bits):
-                beliefs[i, b] = old_beliefs[best_seen, b]
-            score[i] = best_score
+                if old_beliefs[best_seen, b] != old_beliefs[i, b]:
+                    if copy_draw[i, b] < fidelity:
+                        beliefs[i, b] = old_beliefs[best_seen, b]
+                    else:
+                        partial = True
+            score[i] = payoff(beliefs[i], deps, table, flip) / best if partial else best_score
         elif adaptive[i] > 0.0 and explore_draw[i] < exploration_rate:
             for b in range(n_bits):
                 trial[b] = old_beliefs[i, b]
@@ -98,17 +107,20 @@ def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
     """The agenda learns from the partners doing better than it (March 1991, p2).
 
     Superior group: partners whose results are seen and whose score beats the agenda's.
-    On each choice where the superior group's majority differs from the agenda, the agenda
-    adopts it with probability 1 - (1 - p2)**k, k = majority count minus the count holding
-    the agenda's view.
+    On each choice where the superior group's dominant (non-zero) view differs from the
+    agenda, the agenda adopts it with probability 1 - (1 - p2)**k, where k is the number of
+    superior members whose belief differs from the agenda minus the number who agree
+    (March 1991, p. 74).
     """
     n, n_bits = beliefs.shape
     for b in range(n_bits):
         plus = 0
         minus = 0
         same = 0
+        superior = 0
         for i in range(n):
             if seen[i] and score[i] > code_score:
+                superior += 1
                 if beliefs[i, b] > 0:
                     plus += 1
                 elif beliefs[i, b] < 0:
@@ -120,7 +132,7 @@ def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
         majority = 1 if plus > minus else -1
         if majority == code[b]:
             continue
-        k = max(plus, minus) - same
+        k = superior - 2 * same
         if k > 0 and draw[b] < 1.0 - (1.0 - rate) ** k:
             code[b] = majority
 
@@ -236,20 +248,25 @@ def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive,
     return 1.0 - absorbed_total / raw_total if raw_total > 0.0 else 0.0
 
 
-def allocate_funding(funding, credit, claim, fit, grantee, program_pool, buckshot, gamma):
+def allocate_funding(funding, credit, claim, effort, priorities, grantee, program_pool, buckshot,
+                     gamma):
     """Split the program pool between grantees: a portfolio part and an attribution part.
 
     A share ``buckshot`` goes as a coordinated portfolio, in proportion to each grantee's fit
-    with the agenda (silver buckshot); the rest goes in proportion to claimed credit raised
-    to ``gamma`` (silver bullet: the best-attributed program gets most). Funders receive
-    nothing. Every unit given is received. Returns the Gini coefficient of grants.
+    with the agenda, sum_j min(effort_ij, priority_j) (silver buckshot); the rest goes in
+    proportion to claimed credit raised to ``gamma`` (silver bullet: the best-attributed
+    program gets most). Funders receive nothing. Every unit given is received. Returns the
+    Gini coefficient of grants.
     """
-    n = funding.shape[0]
+    n, m = effort.shape
+    fit = np.zeros(n)
     fit_sum = 0.0
     claim_sum = 0.0
     grantees = 0
     for i in range(n):
         if grantee[i]:
+            for j in range(m):
+                fit[i] += min(effort[i, j], priorities[j])
             fit_sum += fit[i]
             claim_sum += (credit[i] * claim[i]) ** gamma
             grantees += 1
@@ -264,21 +281,57 @@ def allocate_funding(funding, credit, claim, fit, grantee, program_pool, bucksho
 
 
 def gini(values, include):
-    """Gini coefficient of ``values`` over the entries where ``include`` is true (0 = equal)."""
+    """Gini coefficient of ``values`` over the entries where ``include`` is true (0 = equal).
+
+    Computed from the sorted values: G = sum_i (2i - n - 1) x_(i) / (n sum_i x_i), i = 1..n.
+    """
+    selected = np.sort(values[include])
+    count = selected.shape[0]
     total = 0.0
-    diff = 0.0
-    count = 0
-    for i in range(values.shape[0]):
-        if not include[i]:
-            continue
-        count += 1
-        total += values[i]
-        for j in range(values.shape[0]):
-            if include[j]:
-                diff += abs(values[i] - values[j])
+    weighted = 0.0
+    for i in range(count):
+        total += selected[i]
+        weighted += (2.0 * (i + 1) - count - 1.0) * selected[i]
     if count == 0 or total <= 0.0:
         return 0.0
-    return diff / (2.0 * count * total)
+    return weighted / (count * total)
+
+
+def partner_means(beliefs, code, commitment, score, exponent, grantee):
+    """Means over partners (grantees) of agenda alignment and of strategy score.
+
+    Alignment of a partner: its commitment x the share of choices on which it holds the
+    agenda's (decided) view. Strategy score: score ** exponent. Returns (alignment, score).
+    """
+    n, n_bits = beliefs.shape
+    aligned = 0.0
+    scored = 0.0
+    count = 0
+    for i in range(n):
+        if not grantee[i]:
+            continue
+        count += 1
+        agree = 0
+        for b in range(n_bits):
+            if code[b] != 0 and beliefs[i, b] == code[b]:
+                agree += 1
+        aligned += commitment[i] * agree / n_bits
+        scored += score[i] ** exponent
+    if count == 0:
+        return 0.0, 0.0
+    return aligned / count, scored / count
+
+
+def disrupt(quality, beliefs, before, switching_cost):
+    """Changing strategy disrupts a program before it pays: quality falls by switching_cost x
+    the share of its choices that changed this month (floored at 0)."""
+    n, n_bits = beliefs.shape
+    for i in range(n):
+        changed = 0
+        for b in range(n_bits):
+            if beliefs[i, b] != before[i, b]:
+                changed += 1
+        quality[i] *= max(0.0, 1.0 - switching_cost * changed / n_bits)
 
 
 def strategy_scores(beliefs, deps, table, flip, best, out):
@@ -288,8 +341,17 @@ def strategy_scores(beliefs, deps, table, flip, best, out):
 
 
 def best_payoff(deps, table):
-    """Exhaustive maximum payoff over all 2**N strategies (N <= 24)."""
-    n_bits = deps.shape[0]
+    """Maximum payoff over all 2**N strategies.
+
+    With K = 0 the choices are separable and the maximum is the mean of each choice's best
+    entry; otherwise it is found by exhaustive search (N <= 24).
+    """
+    n_bits, width = deps.shape
+    if width == 1:
+        total = 0.0
+        for j in range(n_bits):
+            total += max(table[j, 0], table[j, 1])
+        return total / n_bits
     trial = np.empty(n_bits, dtype=np.int8)
     no_flip = np.zeros(n_bits, dtype=np.int8)
     best = 0.0

@@ -136,6 +136,28 @@ class CollectiveImpactModel(mesa.Model):
             self._streams[name] = stream(self.seed, name)
         return self._streams[name]
 
+    def _month_draws(self) -> dict[str, np.ndarray]:
+        """This month's uniform draws on [0, 1), by process, cut from one block of the
+        'month' stream. The layout depends only on the sizes (organizations, network degree,
+        strategy choices), never on other parameters, so scenarios run on one seed share
+        their random numbers process by process (common random numbers)."""
+        block = self.draws("month").random(self._month_size)
+        return {name: block[start:stop].reshape(shape)
+                for name, (start, stop, shape) in self._month_layout.items()}
+
+    def _lay_out_month_draws(self, n: int, d: int, n_bits: int) -> None:
+        shapes = {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
+                  "copying": (n, n_bits), "exploration": (n,), "explored_choice": (n,),
+                  "turnover": (n,),
+                  "turbulence": (n_bits,), "socialization": (n, n_bits),
+                  "agenda_observation": (n,), "agenda_adoption": (n_bits,), "conduct": (n, d)}
+        self._month_layout, start = {}, 0
+        for name, shape in shapes.items():
+            stop = start + math.prod(shape)
+            self._month_layout[name] = (start, stop, shape)
+            start = stop
+        self._month_size = start
+
     # ------------------------------------------------------------------ set-up
     def _initialize(self) -> None:
         s = self.params
@@ -193,6 +215,7 @@ class CollectiveImpactModel(mesa.Model):
         self.quality = (1 - dependence) + dependence * self.score ** s.problem.score_exponent
 
         self._build_network(n)
+        self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
         self.trust = np.full((n, n), s.trust.initial)
         np.fill_diagonal(self.trust, 1.0)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
@@ -204,6 +227,9 @@ class CollectiveImpactModel(mesa.Model):
         self.participation = 0.0
         self.commitment = np.zeros(n)
         self.backbone_staff = 0.0
+        weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
+        #: Share of backbone staff on each of its six functions.
+        self.function_weights = weights / weights.sum() if weights.sum() > 0 else weights
         self.public_will = 0.0
         self.policy = 0.0
         self.gateway = 0
@@ -283,10 +309,8 @@ class CollectiveImpactModel(mesa.Model):
         backbone, conditions, learning = s.backbone, s.conditions, s.learning
 
         # Backbone staff follow the budget; each function's support saturates with its staff.
-        weights = np.array([getattr(backbone, f) for f in BACKBONE_FUNCTIONS])
-        weights = weights / weights.sum() if weights.sum() > 0 else weights
-        support = dict(zip(BACKBONE_FUNCTIONS,
-                           1 - np.exp(-self.backbone_staff * weights / backbone.half_staff)))
+        support = dict(zip(BACKBONE_FUNCTIONS, 1 - np.exp(-self.backbone_staff
+                                                          * self.function_weights / backbone.half_staff)))
         pool = self._pool(support["resources"])
         budget = self._backbone_share() * pool
         hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
@@ -323,40 +347,38 @@ class CollectiveImpactModel(mesa.Model):
         # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
         d = self.neighbours.shape[1]
         before = self.beliefs.copy()
+        u = self._month_draws()
         k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
-                           self.draws("meetings").uniform(size=(n, d)),
-                           self.draws("observation").uniform(size=(n, d)),
-                           self.draws("imitation").uniform(size=n),
-                           self.draws("exploration").uniform(size=n),
-                           self.draws("exploration").integers(0, n_bits, size=n),
+                           u["meetings"], u["observation"], u["imitation"], u["copying"],
+                           u["exploration"], (u["explored_choice"] * n_bits).astype(np.int64),
                            self.grantee, communication, measurement, learning.imitation_rate,
-                           learning.exploration_rate, self.deps, self.table, self.flip, self.best)
+                           learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         if learning.turnover > 0:
-            turnover = self.draws("turnover")
-            leaving = turnover.uniform(size=n) < learning.turnover
-            fresh = turnover.choice([-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1],
-                                    size=(n, n_bits)).astype(np.int8)
-            self.beliefs[leaving] = fresh[leaving]
+            leaving = u["turnover"] < learning.turnover
+            # Newcomers hold naive beliefs: -1, 0, +1 (March) or -1, +1, equally likely.
+            if leaving.any():
+                draw = self.draws("newcomers").random((int(leaving.sum()), n_bits))
+                self.beliefs[leaving] = (draw * 3).astype(np.int8) - 1 \
+                    if s.problem.initial_beliefs == "march" else np.where(draw < 0.5, -1, 1)
         if s.problem.turbulence > 0:
-            flips = self.draws("turbulence").uniform(size=n_bits) < s.problem.turbulence
+            flips = u["turbulence"] < s.problem.turbulence
             self.flip ^= flips.astype(np.int8)
         socialization = np.minimum(1.0, learning.socialization_rate * agenda * (1 + 9 * backbone.imposes_agenda))
         k.socialize(self.beliefs, self.code, socialization,
-                    self.draws("socialization").uniform(size=(n, n_bits)))
+                    u["socialization"])
         k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score)
         code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
             * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
-        observation = self.draws("agenda")
         k.learn_agenda(self.code, self.beliefs, self.score, code_score,
-                       (observation.uniform(size=n) < measurement) & self.grantee, agenda_rate,
-                       observation.uniform(size=n_bits))
+                       (u["agenda_observation"] < measurement) & self.grantee, agenda_rate,
+                       u["agenda_adoption"])
 
         # Trust: meetings build it slowly; violations (credit hoarding) break it fast.
         self.mean_trust = k.update_trust(self.trust, self.neighbours, self.degree, self.met,
                                          self.hoards, self.mindsets["relationships"],
-                                         self.draws("conduct").uniform(size=(n, d)),
+                                         u["conduct"],
                                          s.trust.build_rate, s.trust.negativity_bias,
                                          s.trust.violation_rate * s.funding.rewards_attribution)
 
@@ -372,8 +394,7 @@ class CollectiveImpactModel(mesa.Model):
         problem = s.problem
         # Changing strategy disrupts a program before it pays (switching cost), and programs
         # take time to implement the new strategy.
-        changed = np.mean(self.beliefs != before, axis=1)
-        self.quality *= np.maximum(0.0, 1 - s.organizations.switching_cost * changed)
+        k.disrupt(self.quality, self.beliefs, before, s.organizations.switching_cost)
         target_quality = (1 - problem.strategy_dependence) + problem.strategy_dependence \
             * self.score ** problem.score_exponent
         self.quality += adjust * (target_quality - self.quality)
@@ -393,8 +414,8 @@ class CollectiveImpactModel(mesa.Model):
 
         # Funders split the program pool; capacity follows grants.
         self.credit = work * quality * fit
-        agenda_fit = np.minimum(self.effort, self.priorities).sum(axis=1)
-        funding_gini = k.allocate_funding(self.funding, self.credit, 1 + self.hoards, agenda_fit,
+        funding_gini = k.allocate_funding(self.funding, self.credit, 1 + self.hoards, self.effort,
+                                          self.priorities,
                                           self.grantee, pool - budget, s.mindsets.silver_buckshot,
                                           1 + 2 * s.funding.rewards_attribution)
         self.capacity += adjust * (self.base_capacity + self._grant_staff() - self.capacity)
@@ -407,18 +428,18 @@ class CollectiveImpactModel(mesa.Model):
 
     def _measure(self, **flows: float) -> dict[str, float]:
         s = self.params
-        grantees = self.grantee
-        agrees = ((self.beliefs[grantees] == self.code) & (self.code != 0)).mean(axis=1) \
-            * self.commitment[grantees]
-        best_view = self.code != 0
+        alignment, strategy_score = self.kernels.partner_means(
+            self.beliefs, self.code, self.commitment, self.score, s.problem.score_exponent,
+            self.grantee)
         outcome = float(self.needs @ self.indicators)
+        improving = np.count_nonzero(self.indicators >= self.start_indicators + IMPROVING_MARGIN)
         metrics = {
             "outcome": outcome,
-            "indicators_improving": float(np.mean(self.indicators >= self.start_indicators + IMPROVING_MARGIN)),
-            "agenda_alignment": float(agrees.mean()),
+            "indicators_improving": improving / self.indicators.shape[0],
+            "agenda_alignment": alignment,
             "mean_trust": float(self.mean_trust),
-            "strategy_score": float(np.mean(self.score[grantees] ** s.problem.score_exponent)),
-            "agenda_knowledge": self._agenda_knowledge() if best_view.any() else 0.0,
+            "strategy_score": strategy_score,
+            "agenda_knowledge": self._agenda_knowledge() if self.code.any() else 0.0,
             "participation": float(self.participation),
             **flows,
         }

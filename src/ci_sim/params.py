@@ -74,8 +74,8 @@ class Problem(Section):
     indicators: int = param(6, "Population indicators (outcome areas) the problem is measured by.",
                             ge=1, le=60, unit="indicators",
                             source="Strive tracked 53 indicators (brief, section 1)")
-    strategy_bits: int = param(12, "N: binary design choices that make up a strategy.",
-                               ge=1, le=24, unit="choices", source="Kauffman 1993; March 1991 (m)")
+    strategy_bits: int = param(12, "N: binary design choices that make up a strategy (at "
+                               "most 24 when choices interact, K > 0).", ge=1, le=64, unit="choices", source="Kauffman 1993; March 1991 (m)")
     interdependence: int | None = param(None, "K: how many other choices each choice's payoff "
                                         "depends on (0 = separable). Unset: from the type.",
                                         ge=0, le=23, unit="choices", source="Kauffman 1993")
@@ -261,6 +261,12 @@ class Learning(Section):
     agenda_learning_rate: float = param(0.3, "p2: rate at which the agenda learns from partners "
                                         "doing better than it.", ge=0.0, le=1.0, unit="1/month",
                                         source="March 1991, p. 75")
+    evidence_fidelity: float = param(0.5, "Chance an organization that learns from measured "
+                                     "results alone copies each differing choice of a better "
+                                     "peer's strategy (relationship-minded ones copy all).",
+                                     ge=0.0, le=1.0, unit="probability",
+                                     source="Szulanski 1996 (sticky knowledge transfer); "
+                                     "Kania et al. 2014 (evidence and relationships)")
     exploration_rate: float = param(0.2, "Monthly chance an adaptive organization tries a "
                                     "variation of its strategy.", ge=0.0, le=1.0,
                                     unit="1/month", source="Lazer & Friedman 2007")
@@ -305,6 +311,9 @@ class Scenario(BaseModel):
         if k >= problem.strategy_bits:
             raise ValueError(f"problem.interdependence: must be below problem.strategy_bits "
                              f"({problem.strategy_bits}), got {k}")
+        if k > 0 and problem.strategy_bits > 24:
+            raise ValueError(f"problem.strategy_bits: at most 24 when choices interact "
+                             f"(problem.interdependence = {k}), got {problem.strategy_bits}")
         if self.backbone.enabled and sum(getattr(self.backbone, f) for f in BACKBONE_FUNCTIONS) == 0:
             raise ValueError("backbone: at least one of " + ", ".join(BACKBONE_FUNCTIONS)
                              + " must be above 0")

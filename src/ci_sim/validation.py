@@ -582,17 +582,12 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
         metric="agenda_knowledge", runs=80, precision=MARCH_PRECISION, max_runs=160,
         until_equilibrium=True,
         analyse=analyse_march_learning_rates, plot=plot_march_learning_rates,
-        notes="Reality has 20 dimensions, not March's 30: `problem.strategy_bits` is capped "
-              "at 24 because the best payoff of a landscape is found by exhaustive search "
-              "(2^m strategies). A run stops when the state is absorbing (every member agrees "
-              "with the code wherever it holds a view and no member scores above the code); "
-              "runs that are not absorbed by the horizon are reported in the table "
-              "(`equilibrium_share`). `kernels.learn_agenda` counts k as the superior group's "
-              "majority minus the members holding the code's view; March (p. 75) defines k as "
-              "the superior members who differ from the code minus those who do not, which "
-              "also counts members holding no view (0). With the kernel's reading the code "
-              "can stay undecided on a dimension for good when many superior members hold no "
-              "view, which lowers equilibrium knowledge at fast socialization."),
+        notes="A run stops when the state is absorbing (every member agrees with the code "
+              "wherever it holds a view and no member scores above the code); runs that are "
+              "not absorbed by the horizon are reported in the table (`equilibrium_share`). "
+              "`kernels.learn_agenda` counts k as March (p. 74) does: the superior members "
+              "who differ from the code (members holding no view included) minus those who "
+              "agree with it."),
     Experiment(
         name="march1991_turnover",
         title="March (1991): knowledge of the code under turnover, slow and fast socialization",
@@ -605,8 +600,7 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
               "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)},
         metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=60,
         analyse=analyse_march_turnover, plot=plot_march_turnover,
-        notes="Reality has 20 dimensions, not March's 30 (`problem.strategy_bits` is capped "
-              "at 24). With turnover there is no absorbing "
+        notes="With turnover there is no absorbing "
               "state: knowledge is measured after the scenario's horizon (`years` x 12 "
               "periods). Newcomers have naive beliefs (-1, 0, +1 equally likely; March, p. 79)."),
     Experiment(
