@@ -18,7 +18,7 @@ ENGINES = ("numba", "python")
 #: The kernels an engine provides, by name.
 KERNELS = ("payoff", "learn_from_peers", "socialize", "learn_agenda", "update_trust",
            "allocate_effort", "respond", "allocate_funding", "gini", "strategy_scores",
-           "best_payoff", "partner_means", "disrupt")
+           "best_payoff", "partner_means", "disrupt", "turn_over")
 
 
 @cache

@@ -137,6 +137,20 @@ def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
             code[b] = majority
 
 
+def turn_over(beliefs, leave_draw, rate, newcomer_draw, undecided):
+    """Staff turnover (March 1991, p. 79): with probability ``rate`` an organization's
+    strategy is replaced by a newcomer's naive beliefs, each choice -1, 0 or +1 equally
+    likely when ``undecided`` views exist, else -1 or +1."""
+    n, n_bits = beliefs.shape
+    for i in range(n):
+        if leave_draw[i] < rate:
+            for b in range(n_bits):
+                if undecided:
+                    beliefs[i, b] = int(newcomer_draw[i, b] * 3.0) - 1
+                else:
+                    beliefs[i, b] = -1 if newcomer_draw[i, b] < 0.5 else 1
+
+
 def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
                  build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).

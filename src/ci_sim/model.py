@@ -148,7 +148,7 @@ class CollectiveImpactModel(mesa.Model):
     def _lay_out_month_draws(self, n: int, d: int, n_bits: int) -> None:
         shapes = {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
                   "copying": (n, n_bits), "exploration": (n,), "explored_choice": (n,),
-                  "turnover": (n,),
+                  "turnover": (n,), "newcomers": (n, n_bits),
                   "turbulence": (n_bits,), "socialization": (n, n_bits),
                   "agenda_observation": (n,), "agenda_adoption": (n_bits,), "conduct": (n, d)}
         self._month_layout, start = {}, 0
@@ -355,12 +355,8 @@ class CollectiveImpactModel(mesa.Model):
                            self.grantee, communication, measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         if learning.turnover > 0:
-            leaving = u["turnover"] < learning.turnover
-            # Newcomers hold naive beliefs: -1, 0, +1 (March) or -1, +1, equally likely.
-            if leaving.any():
-                draw = self.draws("newcomers").random((int(leaving.sum()), n_bits))
-                self.beliefs[leaving] = (draw * 3).astype(np.int8) - 1 \
-                    if s.problem.initial_beliefs == "march" else np.where(draw < 0.5, -1, 1)
+            k.turn_over(self.beliefs, u["turnover"], learning.turnover, u["newcomers"],
+                        s.problem.initial_beliefs == "march")
         if s.problem.turbulence > 0:
             flips = u["turbulence"] < s.problem.turbulence
             self.flip ^= flips.astype(np.int8)
@@ -424,7 +420,7 @@ class CollectiveImpactModel(mesa.Model):
         self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
                                      backbone_spend=budget, money_given=pool,
                                      money_received=float(self.funding.sum()) + budget)
-        self.history.append(dict(self.metrics))
+        self.history.append(self.metrics)
 
     def _measure(self, **flows: float) -> dict[str, float]:
         s = self.params
@@ -433,22 +429,27 @@ class CollectiveImpactModel(mesa.Model):
             self.grantee)
         outcome = float(self.needs @ self.indicators)
         improving = np.count_nonzero(self.indicators >= self.start_indicators + IMPROVING_MARGIN)
-        metrics = {
+        metrics = {  # in the order of METRICS
             "outcome": outcome,
             "indicators_improving": improving / self.indicators.shape[0],
             "agenda_alignment": alignment,
             "mean_trust": float(self.mean_trust),
+            "duplication": flows["duplication"],
+            "funding_gini": flows["funding_gini"],
+            "backbone_spend": flows["backbone_spend"],
+            "gateway": 0.0,
             "strategy_score": strategy_score,
             "agenda_knowledge": self._agenda_knowledge() if self.code.any() else 0.0,
             "participation": float(self.participation),
-            **flows,
+            "money_given": flows["money_given"],
+            "money_received": flows["money_received"],
         }
         check = dict(metrics, outcome_gain=outcome - self.start_outcome)
         while self.gateway < len(GATEWAY_RULES) and all(
                 check[key] >= level for key, level in GATEWAY_RULES[self.gateway].items()):
             self.gateway += 1
         metrics["gateway"] = float(self.gateway)
-        return {name: metrics[name] for name in METRICS}
+        return metrics
 
     def _agenda_knowledge(self) -> float:
         """Share of choices where the agenda holds the view of reality's best answer

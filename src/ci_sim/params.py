@@ -261,7 +261,7 @@ class Learning(Section):
     agenda_learning_rate: float = param(0.3, "p2: rate at which the agenda learns from partners "
                                         "doing better than it.", ge=0.0, le=1.0, unit="1/month",
                                         source="March 1991, p. 75")
-    evidence_fidelity: float = param(0.5, "Chance an organization that learns from measured "
+    evidence_fidelity: float = param(0.25, "Chance an organization that learns from measured "
                                      "results alone copies each differing choice of a better "
                                      "peer's strategy (relationship-minded ones copy all).",
                                      ge=0.0, le=1.0, unit="probability",
