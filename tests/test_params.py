@@ -223,6 +223,9 @@ BAD_FILES = {
     "needle landscape with interdependence": (
         "[problem]\nlandscape = 'needle'\ninterdependence = 2\n", "problem.interdependence",
         ["0", "needle"]),
+    "needle landscape on a complex problem": (
+        "[problem]\ntype = 'complex'\nlandscape = 'needle'\n", "problem.interdependence",
+        ["0", "needle"]),
     "interdependence not below strategy bits": (
         "[problem]\nstrategy_bits = 4\ninterdependence = 4\n", "problem.interdependence",
         ["problem.strategy_bits", "4"]),
