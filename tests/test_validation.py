@@ -8,6 +8,7 @@ same scenario files, model and checks: each fails when the mechanism it docks is
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import types
 
 import numpy as np
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.engines import engine
+from ci_sim import kernels
 from ci_sim.executors import make_executor
 from ci_sim.model import CollectiveImpactModel
 from ci_sim.scenarios import InputError, load_scenario
@@ -37,7 +39,9 @@ def spy_kernels(model: CollectiveImpactModel, calls: dict[str, list]) -> None:
         return real.learn_agenda(code, beliefs, score, code_score, seen, rate, draw)
 
     def learn_from_peers(*args):
-        calls["peers"].append(args[14:18])  # communication, measurement, imitation, exploration
+        bound = inspect.signature(kernels.learn_from_peers).bind(*args).arguments
+        calls["peers"].append(tuple(bound[name] for name in (
+            "communication", "measurement", "imitation_rate", "exploration_rate")))
         return real.learn_from_peers(*args)
 
     model.kernels = types.SimpleNamespace(**{**vars(real), "socialize": socialize,
