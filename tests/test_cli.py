@@ -47,7 +47,7 @@ def snapshot(folder: Path) -> dict[str, bytes] | None:
 def assert_refused(result, *fragments: str) -> str:
     """Exit code 2, exactly one line on stderr naming ``fragments``, no traceback."""
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.output
@@ -288,8 +288,10 @@ BAD_OPTIONS = {
     "set without '='": (["--set", "conditions.common_agenda"], ["--set", "KEY=VALUE"]),
     "set of an unknown key": (["--set", "conditions.agenda=0.5"],
                               ["conditions.agenda", "common_agenda"]),
-    "set of a wrong type": (["--set", "learning.network=ring"], ["learning.network",
-                                                                 "small_world"]),
+    "set of a wrong type": (["--set", "organizations.count=many"], ["organizations.count",
+                                                                   "integer", "many"]),
+    "set of a value not allowed": (["--set", "learning.network=ring"],
+                                   ["learning.network", "small_world", "ring"]),
     "set out of range": (["--set", "trust.negativity_bias=0.5"], ["trust.negativity_bias"]),
     "set of an impossible combination": (["--set", "funding.cut_year=3"],
                                          ["funding.cut_year", "horizon"]),

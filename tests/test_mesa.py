@@ -164,7 +164,8 @@ def test_batch_run_returns_rows_with_the_metrics():
         assert row["count"] == COUNT and row["common_agenda"] in (0.0, 0.9)
         assert row["Step"] == 12
         # The row is the final month of the run those keyword arguments and seed give.
-        direct = CollectiveImpactModel(rng=row["rng"], count=COUNT, common_agenda=row["common_agenda"])
+        direct = CollectiveImpactModel(rng=row["rng"], count=COUNT,
+                                       common_agenda=row["common_agenda"])
         for _ in range(12):
             direct.step()
         for metric in METRICS:

@@ -91,7 +91,7 @@ def test_parameter_names_cover_every_section_field_once():
         assert {f"{section}.{field}" for field in fields} <= set(PARAMETERS)
 
 
-@pytest.mark.parametrize("dotted", [name for name in PARAMETERS if describe(name)["high"] is not None])
+@pytest.mark.parametrize("dotted", [n for n in PARAMETERS if describe(n)["high"] is not None])
 def test_every_upper_bound_is_enforced(dotted):
     declared = describe(dotted)
     step = 1 if int in (typing.get_args(declared["type"]) or (declared["type"],)) \
@@ -103,7 +103,7 @@ def test_every_upper_bound_is_enforced(dotted):
     assert dotted in message and mentions_number(message, declared["high"]), message
 
 
-@pytest.mark.parametrize("dotted", [name for name in PARAMETERS if describe(name)["low"] is not None])
+@pytest.mark.parametrize("dotted", [n for n in PARAMETERS if describe(n)["low"] is not None])
 def test_every_lower_bound_is_enforced(dotted):
     declared = describe(dotted)
     step = 1 if int in (typing.get_args(declared["type"]) or (declared["type"],)) \
@@ -178,8 +178,8 @@ def test_problem_type_fills_the_fields_left_unset(problem_type):
 
 
 def test_problem_types_fill_exactly_the_fields_that_default_to_unset():
-    unset = {field for field, info in Scenario.model_fields["problem"].annotation.model_fields.items()
-             if info.default is None}
+    fields = Scenario.model_fields["problem"].annotation.model_fields
+    unset = {field for field, info in fields.items() if info.default is None}
     for problem_type, fills in PROBLEM_TYPES.items():
         assert set(fills) == unset, problem_type
 
@@ -352,4 +352,3 @@ def test_validation_holds_on_assignment():
     with pytest.raises(ValueError):
         scenario.conditions.commn_agenda = 0.5
     assert scenario.conditions.common_agenda == describe("conditions.common_agenda")["default"]
-    assert not math.isnan(scenario.conditions.common_agenda)
