@@ -35,6 +35,13 @@ PROBLEM_TYPES: dict[str, dict[str, float]] = {
 BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
 
 
+#: Sources for parameters that are not measured quantities.
+MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
+CALIBRATED = "Calibrated: the brief's section-4 patterns (tests/test_stylized_facts.py)"
+SHOCK = "Scenario setting for stress tests (ci-sim stress-test)"
+BACKBONE_ROLES = "Turner et al. 2012 (the six functions of backbone organizations)"
+
+
 def param(default: Any, meaning: str, *, ge: float | None = None, le: float | None = None,
           unit: str = "", source: str = "") -> Any:
     """Declare one parameter: its default, meaning, allowed range, unit and source."""
@@ -53,18 +60,22 @@ class Organizations(Section):
                        unit="organizations",
                        source="Strive: about 300 leaders in 15 networks (Kania & Kramer 2011)")
     funder_share: float = param(0.15, "Share of organizations that are funders (at least one).",
-                                ge=0.0, le=0.5, unit="share")
+                                ge=0.0, le=0.5, unit="share",
+                                source="Kania & Kramer 2011 (a few large funders)")
     base_capacity: float = param(1.0, "Staff each non-funder organization has without grants "
-                                 "(public agencies twice that).", ge=0.0, le=100.0, unit="FTE")
+                                 "(public agencies twice that).", ge=0.0, le=100.0, unit="FTE",
+                                 source=MODEL_SCALE)
     switching_cost: float = param(2.0, "Program effectiveness lost per unit share of strategy "
                                   "choices changed in a month (capped at all of it).", ge=0.0,
                                   le=10.0, unit="share per share changed",
                                   source="Implementation dip of organizational change")
     growth_limit: float = param(8.0, "Grant-funded staff an organization can absorb well; "
                                 "beyond it, more money buys less.", ge=0.1, le=1000.0,
-                                unit="FTE")
+                                unit="FTE",
+                                source=CALIBRATED)
     adjust_months: float = param(6.0, "Time constant for effort and capacity to follow their "
-                                 "targets.", ge=1.0, le=120.0, unit="months")
+                                 "targets.", ge=1.0, le=120.0, unit="months",
+                                 source=CALIBRATED)
 
 
 class Problem(Section):
@@ -75,7 +86,8 @@ class Problem(Section):
                             ge=1, le=60, unit="indicators",
                             source="Strive tracked 53 indicators (brief, section 1)")
     strategy_bits: int = param(12, "N: binary design choices that make up a strategy (at "
-                               "most 24 when choices interact, K > 0).", ge=1, le=64, unit="choices", source="Kauffman 1993; March 1991 (m)")
+                               "most 24 when choices interact, K > 0).", ge=1, le=64, unit="choices",
+                               source="Kauffman 1993; March 1991 (m)")
     interdependence: int | None = param(None, "K: how many other choices each choice's payoff "
                                         "depends on (0 = separable). Unset: from the type.",
                                         ge=0, le=23, unit="choices", source="Kauffman 1993")
@@ -83,38 +95,49 @@ class Problem(Section):
         "nk", "nk: random payoffs per choice pattern; needle: one right answer per choice "
         "(March 1991's reality, needs interdependence 0).", source="Kauffman 1993; March 1991")
     score_exponent: float = param(8.0, "Program quality = (payoff / best payoff) ** exponent.",
-                                  ge=1.0, le=16.0, source="Lazer & Friedman 2007, p. 677")
+                                  ge=1.0, le=16.0, unit="exponent",
+                                  source="Lazer & Friedman 2007, p. 677")
     coupling: float | None = param(None, "How much progress on one indicator needs progress on "
-                                   "the others. Unset: from the type.", ge=0.0, le=1.0, unit="share")
+                                   "the others. Unset: from the type.", ge=0.0, le=1.0, unit="share",
+                                   source="Glouberman & Zimmerman 2002 (interdependence)")
     delay_months: float | None = param(None, "Time constant between effort and indicator "
                                        "response. Unset: from the type.", ge=1.0, le=120.0,
-                                       unit="months")
+                                       unit="months",
+                                       source="Results take 3-5 years (brief, section 1)")
     scale_threshold: float | None = param(None, "Effort, relative to effort_scale, below which "
                                           "an indicator barely responds. Unset: from the type.",
-                                          ge=0.0, le=5.0, unit="share of even spread")
+                                          ge=0.0, le=5.0, unit="share of even spread",
+                                          source="Glouberman & Zimmerman 2002 (complicated: scale)")
     strategy_dependence: float | None = param(None, "How much program quality depends on "
                                               "finding a good strategy (0: the fix is known). "
                                               "Unset: from the type.", ge=0.0, le=1.0,
-                                              unit="share")
+                                              unit="share",
+                                              source="Glouberman & Zimmerman 2002; Kauffman 1993")
     effort_scale: float = param(30.0, "Staff on one indicator that moves it at the full "
-                                "responsiveness rate.", ge=0.01, le=1e6, unit="FTE")
+                                "responsiveness rate.", ge=0.01, le=1e6, unit="FTE",
+                                source=MODEL_SCALE)
     absorptive_capacity: float | None = param(None, "Effort one indicator absorbs before extra "
                                               "effort is duplication, relative to "
                                               "effort_scale. Unset: from the type.", ge=0.05, le=10.0,
-                                              unit="share of even spread")
+                                              unit="share of even spread",
+                                              source=CALIBRATED)
     systems_leverage: float | None = param(None, "How much public will and policy (systems "
                                            "change) can move the indicators. Unset: from the "
-                                           "type.", ge=0.0, le=1.0, unit="share")
+                                           "type.", ge=0.0, le=1.0, unit="share",
+                                           source=BACKBONE_ROLES)
     context_gap: float | None = param(None, "Effectiveness lost by programs designed without "
                                       "the community's context (no context expertise, no "
                                       "inclusion). Unset: from the type.", ge=0.0, le=1.0,
                                       unit="share", source="FSG 2012 (seed 002)")
     baseline: float = param(0.3, "Starting level of every indicator.", ge=0.01, le=0.9,
-                            unit="index 0..1")
+                            unit="index 0..1",
+                            source=MODEL_SCALE)
     responsiveness: float = param(0.05, "Indicator gain per month per unit of effective effort "
-                                  "(in units of effort_scale).", ge=0.0, le=1.0, unit="1/month")
+                                  "(in units of effort_scale).", ge=0.0, le=1.0, unit="1/month",
+                                  source=CALIBRATED)
     decay: float = param(0.01, "Monthly pull of indicators back to baseline without effort.",
-                         ge=0.0, le=1.0, unit="1/month")
+                         ge=0.0, le=1.0, unit="1/month",
+                         source=CALIBRATED)
     turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
                               ge=0.0, le=1.0, unit="1/month", source="March 1991, p. 80")
     initial_beliefs: Literal["decided", "march"] = param(
@@ -138,13 +161,15 @@ class Conditions(Section):
                                        source="Collective Impact 3.0 (seed 000)")
     priority_months: float = param(12.0, "Time constant for the agenda's priorities to move "
                                    "towards the real needs (with full inclusion).", ge=1.0,
-                                   le=600.0, unit="months")
+                                   le=600.0, unit="months",
+                                   source="Collective Impact 3.0 (seed 000): community voice")
     self_organized_efficacy: float = param(0.2, "How well a condition works with no backbone "
                                            "support, as a share of a fully supported one.",
                                            ge=0.0, le=1.0, unit="share",
                                            source="Turner et al. 2012 (backbone role)")
     trust_sustains: float = param(0.8, "How much grown trust substitutes for backbone support.",
-                                  ge=0.0, le=1.0, unit="share")
+                                  ge=0.0, le=1.0, unit="share",
+                                  source="Kania & Kramer 2011 (trust sustains collaboration)")
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
                                     source="Witesman & Heiss 2016")
@@ -156,39 +181,50 @@ class Conditions(Section):
 
 
 class Backbone(Section):
-    enabled: bool = param(True, "Whether a backbone organization exists.")
+    enabled: bool = param(True, "Whether a backbone organization exists.",
+                          source="Kania & Kramer 2011 (backbone support)")
     budget_share: float = param(0.08, "Share of the funding pool paid to the backbone.",
                                 ge=0.0, le=1.0, unit="share",
                                 source="Backbones are 1-6 FTE (Turner et al. 2012)")
     staff_cost: float = param(10.0, "Cost of one backbone FTE.", ge=0.1, le=1e6,
-                              unit="money/FTE-month")
+                              unit="money/FTE-month",
+                              source=MODEL_SCALE)
     vision: float = param(1.0, "Focus on guiding vision and strategy (speeds agenda learning).",
                           ge=0.0, le=1.0, unit="weight", source="Turner et al. 2012")
     activities: float = param(1.0, "Focus on supporting aligned activities (less duplication, "
-                              "lower transaction costs).", ge=0.0, le=1.0, unit="weight")
+                              "lower transaction costs).", ge=0.0, le=1.0, unit="weight",
+                              source=BACKBONE_ROLES)
     measurement: float = param(1.0, "Focus on shared measurement practices.", ge=0.0, le=1.0,
-                               unit="weight")
+                               unit="weight",
+                               source=BACKBONE_ROLES)
     public_will: float = param(1.0, "Focus on building public will (indicators respond more).",
-                               ge=0.0, le=1.0, unit="weight")
+                               ge=0.0, le=1.0, unit="weight",
+                               source=BACKBONE_ROLES)
     policy: float = param(1.0, "Focus on advancing policy (gains decay less).", ge=0.0, le=1.0,
-                          unit="weight")
+                          unit="weight",
+                          source=BACKBONE_ROLES)
     resources: float = param(1.0, "Focus on mobilizing resources (pool renewed and grown).",
-                             ge=0.0, le=1.0, unit="weight")
+                             ge=0.0, le=1.0, unit="weight",
+                             source=BACKBONE_ROLES)
     half_staff: float = param(0.25, "FTE on one function that delivers half its full effect.",
-                              ge=0.01, le=100.0, unit="FTE")
+                              ge=0.01, le=100.0, unit="FTE",
+                              source=CALIBRATED)
     max_effect: float = param(0.5, "Largest effect of public will, policy and resource "
                               "mobilization (a fully staffed function), as a share.", ge=0.0,
-                              le=2.0, unit="share")
+                              le=2.0, unit="share",
+                              source=CALIBRATED)
     systems_months: float = param(24.0, "Time constant for public will and policy work to pay "
                                   "off.", ge=1.0, le=240.0, unit="months",
                                   source="Results take 3-5 years (brief, section 1)")
     hiring_months: float = param(3.0, "Time constant for staff to follow the budget.",
-                                 ge=0.0, le=60.0, unit="months")
+                                 ge=0.0, le=60.0, unit="months",
+                                 source=CALIBRATED)
     imposes_agenda: float = param(0.0, "Failure mode: the backbone pushes its own agenda "
                                   "(fast socialization to it, slow learning from partners).",
                                   ge=0.0, le=1.0, unit="0..1", source="March 1991, Fig. 1")
     cut_year: float | None = param(None, "Year the backbone's funding stops (unset: never).",
-                                   ge=0.0, le=100.0, unit="years")
+                                   ge=0.0, le=100.0, unit="years",
+                                   source=SHOCK)
 
 
 class Preconditions(Section):
@@ -200,9 +236,11 @@ class Preconditions(Section):
                                  ge=0.0, le=100.0, unit="years",
                                  source="2-5 years of committed funding (brief)")
     champion_leaves_year: float | None = param(None, "Year the champion leaves (unset: never).",
-                                               ge=0.0, le=100.0, unit="years")
+                                               ge=0.0, le=100.0, unit="years",
+                                               source=SHOCK)
     mobilization_months: float = param(6.0, "Time constant of participation following "
-                                       "readiness.", ge=0.1, le=120.0, unit="months")
+                                       "readiness.", ge=0.1, le=120.0, unit="months",
+                                       source="Hanleybrown, Kania & Kramer 2012 (phases I-II)")
 
 
 class Mindsets(Section):
@@ -225,25 +263,32 @@ class Mindsets(Section):
 
 class Funding(Section):
     pool: float = param(500.0, "Money funders give per month, all together.", ge=0.0, le=1e9,
-                        unit="money/month")
+                        unit="money/month",
+                        source=MODEL_SCALE)
     rewards_attribution: float = param(0.5, "How much funders reward attributable results "
                                        "(competition for funding and credit).", ge=0.0, le=1.0,
                                        unit="0..1", source="Witesman & Heiss 2016")
     renewal: float = param(0.8, "Share of the pool renewed once committed funding ends.",
-                           ge=0.0, le=1.0, unit="share")
+                           ge=0.0, le=1.0, unit="share",
+                           source=CALIBRATED)
     cut_year: float | None = param(None, "Year the whole pool is cut (unset: never).", ge=0.0,
-                                   le=100.0, unit="years")
+                                   le=100.0, unit="years",
+                                   source=SHOCK)
     cut_fraction: float = param(0.0, "Fraction of the pool lost at cut_year.", ge=0.0, le=1.0,
-                                unit="share")
+                                unit="share",
+                                source=SHOCK)
     funder_withdraws_year: float | None = param(None, "Year the largest funder leaves "
-                                                "(unset: never).", ge=0.0, le=100.0, unit="years")
+                                                "(unset: never).", ge=0.0, le=100.0, unit="years",
+                                                source=SHOCK)
     fte_cost: float = param(10.0, "Cost of one program FTE.", ge=0.1, le=1e6,
-                            unit="money/FTE-month")
+                            unit="money/FTE-month",
+                            source=MODEL_SCALE)
 
 
 class Trust(Section):
     initial: float = param(0.3, "Trust between organizations at the start.", ge=0.0, le=1.0,
-                           unit="0..1")
+                           unit="0..1",
+                           source="Gorobets & Nooteboom 2006 (trust starts low and builds)")
     build_rate: float = param(0.04, "Share of the gap to full trust closed by one good meeting.",
                               ge=0.0, le=1.0, unit="1/meeting", source="Gorobets & Nooteboom 2006")
     negativity_bias: float = param(3.0, "How many times faster a violation destroys trust than "
@@ -251,7 +296,8 @@ class Trust(Section):
                                    source="Negativity bias in trust models (brief, section 3)")
     violation_rate: float = param(0.3, "Chance that a meeting with a credit-hoarding partner "
                                   "under fully competitive funding is a violation.", ge=0.0,
-                                  le=1.0, unit="1/meeting")
+                                  le=1.0, unit="1/meeting",
+                                  source="Kania et al. 2014 (credit hoarding breaks trust)")
 
 
 class Learning(Section):
@@ -279,8 +325,11 @@ class Learning(Section):
     network: Literal["small_world", "linear", "random", "full"] = param(
         "small_world", "Who can meet whom.", source="Lazer & Friedman 2007; Watts & Strogatz 1998")
     degree: int = param(6, "Neighbours per organization (small_world and random; linear has 2).",
-                        ge=2, le=4999, unit="organizations")
-    rewiring: float = param(0.1, "Small-world rewiring probability.", ge=0.0, le=1.0)
+                        ge=2, le=4999, unit="organizations",
+                        source="Watts & Strogatz 1998; Lazer & Friedman 2007")
+    rewiring: float = param(0.1, "Small-world rewiring probability.", ge=0.0, le=1.0,
+                            unit="probability",
+                            source="Watts & Strogatz 1998")
 
 
 class Scenario(BaseModel):
@@ -290,7 +339,8 @@ class Scenario(BaseModel):
 
     name: str = param("collective_impact", "Short name shown in tables and plots.")
     description: str = param("", "One or two sentences on what this scenario represents.")
-    years: float = param(10.0, "Simulated time.", ge=1 / 12, le=100.0, unit="years")
+    years: float = param(10.0, "Simulated time.", ge=1 / 12, le=100.0, unit="years",
+                         source="Results take 3-5 years (brief, section 1)")
     organizations: Organizations = Field(default_factory=Organizations)
     problem: Problem = Field(default_factory=Problem)
     conditions: Conditions = Field(default_factory=Conditions)
@@ -304,10 +354,11 @@ class Scenario(BaseModel):
     @model_validator(mode="after")
     def _check_combinations(self) -> Scenario:
         problem = self.problem
-        if problem.landscape == "needle" and (problem.interdependence or 0) > 0:
-            raise ValueError("problem.interdependence: must be 0 with landscape = 'needle'")
         k = PROBLEM_TYPES[problem.type]["interdependence"] if problem.interdependence is None \
             else problem.interdependence
+        if problem.landscape == "needle" and k > 0:
+            raise ValueError(f"problem.interdependence: must be 0 with landscape = 'needle' "
+                             f"(problem type {problem.type!r} implies {k}; set it to 0)")
         if k >= problem.strategy_bits:
             raise ValueError(f"problem.interdependence: must be below problem.strategy_bits "
                              f"({problem.strategy_bits}), got {k}")

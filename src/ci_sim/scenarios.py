@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ci_sim.params import Scenario, parameter_names
+from ci_sim.params import SECTIONS, Scenario, parameter_names
 
 
 class InputError(Exception):
@@ -101,7 +101,11 @@ def describe_error(error: ValidationError) -> str:
     kind, ctx, got = first["type"], first.get("ctx", {}), first.get("input")
     if kind == "extra_forbidden":
         section = key.rpartition(".")[0]
-        known = [n.rpartition(".")[2] for n in parameter_names() if n.rpartition(".")[0] == section]
+        if section:
+            known = [n.rpartition(".")[2] for n in parameter_names()
+                     if n.rpartition(".")[0] == section]
+        else:
+            known = ["name", "description", "years", *SECTIONS]
         return f"unknown key '{key}' (allowed: {', '.join(known)})"
     if kind == "value_error":
         return str(ctx.get("error", first["msg"]))
@@ -135,8 +139,11 @@ def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | 
     table, digest = read_toml(path)
     label = str(path) if Path(source).suffix else source
     if overrides:
-        table = merge(table, nest(overrides))
         label = f"{label} with --set"
+        try:
+            table = merge(table, nest(overrides))
+        except InputError as error:
+            raise InputError(f"{label}: {error}") from None
     return validate(table, label).resolved(), digest
 
 
