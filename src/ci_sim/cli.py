@@ -24,10 +24,15 @@ console = Console()
 EXIT_BAD_INPUT = 2
 
 
-def fail(message: str) -> None:
-    """Print one line to stderr and exit with code 2."""
+def report_error(message: str) -> None:
+    """Print one line to stderr (markup in the message is printed literally)."""
     Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False,
                                soft_wrap=True)
+
+
+def fail(message: str) -> None:
+    """Print one line to stderr and exit with code 2."""
+    report_error(message)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -139,7 +144,8 @@ def list_scenarios() -> None:
 
     for name in builtin_names():
         scenario, _ = load_scenario(name)
-        console.print(f"[bold]{name:24}[/] {scenario.description}", highlight=False)
+        console.print(f"[bold]{name:24}[/] {escape(scenario.description)}", highlight=False,
+                      soft_wrap=True)
 
 
 @app.command()
@@ -150,11 +156,10 @@ def check(files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.
         try:
             load_scenario(path if path.suffix else Path(f"{path}"))
         except InputError as error:
-            Console(stderr=True).print(f"[bold red]error:[/] {error}", highlight=False,
-                                       soft_wrap=True)
+            report_error(str(error))
             failed = True
         else:
-            console.print(f"{path}: ok")
+            console.print(f"{escape(str(path))}: ok", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 

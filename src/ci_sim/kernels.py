@@ -238,7 +238,7 @@ def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive,
             share = work[i] * effort[i, k]
             raw += share
             useful += share * quality[i] * fit[i]
-        overlapping = saturation * (1.0 - np.exp(-raw / saturation)) if saturation > 0.0 else 0.0
+        overlapping = -saturation * np.expm1(-raw / saturation) if saturation > 0.0 else 0.0
         absorbed = coordinated * min(raw, saturation) + (1.0 - coordinated) * overlapping
         raw_total += raw
         absorbed_total += absorbed

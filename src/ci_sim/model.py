@@ -64,6 +64,19 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
 
 
+def _row(array: str, doc: str, *, scalar: bool = True) -> property:
+    """A property that reads and writes row ``index`` of the model's array ``array``."""
+
+    def read(self: Organization) -> Any:
+        value = getattr(self.model, array)[self.index]
+        return float(value) if scalar else value.copy()
+
+    def write(self: Organization, value: Any) -> None:
+        getattr(self.model, array)[self.index] = value
+
+    return property(read, write, doc=doc)
+
+
 class Organization(mesa.Agent):
     """One organization: a view onto row ``index`` of the model's arrays."""
 
@@ -72,15 +85,12 @@ class Organization(mesa.Agent):
         self.index = index
 
     sector = property(lambda self: SECTORS[self.model.sector[self.index]], doc="Sector name.")
-    capacity = property(lambda self: float(self.model.capacity[self.index]), doc="Staff, FTE.")
-    funding = property(lambda self: float(self.model.funding[self.index]),
-                       doc="Grants received last month, money units.")
-    mission = property(lambda self: self.model.mission[self.index].copy(),
-                       doc="Weights over outcome areas the organization cares about.")
-    effort = property(lambda self: self.model.effort[self.index].copy(),
-                      doc="Current share of effort on each indicator.")
-    strategy = property(lambda self: self.model.beliefs[self.index].copy(),
-                        doc="Held view (-1, 0, +1) on each strategy choice.")
+    capacity = _row("capacity", "Staff, FTE.")
+    funding = _row("funding", "Grants received last month, money units.")
+    mission = _row("mission", "Weights over outcome areas the organization cares about.",
+                   scalar=False)
+    effort = _row("effort", "Current share of effort on each indicator.", scalar=False)
+    strategy = _row("beliefs", "Held view (-1, 0, +1) on each strategy choice.", scalar=False)
     strategy_score = property(lambda self: float(self.model.score[self.index]),
                               doc="Payoff of its strategy / best payoff.")
     mindsets = property(lambda self: {name: bool(self.model.mindsets[name][self.index])
@@ -458,6 +468,15 @@ class CollectiveImpactModel(mesa.Model):
             reality = np.where(self.table[:, 1] > 0, 1, -1) * np.where(self.flip > 0, -1, 1)
             return float(np.mean(self.code == reality))
         return float(self.kernels.payoff(self.code, self.deps, self.table, self.flip) / self.best)
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """Mesa's DataCollector holding every metric of every step so far (built from
+        ``history`` when read, so ``mesa.batch_run`` and Mesa's tools see the run)."""
+        collector = mesa.DataCollector(model_reporters={name: name for name in METRICS})
+        collector.model_vars = {name: [row[name] for row in self.history] for name in METRICS}
+        collector._collection_steps = list(range(len(self.history)))
+        return collector
 
     @property
     def year(self) -> float:

@@ -52,7 +52,7 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
     """Parse ``KEY=VALUE`` where VALUE is a TOML value (bare words are taken as strings)."""
     key, sep, value = text.partition("=")
     key = key.strip()
-    if not sep or not key:
+    if not sep or not key or not value.strip():
         raise InputError(f"{source}: expected KEY=VALUE, got {text!r}")
     try:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
