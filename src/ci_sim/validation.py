@@ -579,7 +579,7 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
                       "we do not have the paper's plotted values to the second decimal.",
         grid={"learning.agenda_learning_rate": (0.1, 0.5, 0.9),
               "learning.socialization_rate": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)},
-        metric="agenda_knowledge", runs=80, precision=MARCH_PRECISION, max_runs=160,
+        metric="agenda_knowledge", runs=80, precision=MARCH_PRECISION, max_runs=1000,
         until_equilibrium=True,
         analyse=analyse_march_learning_rates, plot=plot_march_learning_rates,
         notes="A run stops when the state is absorbing (every member agrees with the code "
@@ -598,7 +598,7 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
                       "a pattern; we could not check the figure's number and values.",
         grid={"learning.socialization_rate": (0.1, 0.5, 0.9),
               "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)},
-        metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=60,
+        metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=800,
         analyse=analyse_march_turnover, plot=plot_march_turnover,
         notes="With turnover there is no absorbing "
               "state: knowledge is measured after the scenario's horizon (`years` x 12 "
