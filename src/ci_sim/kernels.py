@@ -348,10 +348,21 @@ def disrupt(quality, beliefs, before, switching_cost):
         quality[i] *= max(0.0, 1.0 - switching_cost * changed / n_bits)
 
 
-def strategy_scores(beliefs, deps, table, flip, best, out):
-    """Normalized payoff (payoff / best payoff) of every organization's strategy."""
-    for i in range(beliefs.shape[0]):
-        out[i] = payoff(beliefs[i], deps, table, flip) / best
+def strategy_scores(beliefs, deps, table, flip, best, out, scored, every):
+    """Normalized payoff (payoff / best payoff) of each organization's strategy.
+
+    ``out`` holds the scores of the strategies in ``scored``; only rows whose strategy
+    differs from it are recomputed, or every row when ``every`` (reality changed).
+    """
+    n, n_bits = beliefs.shape
+    for i in range(n):
+        changed = every
+        b = 0
+        while not changed and b < n_bits:
+            changed = beliefs[i, b] != scored[i, b]
+            b += 1
+        if changed:
+            out[i] = payoff(beliefs[i], deps, table, flip) / best
 
 
 def best_payoff(deps, table):

@@ -220,7 +220,7 @@ class CollectiveImpactModel(mesa.Model):
             self.code = self.draws("agenda").choice([-1, 1], size=n_bits).astype(np.int8)
         self.score = np.zeros(n)
         self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
-                                     self.score)
+                                     self.score, self.beliefs, True)
         dependence = s.problem.strategy_dependence
         self.quality = (1 - dependence) + dependence * self.score ** s.problem.score_exponent
 
@@ -364,16 +364,18 @@ class CollectiveImpactModel(mesa.Model):
                            u["exploration"], (u["explored_choice"] * n_bits).astype(np.int64),
                            self.grantee, communication, measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
+        scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
             k.turn_over(self.beliefs, u["turnover"], learning.turnover, u["newcomers"],
                         s.problem.initial_beliefs == "march")
-        if s.problem.turbulence > 0:
-            flips = u["turbulence"] < s.problem.turbulence
+        flips = u["turbulence"] < s.problem.turbulence
+        if flips.any():
             self.flip ^= flips.astype(np.int8)
         socialization = np.minimum(1.0, learning.socialization_rate * agenda * (1 + 9 * backbone.imposes_agenda))
         k.socialize(self.beliefs, self.code, socialization,
                     u["socialization"])
-        k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score)
+        k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score,
+                          scored, flips.any())
         code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
             * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
