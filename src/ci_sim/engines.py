@@ -16,9 +16,10 @@ from ci_sim import kernels
 ENGINES = ("numba", "python")
 
 #: The kernels an engine provides, by name.
-KERNELS = ("payoff", "learn_from_peers", "socialize", "learn_agenda", "update_trust",
-           "allocate_effort", "respond", "allocate_funding", "gini", "strategy_scores",
-           "best_payoff", "partner_means", "disrupt", "turn_over")
+KERNELS = ("payoff", "commit", "learn_from_peers", "turn_over", "turbulence", "socialize",
+           "strategy_scores", "learn_agenda", "update_trust", "set_priorities", "allocate_effort",
+           "disrupt", "program_quality", "respond", "allocate_funding", "gini", "grow_capacity",
+           "measure", "agenda_knowledge", "best_payoff")
 
 
 @cache

@@ -5,6 +5,11 @@ the ``numba`` engine compiles the very same code (see :mod:`ci_sim.engines`). On
 truth, two ways to execute it, and tests that check they agree draw for draw. Kernels draw
 no random numbers; every draw comes in as an array from a named stream (see
 :mod:`ci_sim.model`). Notation follows ``docs/ODD.md``.
+
+Rules that apply the same arithmetic to every organization are written as whole-array numpy
+expressions, so the ``python`` engine runs them at numpy speed and ``numba`` fuses them into
+one loop; rules that look at neighbours, choices or ranks are loops. Kernels update the
+model's arrays in place.
 """
 
 from __future__ import annotations
@@ -36,9 +41,27 @@ def payoff(beliefs, deps, table, flip):
     return total / n_bits
 
 
+def commit(commitment, pull, socialization, work, capacity, grantee, aim, adjust, setup_left,
+           overhead, socialization_rate, amplification):
+    """What each partner brings to the collaboration this month (ODD 7.5, 7.8).
+
+    Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x momentum x
+    vision efficacy; Kania & Kramer 2011), for grantees only. The agenda's pull on a partner
+    is its commitment once the set-up is done, ``a_i = c_i (1 - setup_left)``; its monthly
+    socialization probability is ``min(1, socialization_rate a_i amplification)`` (March 1991's
+    p1; ``amplification`` = 1 + 9 x imposes_agenda); its work, FTE, is its capacity less the
+    coordination ``overhead`` (Witesman & Heiss 2016). Updates ``commitment`` and writes
+    ``pull``, ``socialization`` and ``work``.
+    """
+    commitment += adjust * (aim - commitment) * grantee
+    pull[:] = commitment * (1.0 - setup_left)
+    socialization[:] = np.minimum(1.0, socialization_rate * pull * amplification)
+    work[:] = capacity * (1.0 - overhead) * grantee
+
+
 def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
                      meet_draw, observe_draw, imitate_draw, copy_draw, explore_draw,
-                     explore_choice, active, communication, measurement, imitation_rate,
+                     choice_draw, active, communication, measurement, imitation_rate,
                      evidence_fidelity, exploration_rate, deps, table, flip, best):
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
@@ -50,7 +73,8 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     learns from the evidence alone copies each differing choice with probability
     ``evidence_fidelity`` (knowledge transfer is sticky without a relationship; Szulanski
     1996). Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
-    organizations do either: a technical mindset keeps its program as designed.
+    organizations do either: a technical mindset keeps its program as designed. The choice
+    tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
     """
     n, n_bits = beliefs.shape
@@ -82,7 +106,7 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
         elif adaptive[i] > 0.0 and explore_draw[i] < exploration_rate:
             for b in range(n_bits):
                 trial[b] = old_beliefs[i, b]
-            c = explore_choice[i]
+            c = int(choice_draw[i] * n_bits)
             trial[c] = -1 if trial[c] > 0 else 1
             trial_score = payoff(trial, deps, table, flip) / best
             if trial_score > old_score[i]:
@@ -151,6 +175,18 @@ def turn_over(beliefs, leave_draw, rate, newcomer_draw, undecided):
                     beliefs[i, b] = -1 if newcomer_draw[i, b] < 0.5 else 1
 
 
+def turbulence(flip, draw, rate):
+    """Environmental turbulence (March 1991, p. 80): each choice's right answer flips with
+    probability ``rate`` a month (``flip`` relabels the choice; see ``payoff``). Returns
+    whether reality changed, in which case every strategy must be scored again."""
+    changed = False
+    for b in range(flip.shape[0]):
+        if draw[b] < rate:
+            flip[b] ^= 1
+            changed = True
+    return changed
+
+
 def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
                  build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
@@ -177,6 +213,15 @@ def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_
             total += trust[i, j]
             ties += 1
     return total / ties if ties > 0 else 0.0
+
+
+def set_priorities(priorities, needs, backbone_priorities, inclusion_rate, imposition_rate):
+    """The agenda's priorities over indicators move towards the real needs at
+    ``inclusion_rate`` (inclusion / priority_months: as far as the people most affected take
+    part; Cabaj & Weaver 2016), then towards the backbone's own at ``imposition_rate``
+    (imposes_agenda / priority_months). Rates per month; updates ``priorities`` in place."""
+    priorities += inclusion_rate * (needs - priorities)
+    priorities += imposition_rate * (backbone_priorities - priorities)
 
 
 def allocate_effort(effort, mission, priorities, needs, work, context, pull, reinforce,
@@ -212,10 +257,13 @@ def allocate_effort(effort, mission, priorities, needs, work, context, pull, rei
             effort[i, k] += adjust * (goal - effort[i, k])
 
 
-def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive, coordinated,
-            threshold, delay, coupling, responsiveness, decay, baseline):
-    """Indicators respond to effort: overlap, scale threshold, delay, interdependence.
+def respond(indicators, pipeline, effort, work, quality, fit, context, context_gap, inclusion,
+            scale, absorptive, coordinated, threshold, delay, coupling, responsiveness, decay,
+            baseline):
+    """Indicators respond to effort: context fit, overlap, scale threshold, delay, interdependence.
 
+    Programs designed without the community's context lose effectiveness: each program's fit
+    is ``1 - context_gap (1 - max(context_i, inclusion))`` (written to ``fit``).
     W_k = sum_i work_i effort_ik (FTE); S = absorptive * scale is what indicator k absorbs.
     Uncoordinated effort overlaps (two programs serve the same families), absorbing
     S (1 - exp(-W_k / S)); the ``coordinated`` share of effort (mutually reinforcing
@@ -226,6 +274,7 @@ def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive,
     Updates ``indicators`` and ``pipeline`` in place; returns duplication, the share of
     effort beyond what indicators absorb.
     """
+    fit[:] = 1.0 - context_gap * (1.0 - np.maximum(context, inclusion))
     n, m = effort.shape
     saturation = absorptive * scale
     raw_total = 0.0
@@ -262,36 +311,52 @@ def respond(indicators, pipeline, effort, work, quality, fit, scale, absorptive,
     return 1.0 - absorbed_total / raw_total if raw_total > 0.0 else 0.0
 
 
-def allocate_funding(funding, credit, claim, effort, priorities, grantee, program_pool, buckshot,
-                     gamma):
+def allocate_funding(funding, credit, work, quality, fit, hoards, effort, priorities, grantee,
+                     program_pool, buckshot, gamma):
     """Split the program pool between grantees: a portfolio part and an attribution part.
 
-    A share ``buckshot`` goes as a coordinated portfolio, in proportion to each grantee's fit
-    with the agenda, sum_j min(effort_ij, priority_j) (silver buckshot); the rest goes in
-    proportion to claimed credit raised to ``gamma`` (silver bullet: the best-attributed
-    program gets most). Funders receive nothing. Every unit given is received. Returns the
-    Gini coefficient of grants.
+    Each grantee's claimable credit is its work x quality x fit (written to ``credit``);
+    hoarders (``hoards`` = 1) claim it twice. A share ``buckshot`` goes as a coordinated
+    portfolio, in proportion to each grantee's fit with the agenda,
+    sum_j min(effort_ij, priority_j) (silver buckshot); the rest goes in proportion to
+    claimed credit raised to ``gamma`` (silver bullet: the best-attributed program gets
+    most). Funders receive nothing. Every unit given is received. Returns the Gini
+    coefficient of grants.
     """
+    credit[:] = work * quality * fit
     n, m = effort.shape
-    fit = np.zeros(n)
+    fit_with_agenda = np.zeros(n)
+    claimed = np.zeros(n)
     fit_sum = 0.0
     claim_sum = 0.0
     grantees = 0
     for i in range(n):
         if grantee[i]:
             for j in range(m):
-                fit[i] += min(effort[i, j], priorities[j])
-            fit_sum += fit[i]
-            claim_sum += (credit[i] * claim[i]) ** gamma
+                fit_with_agenda[i] += min(effort[i, j], priorities[j])
+            fit_sum += fit_with_agenda[i]
+            claimed[i] = (credit[i] * (1.0 + hoards[i])) ** gamma
+            claim_sum += claimed[i]
             grantees += 1
     for i in range(n):
         if not grantee[i]:
             funding[i] = 0.0
             continue
-        portfolio = fit[i] / fit_sum if fit_sum > 0.0 else 1.0 / grantees
-        bullet = (credit[i] * claim[i]) ** gamma / claim_sum if claim_sum > 0.0 else 1.0 / grantees
+        portfolio = fit_with_agenda[i] / fit_sum if fit_sum > 0.0 else 1.0 / grantees
+        bullet = claimed[i] / claim_sum if claim_sum > 0.0 else 1.0 / grantees
         funding[i] = program_pool * (buckshot * portfolio + (1.0 - buckshot) * bullet)
     return gini(funding, grantee)
+
+
+def grow_capacity(capacity, base_capacity, funding, fte_cost, growth_limit, adjust):
+    """Capacity, FTE, moves at rate ``adjust`` towards base staff plus the staff grants buy.
+
+    Grants buy ``growth_limit (1 - exp(-funding / fte_cost / growth_limit))`` FTE: an
+    organization grows only so fast, so money concentrated on one program buys less than
+    money spread over a portfolio. ``adjust`` = 1 sets capacity to its target at once.
+    """
+    capacity += adjust * (base_capacity + growth_limit
+                          * (1.0 - np.exp(-funding / fte_cost / growth_limit)) - capacity)
 
 
 def gini(values, include):
@@ -311,12 +376,23 @@ def gini(values, include):
     return weighted / (count * total)
 
 
-def partner_means(beliefs, code, commitment, score, exponent, grantee):
-    """Means over partners (grantees) of agenda alignment and of strategy score.
+def measure(beliefs, code, commitment, performance, grantee, needs, indicators, start_indicators,
+            margin):
+    """The month's observation of the population and the partners (ODD 7.19).
 
-    Alignment of a partner: its commitment x the share of choices on which it holds the
-    agenda's (decided) view. Strategy score: score ** exponent. Returns (alignment, score).
+    Outcome: indicators weighted by the real needs. Improving: share of indicators at least
+    ``margin`` above their start. Over partners (grantees): mean agenda alignment, a partner's
+    commitment x the share of choices on which it holds the agenda's (decided) view, and
+    mean strategy score, ``performance`` = score ** exponent.
+    Returns (outcome, improving, alignment, strategy score).
     """
+    m = indicators.shape[0]
+    outcome = 0.0
+    improving = 0
+    for k in range(m):
+        outcome += needs[k] * indicators[k]
+        if indicators[k] >= start_indicators[k] + margin:
+            improving += 1
     n, n_bits = beliefs.shape
     aligned = 0.0
     scored = 0.0
@@ -330,10 +406,33 @@ def partner_means(beliefs, code, commitment, score, exponent, grantee):
             if code[b] != 0 and beliefs[i, b] == code[b]:
                 agree += 1
         aligned += commitment[i] * agree / n_bits
-        scored += score[i] ** exponent
+        scored += performance[i]
     if count == 0:
-        return 0.0, 0.0
-    return aligned / count, scored / count
+        return outcome, improving / m, 0.0, 0.0
+    return outcome, improving / m, aligned / count, scored / count
+
+
+def agenda_knowledge(code, deps, table, flip, best, needle):
+    """What the agenda knows of reality (March 1991's knowledge of the code), 0 while it holds
+    no view. On a ``needle`` landscape, the share of choices where the agenda holds the right
+    answer; on an NK landscape, the payoff of the agenda / the best payoff."""
+    n_bits = code.shape[0]
+    decided = False
+    for b in range(n_bits):
+        if code[b] != 0:
+            decided = True
+    if not decided:
+        return 0.0
+    if not needle:
+        return payoff(code, deps, table, flip) / best
+    right = 0
+    for b in range(n_bits):
+        answer = 1 if table[b, 1] > 0.0 else -1
+        if flip[b] > 0:
+            answer = -answer
+        if code[b] == answer:
+            right += 1
+    return right / n_bits
 
 
 def disrupt(quality, beliefs, before, switching_cost):
@@ -346,6 +445,17 @@ def disrupt(quality, beliefs, before, switching_cost):
             if beliefs[i, b] != before[i, b]:
                 changed += 1
         quality[i] *= max(0.0, 1.0 - switching_cost * changed / n_bits)
+
+
+def program_quality(quality, performance, score, beliefs, before, switching_cost, dependence,
+                    exponent, adjust):
+    """Programs' quality (0..1) this month: the switching cost of changed choices (``disrupt``),
+    then a move at rate ``adjust`` towards the quality of the strategy held,
+    ``(1 - dependence) + dependence x performance``, where ``performance`` = score ** exponent
+    (written to ``performance``; Lazer & Friedman 2007, p. 677)."""
+    disrupt(quality, beliefs, before, switching_cost)
+    performance[:] = score ** exponent
+    quality += adjust * ((1.0 - dependence) + dependence * performance - quality)
 
 
 def strategy_scores(beliefs, deps, table, flip, best, out, scored, every):

@@ -150,10 +150,10 @@ class CollectiveImpactModel(mesa.Model):
         """This month's uniform draws on [0, 1), by process, cut from one block of the
         'month' stream. The layout depends only on the sizes (organizations, network degree,
         strategy choices), never on other parameters, so scenarios run on one seed share
-        their random numbers process by process (common random numbers)."""
-        block = self.draws("month").random(self._month_size)
-        return {name: block[start:stop].reshape(shape)
-                for name, (start, stop, shape) in self._month_layout.items()}
+        their random numbers process by process (common random numbers). The block is
+        refilled in place each month: the parts are views onto it, valid until the next."""
+        self.draws("month").random(out=self._month_block)
+        return self._month_parts
 
     def _lay_out_month_draws(self, n: int, d: int, n_bits: int) -> None:
         shapes = {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
@@ -167,6 +167,9 @@ class CollectiveImpactModel(mesa.Model):
             self._month_layout[name] = (start, stop, shape)
             start = stop
         self._month_size = start
+        self._month_block = np.empty(self._month_size)
+        self._month_parts = {name: self._month_block[start:stop].reshape(shape)
+                             for name, (start, stop, shape) in self._month_layout.items()}
 
     # ------------------------------------------------------------------ set-up
     def _initialize(self) -> None:
@@ -197,8 +200,16 @@ class CollectiveImpactModel(mesa.Model):
                               * orgs.uniform(0.5, 1.5, n) * self.grantee)
         equal_grant = s.funding.pool * (1 - self._backbone_share()) / self.n_grantees
         self.funding = np.where(self.grantee, equal_grant, 0.0)
-        self.capacity = self.base_capacity + self._grant_staff()
+        self.capacity = np.zeros(n)
+        self.kernels.grow_capacity(self.capacity, self.base_capacity, self.funding,
+                                   s.funding.fte_cost, s.organizations.growth_limit, 1.0)
         self.credit = self.capacity.copy()
+        # Computed every month (ODD 7.5, 7.15): work (FTE), the agenda's pull, the monthly
+        # socialization probability and the context fit of each organization.
+        self.work = np.zeros(n)
+        self.pull = np.zeros(n)
+        self.socialization = np.zeros(n)
+        self.fit = np.zeros(n)
 
         mindset_draws = self.draws("mindsets").uniform(size=(5, n))
         shares = s.mindsets
@@ -222,7 +233,9 @@ class CollectiveImpactModel(mesa.Model):
         self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
                                      self.score, self.beliefs, True)
         dependence = s.problem.strategy_dependence
-        self.quality = (1 - dependence) + dependence * self.score ** s.problem.score_exponent
+        #: score ** score_exponent, what a strategy's score is worth to a program.
+        self.performance = self.score ** s.problem.score_exponent
+        self.quality = (1 - dependence) + dependence * self.performance
 
         self._build_network(n)
         self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
@@ -240,10 +253,13 @@ class CollectiveImpactModel(mesa.Model):
         weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
         #: Share of backbone staff on each of its six functions.
         self.function_weights = weights / weights.sum() if weights.sum() > 0 else weights
+        self._staff_shares = dict(zip(BACKBONE_FUNCTIONS, self.function_weights.tolist()))
         self.public_will = 0.0
         self.policy = 0.0
         self.gateway = 0
-        self.start_outcome = float(self.needs @ self.indicators)
+        self.start_outcome = self.kernels.measure(  # the outcome index O_0 at the start
+            self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
+            self.indicators, self.start_indicators, IMPROVING_MARGIN)[0]
         self._initial_gini = 0.0
         for index in range(n):
             Organization(self, index)
@@ -285,12 +301,6 @@ class CollectiveImpactModel(mesa.Model):
             row = sorted(graph.neighbors(i))
             self.neighbours[i, :len(row)] = row
 
-    def _grant_staff(self) -> np.ndarray:
-        """Staff grants buy, FTE: an organization grows only so fast (growth_limit), so money
-        concentrated on one program buys less than money spread over a portfolio."""
-        limit = self.params.organizations.growth_limit
-        return limit * (1 - np.exp(-self.funding / self.params.funding.fte_cost / limit))
-
     # ------------------------------------------------------------------ one month
     def _backbone_share(self) -> float:
         backbone = self.params.backbone
@@ -314,13 +324,12 @@ class CollectiveImpactModel(mesa.Model):
     def step(self) -> None:
         """Advance one month."""
         s, k = self.params, self.kernels
-        n, n_bits = self.beliefs.shape
         year = self.steps_done / STEPS_PER_YEAR
-        backbone, conditions, learning = s.backbone, s.conditions, s.learning
+        backbone, conditions, learning, problem = s.backbone, s.conditions, s.learning, s.problem
 
         # Backbone staff follow the budget; each function's support saturates with its staff.
-        support = dict(zip(BACKBONE_FUNCTIONS, 1 - np.exp(-self.backbone_staff
-                                                          * self.function_weights / backbone.half_staff)))
+        support = {function: 1 - math.exp(-self.backbone_staff * share / backbone.half_staff)
+                   for function, share in self._staff_shares.items()}
         pool = self._pool(support["resources"])
         budget = self._backbone_share() * pool
         hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
@@ -339,10 +348,6 @@ class CollectiveImpactModel(mesa.Model):
         momentum = self.participation
         # An agenda and a measurement system take the set-up phases to build; their cost comes first.
         setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
-        # Each partner's commitment to the agenda follows the support the collaboration gets.
-        self.commitment += adjust * (conditions.common_agenda * momentum * efficacy["vision"]
-                                     - self.commitment) * self.grantee
-        agenda = self.commitment * (1 - setup_left)
         measurement = conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left)
         communication = conditions.continuous_communication * momentum * efficacy["activities"]
         # Partners coordinate their activities only as far as they trust each other.
@@ -352,30 +357,29 @@ class CollectiveImpactModel(mesa.Model):
                               + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
         overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
                                        + conditions.setup_cost * setup_left))
-        work = self.capacity * (1 - overhead) * self.grantee
+        # Each partner's commitment to the agenda follows the support the collaboration gets;
+        # the agenda pulls and socializes it as far as it is committed; overhead costs work.
+        k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
+                 self.grantee, conditions.common_agenda * momentum * efficacy["vision"], adjust,
+                 setup_left, overhead, learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
 
         # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
-        d = self.neighbours.shape[1]
         before = self.beliefs.copy()
         u = self._month_draws()
         k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
-                           u["exploration"], (u["explored_choice"] * n_bits).astype(np.int64),
+                           u["exploration"], u["explored_choice"],
                            self.grantee, communication, measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
             k.turn_over(self.beliefs, u["turnover"], learning.turnover, u["newcomers"],
-                        s.problem.initial_beliefs == "march")
-        flips = u["turbulence"] < s.problem.turbulence
-        if flips.any():
-            self.flip ^= flips.astype(np.int8)
-        socialization = np.minimum(1.0, learning.socialization_rate * agenda * (1 + 9 * backbone.imposes_agenda))
-        k.socialize(self.beliefs, self.code, socialization,
-                    u["socialization"])
+                        problem.initial_beliefs == "march")
+        reality_changed = k.turbulence(self.flip, u["turbulence"], problem.turbulence)
+        k.socialize(self.beliefs, self.code, self.socialization, u["socialization"])
         k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score,
-                          scored, flips.any())
+                          scored, reality_changed)
         code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
             * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
@@ -392,41 +396,39 @@ class CollectiveImpactModel(mesa.Model):
 
         # Agenda priorities move towards real needs (inclusion) or the backbone's own.
         step_rate = 1 / conditions.priority_months
-        self.priorities += step_rate * inclusion * (self.needs - self.priorities)
-        self.priorities += step_rate * backbone.imposes_agenda * (self.backbone_priorities - self.priorities)
-        k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, work,
-                          self.mindsets["context_expertise"], agenda,
+        k.set_priorities(self.priorities, self.needs, self.backbone_priorities,
+                         step_rate * inclusion, step_rate * backbone.imposes_agenda)
+        k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, self.work,
+                          self.mindsets["context_expertise"], self.pull,
                           reinforce, adjust)
 
         # Population indicators respond to effort.
-        problem = s.problem
         # Changing strategy disrupts a program before it pays (switching cost), and programs
         # take time to implement the new strategy.
-        k.disrupt(self.quality, self.beliefs, before, s.organizations.switching_cost)
-        target_quality = (1 - problem.strategy_dependence) + problem.strategy_dependence \
-            * self.score ** problem.score_exponent
-        self.quality += adjust * (target_quality - self.quality)
-        quality = self.quality
+        k.program_quality(self.quality, self.performance, self.score, self.beliefs, before,
+                          s.organizations.switching_cost, problem.strategy_dependence,
+                          problem.score_exponent, adjust)
         # Public will and policy change build up slowly from the backbone's work on them.
         lag = 1 / backbone.systems_months
         self.public_will += lag * (support["public_will"] - self.public_will)
         self.policy += lag * (support["policy"] - self.policy)
         leverage = backbone.max_effect * problem.systems_leverage
-        fit = 1 - problem.context_gap * (1 - np.maximum(self.mindsets["context_expertise"], inclusion))
-        duplication = k.respond(self.indicators, self.pipeline, self.effort, work, quality, fit,
-                                problem.effort_scale, problem.absorptive_capacity, reinforce,
-                                problem.scale_threshold, problem.delay_months, problem.coupling,
+        duplication = k.respond(self.indicators, self.pipeline, self.effort, self.work, self.quality,
+                                self.fit, self.mindsets["context_expertise"], problem.context_gap,
+                                inclusion, problem.effort_scale, problem.absorptive_capacity,
+                                reinforce, problem.scale_threshold, problem.delay_months,
+                                problem.coupling,
                                 problem.responsiveness * (1 + leverage * self.public_will),
                                 problem.decay * (1 - leverage * self.policy),
                                 problem.baseline)
 
-        # Funders split the program pool; capacity follows grants.
-        self.credit = work * quality * fit
-        funding_gini = k.allocate_funding(self.funding, self.credit, 1 + self.hoards, self.effort,
-                                          self.priorities,
+        # Funders split the program pool by credit and fit; capacity follows grants.
+        funding_gini = k.allocate_funding(self.funding, self.credit, self.work, self.quality,
+                                          self.fit, self.hoards, self.effort, self.priorities,
                                           self.grantee, pool - budget, s.mindsets.silver_buckshot,
                                           1 + 2 * s.funding.rewards_attribution)
-        self.capacity += adjust * (self.base_capacity + self._grant_staff() - self.capacity)
+        k.grow_capacity(self.capacity, self.base_capacity, self.funding, s.funding.fte_cost,
+                        s.organizations.growth_limit, adjust)
 
         self.steps_done += 1
         self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
@@ -435,15 +437,13 @@ class CollectiveImpactModel(mesa.Model):
         self.history.append(self.metrics)
 
     def _measure(self, **flows: float) -> dict[str, float]:
-        s = self.params
-        alignment, strategy_score = self.kernels.partner_means(
-            self.beliefs, self.code, self.commitment, self.score, s.problem.score_exponent,
-            self.grantee)
-        outcome = float(self.needs @ self.indicators)
-        improving = np.count_nonzero(self.indicators >= self.start_indicators + IMPROVING_MARGIN)
+        s, k = self.params, self.kernels
+        outcome, improving, alignment, strategy_score = k.measure(
+            self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
+            self.indicators, self.start_indicators, IMPROVING_MARGIN)
         metrics = {  # in the order of METRICS
             "outcome": outcome,
-            "indicators_improving": improving / self.indicators.shape[0],
+            "indicators_improving": improving,
             "agenda_alignment": alignment,
             "mean_trust": float(self.mean_trust),
             "duplication": flows["duplication"],
@@ -451,7 +451,8 @@ class CollectiveImpactModel(mesa.Model):
             "backbone_spend": flows["backbone_spend"],
             "gateway": 0.0,
             "strategy_score": strategy_score,
-            "agenda_knowledge": self._agenda_knowledge() if self.code.any() else 0.0,
+            "agenda_knowledge": k.agenda_knowledge(self.code, self.deps, self.table, self.flip,
+                                                   self.best, s.problem.landscape == "needle"),
             "participation": float(self.participation),
             "money_given": flows["money_given"],
             "money_received": flows["money_received"],
@@ -462,14 +463,6 @@ class CollectiveImpactModel(mesa.Model):
             self.gateway += 1
         metrics["gateway"] = float(self.gateway)
         return metrics
-
-    def _agenda_knowledge(self) -> float:
-        """Share of choices where the agenda holds the view of reality's best answer
-        (March 1991's knowledge of the code); for NK landscapes, payoff of the agenda / best."""
-        if self.params.problem.landscape == "needle":
-            reality = np.where(self.table[:, 1] > 0, 1, -1) * np.where(self.flip > 0, -1, 1)
-            return float(np.mean(self.code == reality))
-        return float(self.kernels.payoff(self.code, self.deps, self.table, self.flip) / self.best)
 
     @property
     def datacollector(self) -> mesa.DataCollector:
