@@ -321,13 +321,16 @@ def analyse_march_turnover(results: Results) -> list[Check]:
     shared = min(len(g_fast), len(g_slow))
     difference = interval(g_fast[:shared] - g_slow[:shared])
     without = results.final(results.point(socialization_rate=fast, turnover=0.0)).mean()
-    best_p3 = max(p3_values, key=lambda p3: results.final(
-        results.point(socialization_rate=fast, turnover=p3)).mean())
+    def best_p3(p1: float) -> float:
+        return max(p3_values, key=lambda p3: results.final(
+            results.point(socialization_rate=p1, turnover=p3)).mean())
+
     return [
         Check(f"Moderate turnover (p3 = {moderate:g}) raises the code's knowledge when "
               f"socialization is fast (p1 = {fast:g})",
               "moderate turnover improves knowledge under fast socialization",
-              f"{without:.3f} without turnover, gain {signed(fast_gain)}; best p3 = {best_p3:g}",
+              f"{without:.3f} without turnover, gain {signed(fast_gain)}; knowledge peaks at "
+              f"p3 = {best_p3(fast):g} (p1 = {fast:g}) and p3 = {best_p3(slow):g} (p1 = {slow:g})",
               fast_gain["low"] > 0),
         Check(f"The gain is larger with fast than with slow socialization (p1 = {fast:g} vs "
               f"{slow:g})",
@@ -597,7 +600,7 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
                       "improves the code's knowledge when socialization is fast. Compared as "
                       "a pattern; we could not check the figure's number and values.",
         grid={"learning.socialization_rate": (0.1, 0.5, 0.9),
-              "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1)},
+              "learning.turnover": (0.0, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5)},
         metric="agenda_knowledge", runs=60, precision=MARCH_PRECISION, max_runs=800,
         analyse=analyse_march_turnover, plot=plot_march_turnover,
         notes="With turnover there is no absorbing "
