@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from typing import Any, TypeVar
@@ -86,7 +87,7 @@ def batch_size(runs: int, workers: int, *, per_worker: int = 8, largest: int = 6
     return max(1, min(largest, -(-runs // max(1, workers * per_worker))))
 
 
-class Executor:
+class Executor(ABC):
     """Runs a function over batches and yields ``(batch_index, result)`` as batches finish.
 
     Use as a context manager; leaving the ``with`` block stops the workers (cancelling
@@ -100,6 +101,7 @@ class Executor:
     kind = ""
     workers = 1
 
+    @abstractmethod
     def map_unordered(self, function: Callable[[Batch], Result], batches: Iterable[Batch]
                       ) -> Iterator[tuple[int, Result]]:
         """Yield ``(index, function(batch))`` for every batch, in completion order.
@@ -107,7 +109,6 @@ class Executor:
         ``index`` is the batch's position in ``batches``. An exception raised by
         ``function`` is raised here, in the caller, after which no new batches start.
         """
-        raise NotImplementedError
 
     def __enter__(self) -> Executor:
         return self
@@ -135,11 +136,13 @@ class InProcessExecutor(Executor):
 class _BoundedSubmission(Executor):
     """Shared logic of the pooled executors: keep a bounded number of batches in flight."""
 
+    @abstractmethod
     def _submit(self, function: Callable, batch: Any) -> Any:
-        raise NotImplementedError
+        """Start ``function(batch)`` on a worker; return its future."""
 
+    @abstractmethod
     def _wait_any(self, pending: set) -> tuple[set, set]:
-        raise NotImplementedError
+        """Wait until at least one of ``pending`` is done; return (done, still pending)."""
 
     def _cancel(self, pending: set) -> None:
         for future in pending:

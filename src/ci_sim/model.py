@@ -252,8 +252,8 @@ class CollectiveImpactModel(mesa.Model):
         self.backbone_staff = 0.0
         weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
         #: Share of backbone staff on each of its six functions.
-        self.function_weights = weights / weights.sum() if weights.sum() > 0 else weights
-        self._staff_shares = dict(zip(BACKBONE_FUNCTIONS, self.function_weights.tolist()))
+        self.function_weights = dict(zip(BACKBONE_FUNCTIONS, (
+            weights / weights.sum() if weights.sum() > 0 else weights).tolist()))
         self.public_will = 0.0
         self.policy = 0.0
         self.gateway = 0
@@ -329,7 +329,7 @@ class CollectiveImpactModel(mesa.Model):
 
         # Backbone staff follow the budget; each function's support saturates with its staff.
         support = {function: 1 - math.exp(-self.backbone_staff * share / backbone.half_staff)
-                   for function, share in self._staff_shares.items()}
+                   for function, share in self.function_weights.items()}
         pool = self._pool(support["resources"])
         budget = self._backbone_share() * pool
         hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
