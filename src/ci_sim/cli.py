@@ -124,15 +124,16 @@ def compare(scenarios: Annotated[list[str], typer.Argument(help="Scenario names 
         task = bar.add_task("compare", total=replicates * len(loaded))
         table = compare_scenarios(loaded, seed=seed, replicates=replicates, engine=engine,
                                   out=out, progress=lambda: bar.advance(task))
-    view = Table(title=f"Final values after {loaded[0][0].years:g} years, mean [95% interval]")
-    view.add_column("scenario")
-    shown = ("outcome", "agenda_alignment", "mean_trust", "funding_gini", "gateway")
-    for metric in shown:
-        view.add_column(metric, justify="right")
+    view = Table(title=f"Final values after {loaded[0][0].years:g} years, mean ± 95% "
+                       "half-interval")
+    view.add_column("metric", no_wrap=True)
     for name in names:
-        rows = table[table["scenario"] == name].set_index("metric")
-        view.add_row(name, *(f"{rows.loc[m, 'mean']:.3f} [{rows.loc[m, 'low']:.3f}, "
-                             f"{rows.loc[m, 'high']:.3f}]" for m in shown))
+        view.add_column(name, justify="right", overflow="fold", min_width=13)
+    for metric in ("outcome", "agenda_alignment", "mean_trust", "funding_gini", "gateway"):
+        rows = table[table["metric"] == metric].set_index("scenario")
+        view.add_row(metric, *(f"{rows.loc[name, 'mean']:.3f} ± "
+                               f"{(rows.loc[name, 'high'] - rows.loc[name, 'low']) / 2:.3f}"
+                               for name in names))
     console.print(view)
     console.print(f"Wrote {out}/compare.csv, compare.png")
 
