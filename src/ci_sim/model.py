@@ -111,18 +111,26 @@ class CollectiveImpactModel(mesa.Model):
         scenario: a :class:`Scenario`, a built-in name or a TOML path
             (default ``collective_impact``).
         engine: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
-        rng: integer seed; None draws one from the operating system (it is then recorded in
-            ``model.seed``).
+        seed: integer seed (Mesa's ``seed``); give it or ``rng``, not both.
+        rng: integer seed or a numpy ``Generator`` an integer seed is drawn from (Mesa's
+            ``rng``). With neither, a seed is drawn from the operating system. The seed used
+            is recorded in ``model.seed``.
         **parameters: overrides by dotted name (``conditions.common_agenda=0.5``) or by field
             name when unique (``common_agenda=0.5``), e.g. for ``mesa.batch_run``.
     """
 
     def __init__(self, scenario: Scenario | str | None = None, *, engine_name: str = "numba",
-                 rng: int | None = None, **parameters: Any) -> None:
-        if rng is None:
-            rng = int(np.random.SeedSequence().generate_state(1)[0])
-        super().__init__(rng=int(rng))
-        self.seed = int(rng)
+                 seed: int | None = None, rng: int | np.random.Generator | None = None,
+                 **parameters: Any) -> None:
+        if seed is not None and rng is not None:
+            raise ValueError("give seed or rng, not both")
+        chosen = rng if rng is not None else seed
+        if isinstance(chosen, np.random.Generator):
+            chosen = int(chosen.integers(2**63))
+        elif chosen is None:
+            chosen = int(np.random.SeedSequence().generate_state(1)[0])
+        super().__init__(rng=int(chosen))
+        self.seed = int(chosen)
         if not isinstance(scenario, Scenario) or parameters:
             scenario = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
             if isinstance(scenario, dict):
