@@ -1,33 +1,42 @@
 """The ``ci-sim`` command line: each command parses, calls one library function, prints.
 
-Bad input prints one line to stderr and exits with code 2, without a traceback.
+Bad input, typer's own refusals included, prints one line to stderr naming the option or
+file and exits with code 2, without a traceback (:class:`OneLineErrors`). Names from
+files are printed as plain text, never as markup. Every command that writes goes through
+:class:`ci_sim.folders.OutputFolder`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
+import click
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
+from ci_sim import __version__
+from ci_sim.folders import OutputFolder, default_folder
 from ci_sim.scenarios import InputError, load_scenario, parse_assignment
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Simulate Collective Impact: isolated impact, coalitions and backbones.")
-console = Console()
 
 EXIT_BAD_INPUT = 2
 
+#: Everything printed is plain text: a name like '[link=file:///etc/passwd]x' stays as it is.
+console = Console(markup=False, highlight=False)
+
 
 def report_error(message: str) -> None:
-    """Print one line to stderr (markup in the message is printed literally)."""
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False,
-                               soft_wrap=True)
+    """Print one line to stderr."""
+    Console(stderr=True, markup=False, highlight=False).print(
+        Text.assemble(("error: ", "bold red"), " ".join(str(message).split())), soft_wrap=True)
 
 
 def fail(message: str) -> None:
@@ -36,104 +45,219 @@ def fail(message: str) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+class OneLineErrors(TyperGroup):
+    """Runs a command and turns every refusal into one line on stderr and exit code 2:
+    click's usage errors (``--replicates 0``, unknown options) and :class:`InputError`."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra: Any) -> Any:
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False,
+                                  **extra)
+            code = result if isinstance(result, int) else 0
+        except click.exceptions.NoArgsIsHelpError as error:
+            click.echo(error.ctx.get_help())
+            code = 0
+        except click.ClickException as error:
+            context = getattr(error, "ctx", None)
+            where = f"{context.info_name}: " if context is not None and context.parent else ""
+            report_error(where + error.format_message())
+            code = EXIT_BAD_INPUT
+        except InputError as error:
+            report_error(str(error))
+            code = EXIT_BAD_INPUT
+        except click.exceptions.Abort:
+            report_error("interrupted")
+            code = 130
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+                  rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
+                  help="Simulate Collective Impact: isolated impact, coalitions and backbones.")
+
+
+def show_version(value: bool) -> None:
+    if value:
+        console.print(f"ci-sim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(version: Annotated[bool, typer.Option(
+        "--version", callback=show_version, is_eager=True,
+        help="Print the version and exit.")] = False) -> None:
+    """Simulate Collective Impact: isolated impact, coalitions and backbones."""
+
+
 def progress_bar() -> Progress:
-    return Progress("[progress.description]{task.description}", BarColumn(),
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                     MofNCompleteColumn(), TimeRemainingColumn(), console=console,
                     transient=True, disable=not sys.stderr.isatty() and not console.is_terminal)
 
 
 def resolve(source: Optional[str], problem: Optional[str], years: Optional[float],
             assignments: list[str]):
-    """Load a scenario with the command-line overrides applied; InputError on bad input."""
+    """Load a scenario with the command-line overrides applied; InputError on bad input,
+    including an option and a ``--set`` that set the same key."""
+    from ci_sim.params import describe
+
     overrides = dict(parse_assignment(text) for text in assignments)
-    if problem is not None:
-        overrides["problem.type"] = problem
+    for option, key, value in (("--problem", "problem.type", problem),
+                               ("--years", "years", years)):
+        if value is None:
+            continue
+        if key in overrides:
+            raise InputError(f"{option} and --set {key}: both set {key}; give one of them")
+        overrides[key] = value
     if years is not None:
-        overrides["years"] = years
+        low, high = describe("years")["low"], describe("years")["high"]
+        if not low <= years <= high:
+            raise InputError(f"--years: must be from {low * 12:g} months ({low:.4g}) to "
+                             f"{high:g} years, got {years:g}")
     return load_scenario(source, overrides)
 
 
-ProblemOption = Annotated[Optional[str], typer.Option(
-    "--problem", help="simple | complicated | complex (default: the scenario's).")]
-ReplicatesOption = Annotated[int, typer.Option(min=1, max=100_000,
+class ProblemChoice(StrEnum):
+    simple = "simple"
+    complicated = "complicated"
+    complex = "complex"
+
+
+class EngineChoice(StrEnum):
+    numba = "numba"
+    python = "python"
+
+
+def plain(choice: Optional[StrEnum]) -> Optional[str]:
+    """The string of a choice (None stays None)."""
+    return None if choice is None else choice.value
+
+
+ProblemOption = Annotated[Optional[ProblemChoice], typer.Option(
+    help="Problem type (default: the scenario's).")]
+ReplicatesOption = Annotated[int, typer.Option(min=1, max=100_000, metavar="N",
                                                help="Replicates (different seeds).")]
-EngineOption = Annotated[str, typer.Option(help="numba (fast) or python (reference).")]
+EngineOption = Annotated[EngineChoice, typer.Option(help="numba (fast) or python "
+                                                           "(reference).")]
+SeedOption = Annotated[int, typer.Option(min=0, max=2**63 - 1, metavar="SEED",
+                                         help="Base seed; replicate seeds derive from it.")]
+YearsOption = Annotated[Optional[float], typer.Option(metavar="YEARS", help="Simulated years.")]
+SetOption = Annotated[list[str], typer.Option(
+    "--set", metavar="KEY=VALUE", help="Override a parameter, e.g. "
+    "conditions.common_agenda=0.5 (repeat for several).")]
+OverwriteOption = Annotated[bool, typer.Option(
+    "--overwrite", help="Replace the results already in the output folder.")]
+
+
+def workers_option(default: str) -> Any:
+    return Annotated[Optional[int], typer.Option(
+        min=1, max=4096, metavar="N",
+        help=f"Processes on this machine (1 runs in this process; default: {default}).")]
+
+
+def out_option(default: str) -> Any:
+    return Annotated[Optional[Path], typer.Option(metavar="FOLDER",
+                                                  help=f"Output folder (default: {default}).")]
 
 
 @app.command()
 def run(scenario: Annotated[Optional[str], typer.Argument(
+            metavar="SCENARIO",
             help="Built-in scenario name or TOML file (default: collective_impact).")] = None,
         problem: ProblemOption = None,
-        seed: Annotated[int, typer.Option(help="Base seed; replicate seeds derive from it.")] = 0,
-        years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+        seed: SeedOption = 0,
+        years: YearsOption = None,
         replicates: ReplicatesOption = 20,
-        engine: EngineOption = "numba",
-        set_: Annotated[list[str], typer.Option("--set", help="Override KEY=VALUE, e.g. "
-                                                "conditions.common_agenda=0.5.")] = [],
-        out: Annotated[Optional[Path], typer.Option(help="Output folder "
-                                                    "(default: results/SCENARIO).")] = None,
+        engine: EngineOption = EngineChoice.numba,
+        set_: SetOption = [],
+        workers: workers_option("1") = 1,
+        out: out_option("results/SCENARIO") = None,
+        overwrite: OverwriteOption = False,
         ) -> None:
     """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary."""
-    from ci_sim.outputs import SUMMARY_METRICS, run_scenario
+    from ci_sim.model import GATEWAYS
+    from ci_sim.outputs import SUMMARY_METRICS, metric_label, most_common_gateway, run_scenario
 
-    try:
-        check_engine(engine)
-        resolved, digest = resolve(scenario, problem, years, set_)
-    except InputError as error:
-        fail(str(error))
-    out = out or Path("results") / resolved.name
-    with progress_bar() as bar:
-        task = bar.add_task(f"{resolved.name}", total=replicates)
-        summary = run_scenario(resolved, digest, seed=seed, replicates=replicates, engine=engine,
-                               out=out, progress=lambda: bar.advance(task))
+    resolved, digest = resolve(scenario, plain(problem), years, set_)
+    out = out or default_folder(resolved.name)
+    with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
+        task = bar.add_task(resolved.name, total=replicates)
+        summary = run_scenario(resolved, digest, seed=seed, replicates=replicates,
+                               engine=plain(engine), out=staging, workers=workers,
+                               progress=lambda: bar.advance(task))
     table = Table(title=f"{resolved.name}: {resolved.problem.type} problem, year "
-                        f"{resolved.years:g}, {replicates} replicates (seed {seed})")
+                        f"{resolved.years:g}, {replicates} replicate"
+                        f"{'s' if replicates > 1 else ''} (seed {seed})")
     table.add_column("metric")
     table.add_column("mean", justify="right")
-    table.add_column("95% interval", justify="right")
+    if replicates >= 2:
+        table.add_column("95% interval", justify="right")
     for metric in SUMMARY_METRICS:
         value = summary["final"][metric]
-        table.add_row(metric, f"{value['mean']:.3f}", f"{value['low']:.3f} .. {value['high']:.3f}")
+        if metric == "gateway":
+            shares = summary["gateway_final"]
+            common = max(shares, key=shares.get)
+            cells = [f"{common} ({shares[common]:.0%})", ""]
+        else:
+            cells = [f"{value['mean']:.3f}", f"{value['low']:.3f} .. {value['high']:.3f}"]
+        table.add_row(metric_label(metric) if metric != "gateway" else "gateway (most common)",
+                      *cells[:2 if replicates >= 2 else 1])
     console.print(table)
-    reached = ", ".join(f"{name} {share:.0%}" for name, share in summary["gateway_reached"].items())
-    console.print(f"Gateway reached by share of replicates: {reached}")
+    ended = ", ".join(f"{name} {share:.0%}" for name, share in summary["gateway_final"].items()
+                      if share > 0)
+    console.print(f"Gateway at the end, by share of replicates: {ended} (gateways in order: "
+                  f"{', '.join(GATEWAYS)})")
     console.print(f"Wrote {out}/timeseries.parquet, summary.json, outcome.png")
 
 
 @app.command()
-def compare(scenarios: Annotated[list[str], typer.Argument(help="Scenario names or files.")],
+def compare(scenarios: Annotated[list[str], typer.Argument(
+                metavar="SCENARIO", help="Scenario names or files.")],
             problem: ProblemOption = None,
-            seed: Annotated[int, typer.Option(help="Base seed shared by all scenarios.")] = 0,
-            years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+            seed: SeedOption = 0,
+            years: YearsOption = None,
             replicates: ReplicatesOption = 20,
-            engine: EngineOption = "numba",
-            out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/compare"),
+            engine: EngineOption = EngineChoice.numba,
+            set_: SetOption = [],
+            workers: workers_option("1") = 1,
+            out: out_option("results/compare") = None,
+            overwrite: OverwriteOption = False,
             ) -> None:
     """Run scenarios on the same seeds; write compare.csv and compare.png."""
-    from ci_sim.outputs import compare_scenarios
+    from ci_sim.outputs import compare_scenarios, metric_label
 
-    try:
-        check_engine(engine)
-        loaded = [resolve(source, problem, years, []) for source in scenarios]
-    except InputError as error:
-        fail(str(error))
+    loaded = [resolve(source, plain(problem), years, set_) for source in scenarios]
     names = [scenario.name for scenario, _ in loaded]
     if len(set(names)) < len(names):
-        fail(f"scenarios: names must differ, got {', '.join(names)}")
-    with progress_bar() as bar:
+        raise InputError(f"scenarios: names must differ, got {', '.join(names)}")
+    out = out or Path("results/compare")
+    with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
         task = bar.add_task("compare", total=replicates * len(loaded))
-        table = compare_scenarios(loaded, seed=seed, replicates=replicates, engine=engine,
-                                  out=out, progress=lambda: bar.advance(task))
-    view = Table(title=f"Final values after {loaded[0][0].years:g} years, mean ± 95% "
-                       "half-interval")
+        table = compare_scenarios(loaded, seed=seed, replicates=replicates, engine=plain(engine),
+                                  out=staging, workers=workers,
+                                  progress=lambda: bar.advance(task))
+    horizons = {scenario.name: scenario.years for scenario, _ in loaded}
+    same = len(set(horizons.values())) == 1
+    spread = " ± 95% half-interval" if replicates >= 2 else f" (1 replicate, no interval)"
+    view = Table(title=(f"Final values after {loaded[0][0].years:g} years" if same else
+                        "Final values at each scenario's horizon") + f", mean{spread}")
     view.add_column("metric", no_wrap=True)
     for name in names:
-        view.add_column(name, justify="right", overflow="fold", min_width=13)
+        view.add_column(name if same else f"{name} ({horizons[name]:g} years)",
+                        justify="right", overflow="fold", min_width=13)
     for metric in ("outcome", "agenda_alignment", "mean_trust", "funding_gini", "gateway"):
         rows = table[table["metric"] == metric].set_index("scenario")
-        view.add_row(metric, *(f"{rows.loc[name, 'mean']:.3f} ± "
-                               f"{(rows.loc[name, 'high'] - rows.loc[name, 'low']) / 2:.3f}"
-                               for name in names))
+        if metric == "gateway":
+            view.add_row("gateway (most common)",
+                         *(rows.loc[name, "most_common"] for name in names))
+            continue
+        view.add_row(metric_label(metric), *(
+            f"{rows.loc[name, 'mean']:.3f}" + (
+                f" ± {(rows.loc[name, 'high'] - rows.loc[name, 'low']) / 2:.3f}"
+                if replicates >= 2 else "") for name in names))
     console.print(view)
     console.print(f"Wrote {out}/compare.csv, compare.png")
 
@@ -145,22 +269,23 @@ def list_scenarios() -> None:
 
     for name in builtin_names():
         scenario, _ = load_scenario(name)
-        console.print(f"[bold]{name:24}[/] {escape(scenario.description)}", highlight=False,
+        console.print(Text.assemble((f"{name:24}", "bold"), " ", scenario.description),
                       soft_wrap=True)
 
 
 @app.command()
-def check(files: Annotated[list[Path], typer.Argument(help="Scenario TOML files.")]) -> None:
+def check(files: Annotated[list[Path], typer.Argument(metavar="FILE",
+                                                      help="Scenario TOML files.")]) -> None:
     """Validate scenario files without running them."""
     failed = False
     for path in files:
         try:
-            load_scenario(path if path.suffix else Path(f"{path}"))
+            load_scenario(path)
         except InputError as error:
             report_error(str(error))
             failed = True
         else:
-            console.print(f"{escape(str(path))}: ok", highlight=False, soft_wrap=True)
+            console.print(f"{path}: ok", soft_wrap=True)
     if failed:
         raise typer.Exit(EXIT_BAD_INPUT)
 
@@ -174,31 +299,37 @@ SHOCK_HELP = ("Shock to run at every share (repeat for several): none; backbone_
 @app.command("stress-test")
 def stress_test(
         scenario: Annotated[Optional[str], typer.Argument(
+            metavar="SCENARIO",
             help="Built-in scenario name or TOML file (default: the experiment's).")] = None,
         config: Annotated[Optional[Path], typer.Option(
-            help="Experiment file (default: the built-in defaults, the same as "
-                 "experiments/backbone_stress.toml).")] = None,
+            metavar="FILE", help="Experiment file (default: the built-in defaults, the same "
+            "as experiments/backbone_stress.toml).")] = None,
         shares: Annotated[Optional[str], typer.Option(
+            metavar="SHARES",
             help="Backbone shares of the pool: START:STOP:STEP (STOP included) or a comma "
                  "list, each 0..1. Default 0:0.30:0.02.")] = None,
         problem: ProblemOption = None,
         budget: Annotated[Optional[float], typer.Option(
-            help="Funding pool, money units per month (default: the scenario's).")] = None,
-        years: Annotated[Optional[float], typer.Option(help="Simulated years.")] = None,
+            metavar="MONEY", help="Funding pool, money units per month (default: the "
+            "scenario's).")] = None,
+        years: YearsOption = None,
         replicates: Annotated[Optional[int], typer.Option(
+            min=2, max=100_000, metavar="N",
             help="Replicates per share and shock, on the same seeds.")] = None,
-        shock: Annotated[list[str], typer.Option("--shock", help=SHOCK_HELP)] = [],
-        seed: Annotated[Optional[int], typer.Option(help="Base seed.")] = None,
-        engine: Annotated[Optional[str], typer.Option(help="numba or python.")] = None,
-        set_: Annotated[list[str], typer.Option("--set", help="Override KEY=VALUE, e.g. "
-                                                "conditions.common_agenda=0.5.")] = [],
-        workers: Annotated[Optional[int], typer.Option(
-            help="Processes on this machine (default: every core; 1 runs in this process).")
-            ] = None,
+        shock: Annotated[list[str], typer.Option("--shock", metavar="SHOCK",
+                                                 help=SHOCK_HELP)] = [],
+        seed: Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, metavar="SEED",
+                                                    help="Base seed.")] = None,
+        engine: Annotated[Optional[EngineChoice], typer.Option(
+            help="numba or python (default: the experiment's).")] = None,
+        set_: SetOption = [],
+        workers: workers_option("every core") = None,
         scheduler: Annotated[Optional[str], typer.Option(
+            metavar="ADDRESS",
             help="'local' (a Dask cluster on this machine) or a Dask scheduler address such "
                  "as tcp://host:8786.")] = None,
-        out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/stress"),
+        out: out_option("results/stress") = None,
+        overwrite: OverwriteOption = False,
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
 
@@ -206,23 +337,26 @@ def stress_test(
     """
     import time
 
-    from ci_sim.stress import ALL_SHOCKS, load_experiment, run_stress_test
+    from ci_sim.executors import check_executor_options
+    from ci_sim.stress import ALL_SHOCKS, load_experiment, plan, stress_test, write_stress_outputs
 
     started = time.perf_counter()
-    try:
-        experiment = load_experiment(config, scenario=scenario, problem=problem, shares=shares,
-                                     budget=budget, years=years, replicates=replicates,
-                                     shocks=shock or None, seed=seed, engine=engine,
-                                     set=dict(parse_assignment(text) for text in set_) or None)
-        with progress_bar() as bar:
-            def progress(total: int):
-                task = bar.add_task("stress test", total=total)
-                return lambda: bar.advance(task)
-
-            result, written = run_stress_test(experiment, out, workers=workers,
-                                              scheduler=scheduler, progress=progress)
-    except InputError as error:
-        fail(str(error))
+    overrides = dict(parse_assignment(text) for text in set_)
+    if years is not None and "years" in overrides:
+        raise InputError("--years and --set years: both set years; give one of them")
+    experiment = load_experiment(config, scenario=scenario, problem=plain(problem),
+                                 shares=shares, budget=budget, years=years,
+                                 replicates=replicates, shocks=shock or None, seed=seed,
+                                 engine=plain(engine),
+                                 set=overrides or None)
+    checked = plan(experiment)
+    check_executor_options(workers, scheduler)
+    out = out or Path("results/stress")
+    with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
+        task = bar.add_task("stress test", total=len(checked.shocks) * len(checked.shares))
+        result = stress_test(checked, workers=workers, scheduler=scheduler,
+                             progress=lambda: bar.advance(task))
+        written = write_stress_outputs(result, staging)
     view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
                        f"(90% bootstrap interval)")
     for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
@@ -232,13 +366,28 @@ def stress_test(
                      f"{optimum.near_low:.0%} .. {optimum.near_high:.0%}",
                      f"{optimum.sufficient_share:.1%}", style="bold" if label == ALL_SHOCKS else None)
     console.print(view)
-    console.print(f"Wrote {', '.join(str(path) for path in written)} "
+    console.print(f"Wrote {', '.join(str(out / path.name) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 
 
+def server_url(host: str, port: int) -> str:
+    """``http://host:port``, with an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 @app.command()
-def workshop(host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
-             port: Annotated[int, typer.Option(min=1, max=65535, help="Port.")] = 8765,
+def workshop(host: Annotated[str, typer.Option(
+                 metavar="ADDRESS", help="Address to serve on (this machine only by default; "
+                 "0.0.0.0 serves every network the machine is on).")] = "127.0.0.1",
+             port: Annotated[int, typer.Option(min=1, max=65535, metavar="PORT",
+                                               help="Port.")] = 8765,
              open_browser: Annotated[bool, typer.Option("--open/--no-open",
                                                         help="Open a browser tab.")] = False,
              ) -> None:
@@ -248,42 +397,45 @@ def workshop(host: Annotated[str, typer.Option(help="Address to serve on.")] = "
     """
     from ci_sim.app import serve
 
-    console.print(f"Workshop page at http://{host}:{port} (Ctrl+C to stop)", highlight=False)
-    try:
-        serve(host=host, port=port, open_browser=open_browser)
-    except InputError as error:
-        fail(str(error))
+    if not is_loopback(host):
+        Console(stderr=True, markup=False, highlight=False).print(
+            Text.assemble(("warning: ", "yellow"), f"--host {host}: the page and its "
+                          f"controls are open to anyone who can reach this machine on port "
+                          f"{port}; use 127.0.0.1 to keep it to this machine"), soft_wrap=True)
+    console.print(f"Workshop page at {server_url(host, port)} (Ctrl+C to stop)")
+    serve(host=host, port=port, open_browser=open_browser)
 
 
 @app.command()
-def figures(preset: Annotated[str, typer.Option(help="Preset name, or all.")] = "all",
-            out: Annotated[Path, typer.Option(help="Output folder.")] = Path("figures"),
-            seed: Annotated[int, typer.Option(help="Base seed; replicate seeds derive from it.")
-                            ] = 0,
-            replicates: Annotated[int, typer.Option(min=2, max=10_000, help="Paired runs "
-                                                    "behind each slide.")] = 20,
+def figures(preset: Annotated[str, typer.Option(metavar="NAME",
+                                                help="Preset name, or all.")] = "all",
+            out: out_option("results/figures") = None,
+            seed: SeedOption = 0,
+            replicates: Annotated[int, typer.Option(min=2, max=10_000, metavar="N",
+                                                    help="Paired runs behind each slide.")
+                                  ] = 20,
+            workers: workers_option("1") = 1,
+            overwrite: OverwriteOption = False,
             ) -> None:
     """Write slide-ready figures for workshop presets: NAME.png, NAME_network.png, NAME.gif."""
     from ci_sim.figures import make_figures
     from ci_sim.presets import PRESETS, get_preset
 
-    try:
-        chosen = list(PRESETS) if preset == "all" else [get_preset(preset)]
-    except InputError as error:
-        fail(str(error))
-    with console.status(f"Drawing {len(chosen)} preset(s)"):
-        entries = make_figures(chosen, out, seed=seed, replicates=replicates)
+    chosen = list(PRESETS) if preset == "all" else [get_preset(preset)]
+    out = out or Path("results/figures")
+    with OutputFolder(out, overwrite=overwrite) as staging, \
+            console.status(f"Drawing {len(chosen)} preset(s)"):
+        entries = make_figures(chosen, staging, seed=seed, replicates=replicates,
+                               workers=workers)
     for entry in entries:
-        console.print(f"[bold]{entry['preset']}[/]: {entry['title']}", highlight=False)
-    console.print(f"Wrote {len(entries) * 3} figures and figures.json to {out}", highlight=False)
+        console.print(Text.assemble((entry["preset"], "bold"), f": {entry['title']}"))
+    console.print(f"Wrote {len(entries) * 3} figures and figures.json to {out}")
 
 
 # ---------------------------------------------------------------------------- sweeps
 def sweep_progress() -> Progress:
     """Runs done, runs per second and time left."""
-    from rich.progress import TextColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(),
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
                     MofNCompleteColumn(), TextColumn("{task.fields[rate]} runs/s"),
                     TimeRemainingColumn(), console=console, transient=True,
                     disable=not sys.stderr.isatty() and not console.is_terminal)
@@ -312,32 +464,34 @@ def print_sweep(result, folder: Path) -> None:
         console.print(view)
     for number, box in enumerate(result.analysis.boxes, start=1):
         console.print(f"Box {number}: {describe_box(box, result.runs)} (coverage "
-                      f"{box.coverage:.0%}, density {box.density:.0%})", highlight=False)
+                      f"{box.coverage:.0%}, density {box.density:.0%})")
     for message in result.analysis.warnings:
-        console.print(f"[yellow]warning:[/] {message}", highlight=False)
-    console.print(f"Wrote {', '.join(path.name for path in result.written)} in {folder}",
-                  highlight=False)
+        console.print(Text.assemble(("warning: ", "yellow"), message))
+    console.print(f"Wrote {', '.join(path.name for path in result.written)} in {folder}")
 
 
 @app.command()
-def sweep(experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML).")],
-          out: Annotated[Optional[Path], typer.Option(
-              help="Sweep folder (default: results/NAME).")] = None,
-          workers: Annotated[Optional[int], typer.Option(
-              help="Worker processes on this machine (default: every core; 1 runs "
-                   "in this process).")] = None,
+def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
+                                                     help="Experiment file (TOML).")],
+          out: out_option("results/NAME") = None,
+          workers: workers_option("every core") = None,
           scheduler: Annotated[Optional[str], typer.Option(
+              metavar="ADDRESS",
               help="Dask scheduler: tcp://host:port, or 'local' to start a LocalCluster.")
                     ] = None,
           resume: Annotated[bool, typer.Option(
-              help="Finish an interrupted sweep in --out, running only what is missing.")
-                    ] = False,
+              "--resume", help="Finish an interrupted sweep in --out, running only what is "
+              "missing.")] = False,
+          overwrite: OverwriteOption = False,
           ) -> None:
     """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
     import time
 
     from ci_sim.sweep import run_sweep
 
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite: give one of them (--resume finishes the "
+                         "sweep in --out, --overwrite starts it again)")
     started = {}
     with sweep_progress() as bar:
         task = bar.add_task("sweep", total=None, rate="-")
@@ -348,70 +502,71 @@ def sweep(experiment: Annotated[Path, typer.Argument(help="Experiment file (TOML
             rate = (done - first[1]) / (now - first[0]) if now > first[0] else 0.0
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
 
-        try:
-            result = run_sweep(experiment, out, workers=workers, scheduler=scheduler,
-                               resume=resume, progress=progress)
-        except InputError as error:
-            fail(str(error))
-    folder = out or Path("results") / result.experiment.name
+        result = run_sweep(experiment, out, workers=workers, scheduler=scheduler,
+                           resume=resume, overwrite=overwrite, progress=progress)
+    folder = out or default_folder(result.experiment.name)
     console.print(f"{result.experiment.name}: {len(result.runs)} runs ({result.ran} run now) "
-                  f"in {result.seconds:.0f} s", highlight=False)
+                  f"in {result.seconds:.0f} s")
     print_sweep(result, folder)
 
 
 @app.command()
-def analyze(folder: Annotated[Path, typer.Argument(help="Folder of a finished sweep.")]
+def analyze(folder: Annotated[Path, typer.Argument(metavar="FOLDER",
+                                                   help="Folder of a finished sweep.")]
             ) -> None:
     """Recompute a sweep's indices, convergence check, discovery and plots from its runs."""
     from ci_sim.sweep import analyze_sweep
 
-    try:
-        result = analyze_sweep(folder)
-    except InputError as error:
-        fail(str(error))
-    print_sweep(result, folder)
+    print_sweep(analyze_sweep(folder), folder)
+
+
+#: What ``ci-sim validate`` writes into its folder (docs/ holds other files too).
+VALIDATION_FILES = ("validation.md", "validation", "img/validation")
 
 
 @app.command()
 def validate(names: Annotated[Optional[list[str]], typer.Argument(
+                 metavar="NAME",
                  help="Experiments to run (default: all): march1991_learning_rates, "
                       "march1991_turnover, lazer_friedman2007, trust_asymmetry.")] = None,
-             runs: Annotated[Optional[int], typer.Option(
+             replicates: Annotated[Optional[int], typer.Option(
+                 min=2, max=100_000, metavar="N",
                  help="Replicates per grid point (default: each experiment's own; March "
                       "adds replicates towards a 95% half-interval of 0.01).")] = None,
-             out: Annotated[Path, typer.Option(help="Output folder.")] = Path(
-                 "results/validation"),
-             seed: Annotated[int, typer.Option(help="Base seed.")] = 1991,
-             engine: EngineOption = "numba",
-             workers: Annotated[Optional[int], typer.Option(
-                 help="Processes on this machine (default: every core; 1 runs in this "
-                      "process).")] = None,
+             runs: Annotated[Optional[int], typer.Option(min=2, max=100_000, hidden=True,
+                                                         help="Old name of --replicates.")
+                             ] = None,
+             out: out_option("results/validation; --out docs --overwrite regenerates "
+                             "docs/validation.md") = None,
+             seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, metavar="SEED",
+                                               help="Base seed.")] = 1991,
+             engine: EngineOption = EngineChoice.numba,
+             workers: workers_option("every core") = None,
+             overwrite: OverwriteOption = False,
              ) -> None:
-    """Reproduce published agent-based results; write tables, figures and validation.md."""
+    """Reproduce published agent-based results; write validation.md, validation/*.csv and
+    img/validation/*.png (only these: the folder may hold other files)."""
     from ci_sim.validation import precision_line, verdict
     from ci_sim.validation import validate as run_validation
 
-    def progress(message: str) -> None:
-        console.print(f"[dim]{message}[/]", highlight=False, soft_wrap=True)
+    if replicates is not None and runs is not None:
+        raise InputError("--replicates and --runs: --runs is the old name of --replicates; "
+                         "give one")
+    replicates = replicates if replicates is not None else runs
 
-    try:
-        done = run_validation(names, out=out, seed=seed, runs=runs, engine=engine,
+    def progress(message: str) -> None:
+        console.print(message, style="dim", soft_wrap=True)
+
+    out = out or Path("results/validation")
+    with OutputFolder(out, overwrite=overwrite, members=VALIDATION_FILES) as staging:
+        done = run_validation(names, out=staging, seed=seed, runs=replicates,
+                              engine=plain(engine),
                               workers=workers, progress=progress)
-    except InputError as error:
-        fail(str(error))
     for results in done:
         extra = precision_line(results)
-        console.print(verdict(results) + (f"; {extra}" if extra else ""), highlight=False,
-                      soft_wrap=True)
+        console.print(verdict(results) + (f"; {extra}" if extra else ""), soft_wrap=True)
     console.print(f"Wrote {out}/validation.md, {out}/validation/*.csv, "
-                  f"{out}/img/validation/*.png", highlight=False)
-
-
-def check_engine(engine: str) -> None:
-    from ci_sim.engines import ENGINES
-
-    if engine not in ENGINES:
-        raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, got {engine!r}")
+                  f"{out}/img/validation/*.png")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,10 @@ QUEUED_PER_WORKER = 2
 #: Seconds to wait for a Dask scheduler to answer before giving up.
 CONNECT_TIMEOUT = 10.0
 
+#: Seconds a Dask cluster may have no worker at all before a run gives up (a restarted
+#: worker comes back well within this).
+NO_WORKER_TIMEOUT = 60.0
+
 
 def available_cores() -> int:
     """Cores this process may run on (its CPU affinity where the OS reports it)."""
@@ -213,9 +217,10 @@ class DaskExecutor(_BoundedSubmission):
 
         self._cluster = None
         if scheduler == "local":
+            # this machine only: the scheduler and its dashboard listen on loopback
             self._cluster = LocalCluster(n_workers=workers or available_cores(),
                                          threads_per_worker=1, processes=True,
-                                         dashboard_address=":0")
+                                         host="127.0.0.1", dashboard_address="127.0.0.1:0")
             address = self._cluster
         else:
             address = scheduler
@@ -233,11 +238,31 @@ class DaskExecutor(_BoundedSubmission):
         return self._client.submit(function, batch, pure=False)
 
     def _wait_any(self, pending):
+        """Wait for a batch, checking every few seconds that the cluster still has workers."""
+        import time
+
         from distributed import wait as dask_wait
 
-        with self._client.as_current():  # wait() looks for a current client
-            done, not_done = dask_wait(list(pending), return_when="FIRST_COMPLETED")
-        return set(done), set(not_done)
+        alone_since = None
+        while True:
+            try:
+                with self._client.as_current():  # wait() looks for a current client
+                    done, not_done = dask_wait(list(pending), timeout=2,
+                                               return_when="FIRST_COMPLETED")
+                return set(done), set(not_done)
+            except TimeoutError:
+                pass
+            try:
+                workers = len(self._client.scheduler_info()["workers"])
+            except (OSError, TimeoutError):
+                workers = 0  # the scheduler itself is gone
+            if workers:
+                alone_since = None
+            elif alone_since is None:
+                alone_since = time.monotonic()
+            elif time.monotonic() - alone_since > NO_WORKER_TIMEOUT:
+                raise InputError(f"--scheduler {self.scheduler}: no Dask worker left for "
+                                 f"{NO_WORKER_TIMEOUT:.0f} s; start workers and resume")
 
     def _cancel(self, pending) -> None:
         if pending:
@@ -274,6 +299,21 @@ def single_threaded_libraries() -> Iterator[None]:
             os.environ.pop(key, None)
 
 
+def check_executor_options(workers: int | None, scheduler: str | None) -> None:
+    """Refuse an invalid ``--workers``/``--scheduler`` in one line (nothing is started)."""
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 1):
+        raise InputError(f"--workers: must be a whole number of at least 1, got {workers!r}")
+    if scheduler is not None:
+        scheduler = scheduler.strip()
+        if scheduler != "local" and "://" not in scheduler:
+            raise InputError(f"--scheduler: expected 'local' or an address such as "
+                             f"tcp://host:8786, got {scheduler!r}")
+        if scheduler != "local" and workers is not None:
+            raise InputError("--workers: a running Dask cluster sets its own workers; "
+                             "give --workers only with --scheduler local")
+
+
 def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
     """The executor for ``--workers`` and ``--scheduler``.
 
@@ -292,18 +332,9 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
         InputError: one-line message for an invalid ``workers``/``scheduler`` or a
             scheduler that does not answer within :data:`CONNECT_TIMEOUT` seconds.
     """
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
-                                or workers < 1):
-        raise InputError(f"--workers: must be a whole number of at least 1, got {workers!r}")
+    check_executor_options(workers, scheduler)
     if scheduler is not None:
-        scheduler = scheduler.strip()
-        if scheduler != "local" and "://" not in scheduler:
-            raise InputError(f"--scheduler: expected 'local' or an address such as "
-                             f"tcp://host:8786, got {scheduler!r}")
-        if scheduler != "local" and workers is not None:
-            raise InputError("--workers: a running Dask cluster sets its own workers; "
-                             "give --workers only with --scheduler local")
-        return DaskExecutor(scheduler, workers)
+        return DaskExecutor(scheduler.strip(), workers)
     workers = workers or available_cores()
     if workers == 1:
         return InProcessExecutor()

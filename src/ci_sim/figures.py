@@ -32,7 +32,8 @@ from matplotlib.lines import Line2D
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, SECTORS, STEPS_PER_YEAR, CollectiveImpactModel
-from ci_sim.outputs import interval, write_atomic
+from ci_sim.folders import write_atomic
+from ci_sim.outputs import interval
 from ci_sim.presets import BeforeAfter, Preset, before_after
 from ci_sim.simulate import replicate_seeds, run_replicates
 
@@ -195,13 +196,13 @@ def takeaway(preset: Preset, runs: dict[str, pd.DataFrame]) -> dict[str, Any]:
             "before_final": interval(finals["before"][metric].to_numpy())}
 
 
-def paired_runs(preset: Preset, *, seed: int, replicates: int, engine: str = "numba"
-                ) -> tuple[dict[str, pd.DataFrame], list[int]]:
+def paired_runs(preset: Preset, *, seed: int, replicates: int, engine: str = "numba",
+                workers: int | None = 1) -> tuple[dict[str, pd.DataFrame], list[int]]:
     """Before and after runs of a preset on the same replicate seeds."""
     seeds = replicate_seeds(seed, replicates)
     before, after = before_after(preset)
-    runs = {"before": run_replicates(before, seeds, engine=engine),
-            "after": run_replicates(after, seeds, engine=engine)}
+    runs = {"before": run_replicates(before, seeds, engine=engine, workers=workers),
+            "after": run_replicates(after, seeds, engine=engine, workers=workers)}
     return runs, seeds
 
 
@@ -299,7 +300,8 @@ def write_animation(pair: BeforeAfter, positions: np.ndarray, path: Path, *,
 
 
 def make_figures(presets: Sequence[Preset], out: Path, *, seed: int = 0, replicates: int = 20,
-                 frame_months: int = 2, engine: str = "numba") -> list[dict[str, Any]]:
+                 frame_months: int = 2, engine: str = "numba", workers: int | None = 1
+                 ) -> list[dict[str, Any]]:
     """Write, for each preset, ``NAME.png`` (six panels, mean of paired runs, takeaway title),
     ``NAME_network.png`` (both trust networks at the horizon, run on ``seed``) and ``NAME.gif``
     (networks and outcome month by month), plus ``figures.json`` recording seeds, versions and
@@ -310,7 +312,8 @@ def make_figures(presets: Sequence[Preset], out: Path, *, seed: int = 0, replica
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for preset in presets:
-        runs, seeds = paired_runs(preset, seed=seed, replicates=replicates, engine=engine)
+        runs, seeds = paired_runs(preset, seed=seed, replicates=replicates, engine=engine,
+                                  workers=workers)
         summary = takeaway(preset, runs)
         footer = (f"ci-sim {__version__} · {replicates} paired runs, replicate seeds from base "
                   f"seed {seed} · preset {preset.name}")

@@ -1,14 +1,13 @@
 """What `ci-sim run` and `ci-sim compare` compute and write: tables, summaries, plots.
 
 Every output records the seed, the package and library versions, and the scenario's full
-resolved parameters with the sha256 of its file. Files are written to a temporary name and
-then moved into place, so an interrupted run never leaves a half-written file behind.
+resolved parameters with the sha256 of its file. The commands write into the staging folder
+of a :class:`ci_sim.folders.OutputFolder`, so a run's files are published together.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from ci_sim import __version__
+from ci_sim.folders import write_atomic
 from ci_sim.model import GATEWAYS, METRICS
 from ci_sim.params import Scenario
 from ci_sim.scenarios import scenario_record
@@ -27,6 +27,26 @@ from ci_sim.simulate import replicate_seeds, run_replicates
 #: Metrics shown in printed summaries, in order.
 SUMMARY_METRICS = ("outcome", "indicators_improving", "agenda_alignment", "mean_trust",
                    "duplication", "funding_gini", "backbone_spend", "gateway")
+
+#: Units of the printed metrics that are not indices from 0 to 1.
+UNITS = {"backbone_spend": "money units/month"}
+
+
+def metric_label(metric: str) -> str:
+    """A metric's name with its unit, for tables and plots."""
+    return f"{metric} ({UNITS[metric]})" if metric in UNITS else metric
+
+
+def gateway_shares(gateways: np.ndarray) -> dict[str, float]:
+    """Share of replicates ending at each gateway, by the gateway's name."""
+    levels = np.asarray(gateways).round().astype(int)
+    return {name: float(np.mean(levels == level)) for level, name in enumerate(GATEWAYS)}
+
+
+def most_common_gateway(gateways: np.ndarray) -> str:
+    """The gateway most replicates end at (the earliest of equally common ones)."""
+    shares = gateway_shares(gateways)
+    return max(shares, key=shares.get)
 
 
 def versions() -> dict[str, str]:
@@ -54,24 +74,16 @@ def final_rows(timeseries: pd.DataFrame) -> pd.DataFrame:
     return timeseries[timeseries["step"] == timeseries["step"].max()]
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    temporary = path.with_name(f".{path.name}.partial")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def run_scenario(scenario: Scenario, digest: str, *, seed: int, replicates: int, engine: str,
-                 out: Path, progress: Callable[[], None] | None = None) -> dict[str, Any]:
+                 out: Path, progress: Callable[[], None] | None = None,
+                 workers: int | None = 1) -> dict[str, Any]:
     """Run ``replicates`` replicates and write timeseries.parquet, summary.json, outcome.png.
 
     Returns the summary written to summary.json.
     """
     seeds = replicate_seeds(seed, replicates)
-    timeseries = run_replicates(scenario, seeds, engine=engine, progress=progress)
+    timeseries = run_replicates(scenario, seeds, engine=engine, progress=progress,
+                                workers=workers)
     final = final_rows(timeseries)
     summary = {
         "scenario": scenario.name,
@@ -83,6 +95,7 @@ def run_scenario(scenario: Scenario, digest: str, *, seed: int, replicates: int,
         "final": {metric: interval(final[metric].to_numpy()) for metric in METRICS},
         "gateway_reached": {name: float(np.mean(final["gateway"] >= level))
                             for level, name in enumerate(GATEWAYS)},
+        "gateway_final": gateway_shares(final["gateway"].to_numpy()),
         "versions": versions(),
         "scenario_file": scenario_record(scenario, digest),
     }
@@ -107,15 +120,16 @@ def write_parquet(frame: pd.DataFrame, path: Path, metadata: dict[bytes, bytes])
 
 
 def compare_scenarios(scenarios: Sequence[tuple[Scenario, str]], *, seed: int, replicates: int,
-                      engine: str, out: Path, progress: Callable[[], None] | None = None
-                      ) -> pd.DataFrame:
+                      engine: str, out: Path, progress: Callable[[], None] | None = None,
+                      workers: int | None = 1) -> pd.DataFrame:
     """Run every scenario on the same replicate seeds; write compare.csv and compare.png.
 
     Returns the table written to compare.csv: one row per scenario and metric with the mean
     and 95% interval of the final value.
     """
     seeds = replicate_seeds(seed, replicates)
-    runs = {scenario.name: run_replicates(scenario, seeds, engine=engine, progress=progress)
+    runs = {scenario.name: run_replicates(scenario, seeds, engine=engine, progress=progress,
+                                          workers=workers)
             for scenario, _ in scenarios}
     rows = []
     for (scenario, digest), (name, timeseries) in zip(scenarios, runs.items()):
@@ -123,6 +137,9 @@ def compare_scenarios(scenarios: Sequence[tuple[Scenario, str]], *, seed: int, r
         for metric in METRICS:
             rows.append({"scenario": name, "metric": metric,
                          **interval(final[metric].to_numpy()), "replicates": replicates,
+                         "years": scenario.years,
+                         "most_common": most_common_gateway(final[metric].to_numpy())
+                         if metric == "gateway" else "",
                          "seed": seed, "problem": scenario.problem.type, "sha256": digest,
                          "ci_sim": __version__})
     table = pd.DataFrame(rows)
@@ -149,15 +166,19 @@ def plot_trajectories(runs: dict[str, pd.DataFrame], path: Path, *, title: str) 
         for colour, (name, timeseries) in zip(colours, runs.items()):
             wide = timeseries.pivot(index="year", columns="replicate", values=metric)
             mean = wide.mean(axis=1)
-            half = 1.96 * wide.std(axis=1, ddof=1).fillna(0) / np.sqrt(wide.shape[1])
             axis.plot(mean.index, mean, color=colour, label=name, lw=2)
-            axis.fill_between(mean.index, mean - half, mean + half, color=colour, alpha=0.2)
+            if wide.shape[1] >= 2:  # an interval needs replicates
+                half = 1.96 * wide.std(axis=1, ddof=1) / np.sqrt(wide.shape[1])
+                axis.fill_between(mean.index, mean - half, mean + half, color=colour,
+                                  alpha=0.2)
         axis.set_title(label)
+        axis.ticklabel_format(axis="y", useOffset=False)  # 0.3, not 1e-13+3e-1
         axis.grid(alpha=0.3)
     for axis in axes[1]:
         axis.set_xlabel("Year")
     axes[0, 0].legend(fontsize=9)
-    figure.suptitle(title + " (mean and 95% interval)")
+    replicates = min(run["replicate"].nunique() for run in runs.values())
+    figure.suptitle(title + (" (mean and 95% interval)" if replicates >= 2 else ""))
     figure.tight_layout()
     figure.savefig(path, dpi=110, format="png")
     plt.close(figure)

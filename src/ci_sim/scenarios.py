@@ -45,7 +45,14 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
         table = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise InputError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid TOML (nested too deeply)") from None
     return table, hashlib.sha256(raw).hexdigest()
+
+
+def is_experiment(table: dict[str, Any]) -> bool:
+    """Whether a TOML table is a sweep experiment (it says how to sample)."""
+    return "method" in table or "samples" in table
 
 
 def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
@@ -58,6 +65,8 @@ def parse_assignment(text: str, source: str = "--set") -> tuple[str, Any]:
         parsed = tomllib.loads(f"v = {value.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         parsed = value.strip()
+    except RecursionError:
+        raise InputError(f"{source}: {key}: value nested too deeply") from None
     return key, parsed
 
 
@@ -86,16 +95,55 @@ def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def validate(table: dict[str, Any], source: str) -> Scenario:
-    """Validate a scenario table; raise :class:`InputError` with one line on the first problem."""
+#: Largest NK payoff table a scenario may need (strategy_bits x 2 ** (K + 1) numbers).
+LANDSCAPE_LIMIT = 256 * 2**20
+
+
+def landscape_bytes(strategy_bits: int, interdependence: int) -> int:
+    """Memory of the NK payoff table: one 8-byte number per choice and pattern."""
+    return strategy_bits * 2 ** (interdependence + 1) * 8
+
+
+def check_cost(scenario: Scenario) -> None:
+    """Refuse a scenario whose payoff table would not fit in :data:`LANDSCAPE_LIMIT`."""
+    from ci_sim.params import PROBLEM_TYPES
+
+    problem = scenario.problem
+    k = problem.interdependence
+    if k is None:
+        k = int(PROBLEM_TYPES[problem.type]["interdependence"])
+    need = landscape_bytes(problem.strategy_bits, k) if problem.landscape == "nk" else 0
+    if need > LANDSCAPE_LIMIT:
+        largest = max(j for j in range(problem.strategy_bits)
+                      if landscape_bytes(problem.strategy_bits, j) <= LANDSCAPE_LIMIT)
+        raise ValueError(f"problem.interdependence: {k} with {problem.strategy_bits} "
+                         f"strategy_bits needs a payoff table of {need / 2**30:.1f} GB; at "
+                         f"most {LANDSCAPE_LIMIT // 2**20} MB (interdependence <= {largest} "
+                         f"with these strategy_bits)")
+
+
+def validate(table: dict[str, Any], source: str, *, strict: bool = False) -> Scenario:
+    """Validate a scenario table; raise :class:`InputError` with one line on the first problem.
+
+    ``strict``: numbers must be numbers and switches booleans (no ``'10'`` or ``true`` for
+    a number): what a user's file and ``--set`` get.
+    """
     try:
-        return Scenario.model_validate(table)
+        scenario = Scenario.model_validate(table, strict=strict)
+        check_cost(scenario)
     except ValidationError as error:
         raise InputError(f"{source}: {describe_error(error)}") from None
+    except ValueError as error:
+        raise InputError(f"{source}: {error}") from None
+    return scenario
 
 
-def describe_error(error: ValidationError) -> str:
-    """One line for the first problem of a pydantic validation error."""
+def describe_error(error: ValidationError, allowed: Any = None) -> str:
+    """One line for the first problem of a pydantic validation error.
+
+    ``allowed``: the top-level keys, when the table is not a scenario (default: a
+    scenario's).
+    """
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"] if not str(part).startswith("function-"))
     kind, ctx, got = first["type"], first.get("ctx", {}), first.get("input")
@@ -105,13 +153,21 @@ def describe_error(error: ValidationError) -> str:
             known = [n.rpartition(".")[2] for n in parameter_names()
                      if n.rpartition(".")[0] == section]
         else:
-            known = ["name", "description", "years", *SECTIONS]
+            known = list(allowed or ["name", "description", "years", *SECTIONS])
         return f"unknown key '{key}' (allowed: {', '.join(known)})"
     if kind == "value_error":
         return str(ctx.get("error", first["msg"]))
-    if kind in ("greater_than_equal", "less_than_equal"):
-        return (f"key '{key}' must be {first['msg'].removeprefix('Input should be ')}"
-                f", got {got!r}")
+    bounds = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">",
+              "less_than": "<"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()))
+        limit = f"{limit:g}" if isinstance(limit, float) else limit
+        return f"key '{key}' must be {bounds[kind]} {limit}, got {got!r}"
+    if kind in ("int_type", "float_type", "int_parsing", "float_parsing", "int_from_float"):
+        what = "a whole number" if kind.startswith("int") else "a number"
+        return f"key '{key}' must be {what}, got {got!r}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"key '{key}' must be true or false, got {got!r}"
     if kind == "literal_error":
         return f"key '{key}' must be {ctx.get('expected')}, got {got!r}"
     return f"key '{key}': {first['msg'].lower()}, got {got!r}"
@@ -138,13 +194,16 @@ def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | 
         path = builtin_path(source)
     table, digest = read_toml(path)
     label = str(path) if Path(source).suffix else source
+    if is_experiment(table):
+        raise InputError(f"{label}: this is a sweep experiment, not a scenario; run it with "
+                         f"'ci-sim sweep {label}'")
     if overrides:
         label = f"{label} with --set"
         try:
             table = merge(table, nest(overrides))
         except InputError as error:
             raise InputError(f"{label}: {error}") from None
-    return validate(table, label).resolved(), digest
+    return validate(table, label, strict=True).resolved(), digest
 
 
 def scenario_record(scenario: Scenario, digest: str) -> dict[str, Any]:

@@ -36,15 +36,29 @@ def run(scenario: Scenario, seed: int, *, engine: str = "numba") -> pd.DataFrame
     return frame
 
 
+def run_seed(task: tuple[Scenario, int, str]) -> pd.DataFrame:
+    """:func:`run` on one ``(scenario, seed, engine)``: the task executors send to workers."""
+    scenario, seed, engine = task
+    return run(scenario, seed, engine=engine)
+
+
 def run_replicates(scenario: Scenario, seeds: Sequence[int], *, engine: str = "numba",
-                   progress: Callable[[], None] | None = None) -> pd.DataFrame:
-    """Run one replicate per seed; columns ``replicate``, ``seed``, then :func:`run`'s."""
-    frames = []
-    for replicate, seed in enumerate(seeds):
-        frame = run(scenario, seed, engine=engine)
-        frame.insert(0, "seed", seed)
-        frame.insert(0, "replicate", replicate)
-        frames.append(frame)
-        if progress is not None:
-            progress()
-    return pd.concat(frames, ignore_index=True)
+                   progress: Callable[[], None] | None = None, workers: int | None = 1
+                   ) -> pd.DataFrame:
+    """Run one replicate per seed; columns ``replicate``, ``seed``, then :func:`run`'s.
+
+    ``workers``: processes on this machine (1, the default, runs in this process; None:
+    every core). The result does not depend on it.
+    """
+    from ci_sim.executors import make_executor
+
+    frames: dict[int, pd.DataFrame] = {}
+    with make_executor(workers=workers) as executor:
+        tasks = [(scenario, seed, engine) for seed in seeds]
+        for replicate, frame in executor.map_unordered(run_seed, tasks):
+            frame.insert(0, "seed", seeds[replicate])
+            frame.insert(0, "replicate", replicate)
+            frames[replicate] = frame
+            if progress is not None:
+                progress()
+    return pd.concat([frames[replicate] for replicate in range(len(seeds))], ignore_index=True)

@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
-from ci_sim.params import ProblemType, Scenario
+from ci_sim.params import SECTIONS, ProblemType, Scenario
 from ci_sim.scenarios import (InputError, describe_error, load_scenario, merge, nest, read_toml,
                               scenario_record, validate)
 from ci_sim.simulate import replicate_seeds, run
@@ -243,14 +243,19 @@ def load_experiment(path: Path | None = None, **changes: Any) -> StressExperimen
     if path is not None:
         table, _ = read_toml(Path(path))
         label = str(path)
+        if set(table) & {"name", *SECTIONS}:
+            raise InputError(f"{label}: this is a scenario file, not a stress-test experiment; "
+                             f"give it as the SCENARIO argument, or --config an experiment "
+                             f"such as experiments/backbone_stress.toml")
     given = {key: value for key, value in changes.items() if value is not None}
     if isinstance(given.get("set"), dict) and isinstance(table.get("set"), dict):
         given["set"] = {**table["set"], **given["set"]}  # --set adds to the file's overrides
     table.update(given)
     try:
-        return StressExperiment.model_validate(table)
+        return StressExperiment.model_validate(table, strict=True)
     except ValidationError as error:
-        raise InputError(f"{label}: {describe_error(error)}") from None
+        raise InputError(f"{label}: {describe_error(error, StressExperiment.model_fields)}"
+                         ) from None
 
 
 @dataclass(frozen=True)
@@ -627,7 +632,7 @@ def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
 
     Every file is written to a temporary name and moved into place.
     """
-    from ci_sim.outputs import write_atomic
+    from ci_sim.folders import write_atomic
     from ci_sim.stress_report import FIGURES, render_figures, render_html
 
     out.mkdir(parents=True, exist_ok=True)

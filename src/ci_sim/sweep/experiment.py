@@ -37,8 +37,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ci_sim.model import METRICS, STEPS_PER_YEAR
-from ci_sim.params import Scenario, describe, parameter_names
-from ci_sim.scenarios import InputError, load_scenario, read_toml
+from ci_sim.params import SECTIONS, Scenario, describe, parameter_names
+from ci_sim.scenarios import InputError, is_experiment, load_scenario, read_toml
 
 Method = Literal["sobol", "morris", "fast", "latin", "grid"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal", "truncnormal"]
@@ -269,11 +269,15 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     path = Path(path)
     table, digest = read_toml(path)
     text = path.read_text(encoding="utf-8")
+    if not is_experiment(table) and set(table) & {"name", "years", *SECTIONS}:
+        raise InputError(f"{path}: this is a scenario file, not an experiment (an experiment "
+                         f"has method, samples, [parameters] and [outputs]; see experiments/); "
+                         f"run a scenario with 'ci-sim run {path}'")
     try:
         table = dict(table)
         if "parameters" in table:
             table["parameters"] = flatten_parameters(table["parameters"])
-        experiment = Experiment.model_validate(table)
+        experiment = Experiment.model_validate(table, strict=True)
     except InputError as error:
         raise InputError(f"{path}: {error}") from None
     except ValidationError as error:
@@ -314,8 +318,11 @@ def numeric_parameters() -> list[str]:
 
 def check_parameter(name: str, spec: ParameterSpec, path: Path) -> None:
     if name not in parameter_names():
-        raise InputError(f"{path}: parameters.{name}: not a model parameter (run "
-                         f"'ci-sim describe' or see ci_sim.params for the names)")
+        import difflib
+
+        close = difflib.get_close_matches(name, numeric_parameters(), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "docs/ODD.md lists them"
+        raise InputError(f"{path}: parameters.{name}: not a model parameter ({hint})")
     if name not in numeric_parameters():
         raise InputError(f"{path}: parameters.{name}: only numeric parameters can vary; "
                          f"set this one in the scenario (type {describe(name)['type']})")

@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 
 from ci_sim import __version__
-from ci_sim.executors import batch_size, make_executor
-from ci_sim.outputs import versions, write_atomic
+from ci_sim.executors import batch_size, check_executor_options, make_executor
+from ci_sim.folders import check_folder_path, default_folder, locked, write_atomic
+from ci_sim.outputs import versions
 from ci_sim.scenarios import InputError, merge, nest, validate
 from ci_sim.simulate import replicate_seeds
 from ci_sim.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
                                    plot_discovery, plot_indices, summary_record)
 from ci_sim.sweep.design import design_size, parameter_values, sample_unit
 from ci_sim.sweep.experiment import Experiment, LoadedExperiment, load_experiment
-from ci_sim.sweep.store import SweepFolder
+from ci_sim.sweep.store import SweepFolder, damaged
 from ci_sim.sweep.targets import RunBatch, run_batch
 
 #: Largest batch per target: a model run takes about 0.1 s, a test function microseconds.
@@ -151,36 +152,54 @@ def check_resumable(folder: SweepFolder, plan: SweepPlan) -> dict[str, Any]:
 
 def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              progress: Progress | None = None) -> SweepResult:
+              overwrite: bool = False, progress: Progress | None = None) -> SweepResult:
     """Run an experiment file: what ``ci-sim sweep`` does.
 
     Samples the design, runs every point and replicate on the chosen executor (see
     :func:`ci_sim.executors.make_executor`), checkpointing each finished batch, then writes
-    ``runs.parquet`` and the analysis (see :func:`write_analysis`).
+    ``runs.parquet`` and the analysis (see :func:`write_analysis`). The folder is locked
+    while the sweep runs: a second sweep into it is refused.
 
     Args:
         out: sweep folder (default ``results/NAME``). Must be new or empty unless resuming.
         resume: finish the sweep already in ``out``: only batches without a checkpoint run.
+        overwrite: remove what ``out`` holds and start again.
         progress: called with (runs done, runs in the sweep) as batches finish.
 
     Raises:
-        InputError: bad experiment, bad options, or a folder this sweep may not use;
-            raised before anything is written.
+        InputError: bad experiment, bad options, a folder this sweep may not use or a
+            damaged file in it; raised before anything is written.
     """
     loaded = load_experiment(experiment_path)
     plan = plan_sweep(loaded)
-    folder = SweepFolder(Path(out) if out is not None
-                         else Path("results") / loaded.experiment.name)
-    if folder.has_sweep():
-        if not resume:
-            raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume to "
-                             f"finish it, or choose another --out folder")
-        size = check_resumable(folder, plan)["batch_size"]
-    elif not folder.is_empty():
+    check_executor_options(workers, scheduler)
+    path = Path(out) if out is not None else default_folder(loaded.experiment.name)
+    check_folder_path(path)
+    folder = SweepFolder(path)
+    if not (overwrite or folder.has_sweep() or folder.is_empty()):
         raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
-                         f"new or empty folder")
-    else:
-        size = None
+                         f"new or empty folder, or pass --overwrite")
+    with locked(folder.path):
+        if overwrite:
+            folder.clear()
+        if folder.has_sweep():
+            if not resume:
+                raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume "
+                                 f"to finish it, --overwrite to start again, or choose another "
+                                 f"--out folder")
+            size = check_resumable(folder, plan)["batch_size"]
+        elif not folder.is_empty():
+            raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
+                             f"new or empty folder, or pass --overwrite")
+        else:
+            size = None
+        return run_locked(plan, folder, size, workers, scheduler, progress)
+
+
+def run_locked(plan: SweepPlan, folder: SweepFolder, size: int | None, workers: int | None,
+               scheduler: str | None, progress: Progress | None) -> SweepResult:
+    """The rest of :func:`run_sweep`, with the folder checked and locked."""
+    experiment = plan.experiment
     executor = None
     if not folder.runs_path.exists():
         executor = make_executor(workers=workers, scheduler=scheduler)
@@ -190,24 +209,30 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
         if executor is not None:
             if size is None:
                 size = batch_size(plan.runs, executor.workers,
-                                  largest=LARGEST_BATCH[loaded.experiment.target])
+                                  largest=LARGEST_BATCH[experiment.target])
                 folder.start(manifest_for(plan, size), plan.design)
             ran = run_batches(plan, folder, size, executor, progress)
             runs = consolidate(plan, folder, size)
         else:
-            runs = folder.read_runs()
+            runs = folder.read_runs(run_columns(experiment), plan.runs)
+            folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
             if progress is not None:
                 progress(plan.runs, plan.runs)
     finally:
         if executor is not None:
             executor.close()
     seconds = time.perf_counter() - started
-    result = write_analysis(folder.path, loaded.experiment, plan.design, runs,
+    result = write_analysis(folder.path, experiment, plan.design, runs,
                             extra={"run_seconds": round(seconds, 3), "runs_this_session": ran,
                                    "executor": None if executor is None else executor.kind,
                                    "workers": None if executor is None else executor.workers})
     result.seconds, result.ran = seconds, ran
     return result
+
+
+def run_columns(experiment: Experiment) -> list[str]:
+    """Columns of runs.parquet besides sample, replicate and seed."""
+    return [*experiment.parameter_names, *experiment.outputs]
 
 
 def run_batches(plan: SweepPlan, folder: SweepFolder, size: int, executor,
@@ -232,7 +257,10 @@ def run_batches(plan: SweepPlan, folder: SweepFolder, size: int, executor,
 def consolidate(plan: SweepPlan, folder: SweepFolder, size: int) -> pd.DataFrame:
     """Join the chunks with the parameter values into runs.parquet, in sample order."""
     experiment = plan.experiment
-    outcomes = folder.read_chunks(len(plan.batches(size)))
+    outcomes = pd.concat([folder.read_chunk(index, batch.samples, batch.replicates,
+                                            list(experiment.outputs))
+                          for index, batch in enumerate(plan.batches(size))],
+                         ignore_index=True)
     values = plan.design[["sample", *experiment.parameter_names]]
     runs = outcomes.merge(values, on="sample", how="left", validate="many_to_one")
     runs = runs[["sample", "replicate", "seed", *experiment.parameter_names,
@@ -302,6 +330,12 @@ def analyze_sweep(out: str | Path) -> SweepResult:
         raise InputError(f"{folder.path}: the sweep has not finished (no runs.parquet); "
                          f"finish it with 'ci-sim sweep EXPERIMENT --out {folder.path} "
                          f"--resume'")
-    manifest = folder.read_manifest()
-    experiment = Experiment.model_validate(manifest["experiment"])
-    return write_analysis(folder.path, experiment, folder.read_design(), folder.read_runs())
+    with locked(folder.path):
+        manifest = folder.read_manifest()
+        try:
+            experiment = Experiment.model_validate(manifest["experiment"])
+        except ValueError as error:
+            raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
+                          ) from None
+        runs = folder.read_runs(run_columns(experiment), manifest["runs"])
+        return write_analysis(folder.path, experiment, folder.read_design(), runs)
