@@ -245,7 +245,7 @@ BAD_SCENARIO_FILES = {
     "broken TOML": ("[conditions\ncommon_agenda = 0.5\n", ["TOML"]),
     "unknown key": ("[conditions]\ncommon_agender = 0.5\n",
                     ["conditions.common_agender", "common_agenda"]),
-    "wrong type": ("[organizations]\ncount = 'many'\n", ["organizations.count", "integer"]),
+    "wrong type": ("[organizations]\ncount = 'many'\n", ["organizations.count", "whole number"]),
     "out of range": ("[backbone]\nbudget_share = 1.5\n", ["backbone.budget_share", "1"]),
     "impossible combination": ("[backbone]\nenabled = false\ncut_year = 2\n",
                                ["backbone.cut_year", "enabled"]),
@@ -289,14 +289,14 @@ BAD_OPTIONS = {
     "set of an unknown key": (["--set", "conditions.agenda=0.5"],
                               ["conditions.agenda", "common_agenda"]),
     "set of a wrong type": (["--set", "organizations.count=many"], ["organizations.count",
-                                                                   "integer", "many"]),
+                                                                   "whole number", "many"]),
     "set of a value not allowed": (["--set", "learning.network=ring"],
                                    ["learning.network", "small_world", "ring"]),
     "set out of range": (["--set", "trust.negativity_bias=0.5"], ["trust.negativity_bias"]),
     "set of an impossible combination": (["--set", "funding.cut_year=3"],
                                          ["funding.cut_year", "horizon"]),
     "engine": (["--engine", "cuda"], ["--engine", "numba", "python", "cuda"]),
-    "problem": (["--problem", "wicked"], ["problem.type", "simple", "complex", "wicked"]),
+    "problem": (["--problem", "wicked"], ["--problem", "simple", "complex", "wicked"]),
     "years": (["--years", "0"], ["years"]),
     "built-in name": (["collective_impakt"], ["collective_impakt", "collective_impact"]),
 }
@@ -312,7 +312,7 @@ def test_run_refuses_bad_options_and_writes_nothing(case, untouched_out):
 
 @pytest.mark.parametrize("options, fragments", [
     (["--engine", "cuda"], ["--engine", "cuda"]),
-    (["--problem", "wicked"], ["problem.type", "wicked"]),
+    (["--problem", "wicked"], ["--problem", "wicked"]),
     (["--years", "200"], ["years", "100"]),
 ])
 def test_compare_refuses_bad_options_and_writes_nothing(options, fragments, untouched_out):

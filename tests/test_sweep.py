@@ -306,7 +306,7 @@ def test_bad_experiments_are_refused_in_one_line_with_exit_2(tmp_path, change, m
 
 
 @pytest.mark.parametrize(("options", "message"), [
-    (["--workers", "0"], "--workers: must be a whole number of at least 1, got 0"),
+    (["--workers", "0"], "--workers: must be greater than or equal to 1"),
     (["--scheduler", "somewhere"], "--scheduler: expected 'local' or an address"),
 ])
 def test_bad_options_are_refused_before_anything_is_written(tmp_path, options, message):

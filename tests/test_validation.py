@@ -183,7 +183,7 @@ def test_results_do_not_depend_on_the_executor():
 def test_validate_refuses_bad_input_before_writing(tmp_path):
     with pytest.raises(InputError, match="no such validation experiment"):
         validate(["march1992"], out=tmp_path / "out")
-    with pytest.raises(InputError, match="--runs"):
+    with pytest.raises(InputError, match="--replicates"):
         validate(["trust_asymmetry"], out=tmp_path / "out", runs=1)
     assert not (tmp_path / "out").exists()
 
@@ -191,7 +191,7 @@ def test_validate_refuses_bad_input_before_writing(tmp_path):
 def test_cli_validate_writes_table_figure_and_report(tmp_path):
     runner = CliRunner()
     out = tmp_path / "validation"
-    result = runner.invoke(app, ["validate", "trust_asymmetry", "--runs", "3", "--out", str(out),
+    result = runner.invoke(app, ["validate", "trust_asymmetry", "--replicates", "3", "--out", str(out),
                                  "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert "trust_asymmetry: PASS" in result.output

@@ -9,13 +9,14 @@ files are printed as plain text, never as markup. Every command that writes goes
 from __future__ import annotations
 
 import ipaddress
+import re
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeRemainingColumn)
@@ -27,6 +28,9 @@ from ci_sim import __version__
 from ci_sim.folders import OutputFolder, default_folder
 from ci_sim.scenarios import InputError, load_scenario, parse_assignment
 
+#: Click as typer uses it (recent typer versions carry their own copy).
+click = getattr(typer.core, "_click", None) or typer.core.click
+
 EXIT_BAD_INPUT = 2
 
 #: Everything printed is plain text: a name like '[link=file:///etc/passwd]x' stays as it is.
@@ -37,12 +41,6 @@ def report_error(message: str) -> None:
     """Print one line to stderr."""
     Console(stderr=True, markup=False, highlight=False).print(
         Text.assemble(("error: ", "bold red"), " ".join(str(message).split())), soft_wrap=True)
-
-
-def fail(message: str) -> None:
-    """Print one line to stderr and exit with code 2."""
-    report_error(message)
-    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 class OneLineErrors(TyperGroup):
@@ -58,20 +56,26 @@ class OneLineErrors(TyperGroup):
         except click.exceptions.NoArgsIsHelpError as error:
             click.echo(error.ctx.get_help())
             code = 0
-        except click.ClickException as error:
+        except click.exceptions.ClickException as error:
             context = getattr(error, "ctx", None)
             where = f"{context.info_name}: " if context is not None and context.parent else ""
-            report_error(where + error.format_message())
+            report_error(where + usage_message(error.format_message()))
             code = EXIT_BAD_INPUT
         except InputError as error:
             report_error(str(error))
             code = EXIT_BAD_INPUT
-        except click.exceptions.Abort:
+        except typer.Abort:
             report_error("interrupted")
             code = 130
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def usage_message(message: str) -> str:
+    """Click's wording made short: "--replicates: must be greater than or equal to 1"."""
+    message = re.sub(r"^Invalid value for '([^']+)': ", r"\1: ", message)
+    return message.replace("Input should be ", "must be ").replace("Value error, ", "")
 
 
 app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
@@ -115,8 +119,8 @@ def resolve(source: Optional[str], problem: Optional[str], years: Optional[float
     if years is not None:
         low, high = describe("years")["low"], describe("years")["high"]
         if not low <= years <= high:
-            raise InputError(f"--years: must be from {low * 12:g} months ({low:.4g}) to "
-                             f"{high:g} years, got {years:g}")
+            raise InputError(f"--years: must be from {low:.4g} (one month) to {high:g} years, "
+                             f"got {years:g}")
     return load_scenario(source, overrides)
 
 

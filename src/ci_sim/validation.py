@@ -825,8 +825,12 @@ def validate(names: Sequence[str] | None = None, *, out: Path, seed: int = DEFAU
 def markdown(done: Sequence[Results], *, seed: int, runs: int | None, engine: str, workers: int,
              seconds: float) -> str:
     """The validation report: summary, then per experiment the figure, checks and notes."""
-    command = "ci-sim validate" + ("" if runs is None else f" --replicates {runs}") + \
-        ("" if seed == DEFAULT_SEED else f" --seed {seed}") + " --out docs --overwrite"
+    names = [results.experiment.name for results in done]
+    command = " ".join(["ci-sim validate", *([] if names == list(EXPERIMENTS) else names),
+                        *([] if runs is None else ["--replicates", str(runs)]),
+                        *([] if seed == DEFAULT_SEED else ["--seed", str(seed)]),
+                        *([] if engine == "numba" else ["--engine", engine]),
+                        "--out docs --overwrite"])
     library = ", ".join(f"{k} {v}" for k, v in versions().items())
     lines = [
         "# Model validation: docking with published agent-based models",
