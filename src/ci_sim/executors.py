@@ -262,7 +262,8 @@ class DaskExecutor(_BoundedSubmission):
                 alone_since = time.monotonic()
             elif time.monotonic() - alone_since > NO_WORKER_TIMEOUT:
                 raise InputError(f"--scheduler {self.scheduler}: no Dask worker left for "
-                                 f"{NO_WORKER_TIMEOUT:.0f} s; start workers and resume")
+                                 f"{NO_WORKER_TIMEOUT:.0f} s; start workers and run again (a "
+                                 f"sweep continues where it stopped with --resume)")
 
     def _cancel(self, pending) -> None:
         if pending:

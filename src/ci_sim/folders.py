@@ -61,6 +61,14 @@ def check_folder_path(path: Path, option: str = "--out") -> None:
         raise InputError(f"{option}: {path} is a file, not a folder")
 
 
+def usual_mode(path: Path, mode: int) -> None:
+    """Give a file or folder made by :mod:`tempfile` (private to its owner) the permissions
+    a plain ``open`` or ``mkdir`` would: ``mode`` less the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, mode & ~umask)
+
+
 def fsync_path(path: Path) -> None:
     """Flush a file or a folder entry to disk."""
     descriptor = os.open(path, os.O_RDONLY)
@@ -90,6 +98,7 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     temporary = Path(name)
     try:
         write(temporary)
+        usual_mode(temporary, 0o666)
         fsync_path(temporary)
         os.replace(temporary, path)
     finally:
@@ -170,6 +179,7 @@ class OutputFolder:
             self.remove_stale(parent)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.",
                                                  suffix=f".{os.getpid()}.tmp", dir=parent))
+            usual_mode(self.staging, 0o777)
         except OSError as error:
             self.discard()
             raise InputError(f"{self.option}: cannot write in {self.path.parent} "
@@ -246,11 +256,16 @@ def glob_escape(name: str) -> str:
 def locked(folder: Path, option: str = "--out") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (created if needed) while the block runs.
 
+    The lock is the ``.lock`` file's, held by this process (the system drops it when the
+    process ends, however it ends). A folder created here and left holding nothing but the
+    lock (the block wrote nothing) is removed again.
+
     Raises:
         InputError: another process holds the lock, or the folder cannot be created.
     """
     import fcntl
 
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / ".lock", "a+")
@@ -265,4 +280,7 @@ def locked(folder: Path, option: str = "--out") -> Iterator[None]:
                              f"to finish or choose another {option}") from None
         yield
     finally:
+        if created and [entry.name for entry in os.scandir(folder)] == [".lock"]:
+            os.unlink(folder / ".lock")
+            folder.rmdir()
         handle.close()

@@ -267,8 +267,9 @@ def consolidate(plan: SweepPlan, folder: SweepFolder, size: int) -> pd.DataFrame
                  *experiment.outputs]].sort_values(["sample", "replicate"], kind="stable")
     runs = runs.reset_index(drop=True)
     if len(runs) != plan.runs or runs.duplicated(["sample", "replicate"]).any():
-        raise RuntimeError(f"{folder.path}: the checkpoints hold {len(runs)} runs, expected "
-                           f"{plan.runs}")
+        raise damaged(folder.chunk_folder, ValueError(f"the checkpoints hold {len(runs)} "
+                                                      f"runs, expected {plan.runs}"),
+                      "delete it and run the sweep again with --resume")
     folder.write_runs(runs, {"experiment": experiment.name, "seed": experiment.seed,
                              "replicate_seeds": plan.seeds, "ci_sim": __version__,
                              "experiment_sha256": plan.loaded.sha256})

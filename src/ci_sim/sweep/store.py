@@ -42,8 +42,10 @@ MANIFEST_KEYS = ("experiment", "experiment_sha256", "scenario_sha256", "ci_sim",
 
 
 def damaged(path: Path, error: BaseException, advice: str) -> InputError:
-    reason = getattr(error, "strerror", None) or str(error).splitlines()[0][:120] or \
-        type(error).__name__
+    """The one-line error for a sweep file that cannot be read back as written."""
+    text = str(error).strip()
+    reason = getattr(error, "strerror", None) or (text.splitlines()[0].split(". ")[0][:160]
+                                                  if text else type(error).__name__)
     return InputError(f"{path}: damaged or unreadable ({reason}); {advice}")
 
 
@@ -88,6 +90,10 @@ class SweepFolder:
             raise damaged(self.manifest_path, error, advice) from None
         if not isinstance(manifest, dict) or any(key not in manifest for key in MANIFEST_KEYS):
             raise damaged(self.manifest_path, ValueError("keys missing"), advice)
+        if any(type(manifest[key]) is not int or manifest[key] < 1
+               for key in ("batch_size", "runs")):
+            raise damaged(self.manifest_path, ValueError("batch_size and runs must be whole "
+                                                         "numbers of at least 1"), advice)
         return manifest
 
     def start(self, manifest: dict[str, Any], design: pd.DataFrame) -> None:
