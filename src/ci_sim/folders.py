@@ -252,6 +252,27 @@ def glob_escape(name: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", name)
 
 
+def in_use_error(folder: Path, option: str) -> InputError:
+    return InputError(f"{option}: {folder} is in use by another sweep; wait for it to finish "
+                      f"or choose another {option}")
+
+
+def check_unlocked(folder: Path, option: str = "--out") -> None:
+    """Refuse a folder another process holds the lock of (see :func:`locked`), without
+    creating anything."""
+    import fcntl
+
+    try:
+        handle = open(folder / ".lock", "rb")
+    except OSError:
+        return  # no lock file: nobody holds it
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            raise in_use_error(folder, option) from None
+
+
 @contextlib.contextmanager
 def locked(folder: Path, option: str = "--out") -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (created if needed) while the block runs.
@@ -276,8 +297,7 @@ def locked(folder: Path, option: str = "--out") -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise InputError(f"{option}: {folder} is in use by another sweep; wait for it "
-                             f"to finish or choose another {option}") from None
+            raise in_use_error(folder, option) from None
         yield
     finally:
         if created and [entry.name for entry in os.scandir(folder)] == [".lock"]:

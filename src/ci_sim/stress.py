@@ -254,6 +254,9 @@ def load_experiment(path: Path | None = None, **changes: Any) -> StressExperimen
     try:
         return StressExperiment.model_validate(table, strict=True)
     except ValidationError as error:
+        key = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""
+        if key in given:  # a command-line option: name it
+            label = "--shock" if key == "shocks" else f"--{key}"
         raise InputError(f"{label}: {describe_error(error, StressExperiment.model_fields)}"
                          ) from None
 

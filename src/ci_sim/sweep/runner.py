@@ -14,7 +14,8 @@ import pandas as pd
 
 from ci_sim import __version__
 from ci_sim.executors import batch_size, check_executor_options, make_executor
-from ci_sim.folders import check_folder_path, default_folder, locked, write_atomic
+from ci_sim.folders import (check_folder_path, check_unlocked, default_folder, locked,
+                             write_atomic)
 from ci_sim.outputs import versions
 from ci_sim.scenarios import InputError, merge, nest, validate
 from ci_sim.simulate import replicate_seeds
@@ -176,24 +177,30 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
     path = Path(out) if out is not None else default_folder(loaded.experiment.name)
     check_folder_path(path)
     folder = SweepFolder(path)
-    if not (overwrite or folder.has_sweep() or folder.is_empty()):
-        raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
-                         f"new or empty folder, or pass --overwrite")
+    check_unlocked(folder.path)
+    if not overwrite:
+        batch_size_to_resume(folder, plan, resume)  # refuse before writing anything
     with locked(folder.path):
         if overwrite:
             folder.clear()
-        if folder.has_sweep():
-            if not resume:
-                raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume "
-                                 f"to finish it, --overwrite to start again, or choose another "
-                                 f"--out folder")
-            size = check_resumable(folder, plan)["batch_size"]
-        elif not folder.is_empty():
-            raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
-                             f"new or empty folder, or pass --overwrite")
-        else:
-            size = None
+        # again, under the lock: another sweep may have changed the folder meanwhile
+        size = batch_size_to_resume(folder, plan, resume)
         return run_locked(plan, folder, size, workers, scheduler, progress)
+
+
+def batch_size_to_resume(folder: SweepFolder, plan: SweepPlan, resume: bool) -> int | None:
+    """The batch size of the sweep in ``folder`` that ``--resume`` finishes, or None when
+    the folder is new or empty; InputError for a folder this sweep may not use."""
+    if folder.has_sweep():
+        if not resume:
+            raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume to "
+                             f"finish it, --overwrite to start again, or choose another "
+                             f"--out folder")
+        return check_resumable(folder, plan)["batch_size"]
+    if not folder.is_empty():
+        raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
+                         f"new or empty folder, or pass --overwrite")
+    return None
 
 
 def run_locked(plan: SweepPlan, folder: SweepFolder, size: int | None, workers: int | None,
@@ -331,12 +338,12 @@ def analyze_sweep(out: str | Path) -> SweepResult:
         raise InputError(f"{folder.path}: the sweep has not finished (no runs.parquet); "
                          f"finish it with 'ci-sim sweep EXPERIMENT --out {folder.path} "
                          f"--resume'")
+    manifest = folder.read_manifest()
+    try:
+        experiment = Experiment.model_validate(manifest["experiment"])
+    except ValueError as error:
+        raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
+                      ) from None
     with locked(folder.path):
-        manifest = folder.read_manifest()
-        try:
-            experiment = Experiment.model_validate(manifest["experiment"])
-        except ValueError as error:
-            raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
-                          ) from None
         runs = folder.read_runs(run_columns(experiment), manifest["runs"])
         return write_analysis(folder.path, experiment, folder.read_design(), runs)
