@@ -483,3 +483,25 @@ def test_a_dask_sweep_without_workers_fails_with_a_message(tmp_path, monkeypatch
             run_sweep(path, tmp_path / "out", scheduler=cluster.scheduler_address)
     finally:
         cluster.close()
+
+
+def test_servers_print_bracketed_ipv6_urls_and_know_loopback():
+    from ci_sim.cli import is_loopback, server_url
+
+    assert server_url("::1", 8765) == "http://[::1]:8765"
+    assert server_url("127.0.0.1", 8765) == "http://127.0.0.1:8765"
+    assert is_loopback("::1") and is_loopback("localhost") and is_loopback("127.0.0.1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("::")
+
+
+def test_dask_local_cluster_listens_on_loopback_only():
+    pytest.importorskip("distributed")
+    from ci_sim.executors import DaskExecutor
+
+    executor = DaskExecutor("local", 1)
+    try:
+        info = executor._client.scheduler_info()
+        assert info["address"].startswith("tcp://127.0.0.1:")
+        assert executor._cluster.dashboard_link.startswith("http://127.0.0.1:")
+    finally:
+        executor.close()

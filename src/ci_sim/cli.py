@@ -245,12 +245,12 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
                                   progress=lambda: bar.advance(task))
     horizons = {scenario.name: scenario.years for scenario, _ in loaded}
     same = len(set(horizons.values())) == 1
-    spread = " ± 95% half-interval" if replicates >= 2 else f" (1 replicate, no interval)"
-    view = Table(title=(f"Final values after {loaded[0][0].years:g} years" if same else
+    spread = " ± 95% half-interval" if replicates >= 2 else " (1 replicate, no interval)"
+    view = Table(title=(f"Final values after {years_text(loaded[0][0].years)}" if same else
                         "Final values at each scenario's horizon") + f", mean{spread}")
     view.add_column("metric", no_wrap=True)
     for name in names:
-        view.add_column(name if same else f"{name} ({horizons[name]:g} years)",
+        view.add_column(name if same else f"{name} ({years_text(horizons[name])})",
                         justify="right", overflow="fold", min_width=13)
     for metric in ("outcome", "agenda_alignment", "mean_trust", "funding_gini", "gateway"):
         rows = table[table["metric"] == metric].set_index("scenario")
@@ -264,6 +264,11 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
                 if replicates >= 2 else "") for name in names))
     console.print(view)
     console.print(f"Wrote {out}/compare.csv, compare.png")
+
+
+def years_text(years: float) -> str:
+    """``1 year``, ``2.5 years``."""
+    return f"{years:g} year{'' if years == 1 else 's'}"
 
 
 @app.command("scenarios")
