@@ -505,3 +505,16 @@ def test_dask_local_cluster_listens_on_loopback_only():
         assert executor._cluster.dashboard_link.startswith("http://127.0.0.1:")
     finally:
         executor.close()
+
+
+@pytest.mark.parametrize(("host", "warned", "url"), [
+    ("127.0.0.1", False, "http://127.0.0.1:8765"), ("::1", False, "http://[::1]:8765"),
+    ("0.0.0.0", True, "http://0.0.0.0:8765")])
+def test_workshop_warns_when_it_serves_beyond_this_machine(monkeypatch, host, warned, url):
+    import ci_sim.app
+
+    monkeypatch.setattr(ci_sim.app, "serve", lambda **options: None)
+    result = runner.invoke(app, ["workshop", "--host", host])
+    assert result.exit_code == 0, result.output
+    assert url in result.stdout
+    assert ("warning: --host" in result.stderr) == warned
