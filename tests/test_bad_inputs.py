@@ -370,20 +370,27 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "ci_sim.cli", *args]
 
 
-def test_a_killed_overwrite_leaves_the_complete_old_set(tmp_path):
-    out = tmp_path / "out"
-    assert runner.invoke(app, ["run", *TINY, "--out", str(out)]).exit_code == 0
-    old = tree(out)
+def kill_run_while_computing(out: Path, *options: str) -> None:
+    """Start a long ``ci-sim run --out OUT`` and kill -9 it once it is computing."""
     process = subprocess.Popen(cli("run", "--years", "3", "--replicates", "50", "--out",
-                                   str(out), "--overwrite"),
+                                   str(out), *options),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(tmp_path.glob(".out.*.tmp")):
+    while time.monotonic() < deadline and not list(out.parent.glob(f".{out.name}.*.tmp")):
         time.sleep(0.02)
     time.sleep(1.0)  # well inside the computing
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def test_a_killed_run_leaves_nothing_or_the_complete_old_set(tmp_path):
+    out = tmp_path / "out"
+    kill_run_while_computing(out)
+    assert not out.exists()
+    assert runner.invoke(app, ["run", *TINY, "--out", str(out)]).exit_code == 0
+    old = tree(out)
+    kill_run_while_computing(out, "--overwrite")
     assert tree(out) == old
     again = runner.invoke(app, ["run", *TINY, "--seed", "5", "--out", str(out), "--overwrite"])
     assert again.exit_code == 0 and tree(out) != old
