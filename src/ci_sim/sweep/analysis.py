@@ -168,18 +168,25 @@ def panels(plt, count: int, *, width: float, height: float):
     return figure, flat[:count]
 
 
+#: Most parameters a panel of indices.png shows (the most influential; indices.csv has all),
+#: so the figure stays readable whatever the number of parameters.
+SHOWN_PARAMETERS = 20
+
+
 def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, title: str) -> None:
     """Ranked horizontal bars per output: the ranking index with its 95% interval (and S1
-    beside ST for Sobol and FAST)."""
+    beside ST for Sobol and FAST), for the :data:`SHOWN_PARAMETERS` highest-ranked
+    parameters."""
     plt = _pyplot()
     outputs = list(experiment.outputs)
     names = experiment.parameter_names
-    height = max(2.8, 0.32 * len(names) + 1.4)
+    shown = min(len(names), SHOWN_PARAMETERS)
+    height = max(2.8, 0.32 * shown + 1.4)
     figure, axes = panels(plt, len(outputs), width=6.4, height=height)
     main = RANKING_INDEX[experiment.method]
     for output, axis in zip(outputs, axes):
         table = analysis.indices[analysis.indices["output"] == output]
-        ranked = ranking_of(experiment, table).iloc[::-1]
+        ranked = ranking_of(experiment, table).head(shown).iloc[::-1]
         rows = np.arange(len(ranked))
         has_first = main == "ST"
         width = 0.4 if has_first else 0.7
@@ -190,7 +197,8 @@ def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, titl
             axis.barh(rows - width / 2, first["value"], height=width,
                       xerr=first["conf"].fillna(0), color="#ff7f0e", label="S1", capsize=2)
         axis.set_yticks(rows, ranked["parameter"], fontsize=8)
-        axis.set_title(output)
+        axis.set_title(output if shown == len(names) else
+                       f"{output}: top {shown} of {len(names)} parameters")
         axis.axvline(0, color="black", lw=0.6)
         axis.grid(axis="x", alpha=0.3)
         axis.set_xlabel({"ST": "Sobol index", "mu_star": "Morris mu* (per unit quantile)",
