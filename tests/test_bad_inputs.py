@@ -226,6 +226,8 @@ def cases() -> list:
         (["stress-test", "--replicates", "abc"], "--replicates"),
         (["stress-test", "--years", "0"], "--years"),
         (["stress-test", "--years", "3", "--set", "years=1"], "--years"),
+        (["stress-test", "--problem", "simple", "--set", "problem.type=complex"], "--problem"),
+        (["stress-test", "--years", "200"], "--years"),
         (["stress-test", "--engine", "cuda"], "--engine"),
         (["stress-test", "--problem", "hard"], "--problem"),
         (["stress-test", "--set", "conditions.common_agenda=true"], "common_agenda"),

@@ -102,25 +102,31 @@ def progress_bar() -> Progress:
                     transient=True, disable=not sys.stderr.isatty() and not console.is_terminal)
 
 
-def resolve(source: Optional[str], problem: Optional[str], years: Optional[float],
-            assignments: list[str]):
-    """Load a scenario with the command-line overrides applied; InputError on bad input,
-    including an option and a ``--set`` that set the same key."""
+def set_overrides(assignments: list[str], problem: Optional[str], years: Optional[float]
+                  ) -> dict[str, Any]:
+    """The ``--set`` assignments as ``{key: value}``; InputError for a ``--problem`` or
+    ``--years`` that sets a key ``--set`` sets too, or a ``--years`` out of range."""
     from ci_sim.params import describe
 
     overrides = dict(parse_assignment(text) for text in assignments)
     for option, key, value in (("--problem", "problem.type", problem),
                                ("--years", "years", years)):
-        if value is None:
-            continue
-        if key in overrides:
+        if value is not None and key in overrides:
             raise InputError(f"{option} and --set {key}: both set {key}; give one of them")
-        overrides[key] = value
     if years is not None:
         low, high = describe("years")["low"], describe("years")["high"]
         if not low <= years <= high:
             raise InputError(f"--years: must be from {low:.4g} (one month) to {high:g} years, "
                              f"got {years:g}")
+    return overrides
+
+
+def resolve(source: Optional[str], problem: Optional[str], years: Optional[float],
+            assignments: list[str]):
+    """Load a scenario with the command-line overrides applied; InputError on bad input."""
+    overrides = set_overrides(assignments, problem, years)
+    given = {"problem.type": problem, "years": years}
+    overrides.update({key: value for key, value in given.items() if value is not None})
     return load_scenario(source, overrides)
 
 
@@ -350,9 +356,7 @@ def stress_test(
     from ci_sim.stress import ALL_SHOCKS, load_experiment, plan, stress_test, write_stress_outputs
 
     started = time.perf_counter()
-    overrides = dict(parse_assignment(text) for text in set_)
-    if years is not None and "years" in overrides:
-        raise InputError("--years and --set years: both set years; give one of them")
+    overrides = set_overrides(set_, plain(problem), years)
     experiment = load_experiment(config, scenario=scenario, problem=plain(problem),
                                  shares=shares, budget=budget, years=years,
                                  replicates=replicates, shocks=shock or None, seed=seed,
