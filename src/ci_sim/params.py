@@ -126,9 +126,9 @@ class Problem(Section):
                                        "is duplication, relative to its scale.", ge=0.05,
                                        le=10.0, unit="share of scale", source=CALIBRATED)
     context_gap: float | None = param(None, "Effectiveness lost by programs designed without "
-                                      "the community's context (no context expertise, no "
-                                      "inclusion). Unset: from the type.", ge=0.0, le=1.0,
-                                      unit="share", source="FSG 2012 (seed 002)")
+                                      "the community's context (no context expertise). "
+                                      "Unset: from the type.", ge=0.0, le=1.0,
+                                      unit="share", source="FSG 2012")
     baseline: float = param(0.3, "Starting level of every indicator.", ge=0.01, le=0.9,
                             unit="index 0..1",
                             source=MODEL_SCALE)
@@ -144,8 +144,8 @@ class Problem(Section):
                             "deviation, per year, fixed for the run (some improve, some "
                             "worsen, without anyone's effort).", ge=0.0, le=0.2,
                             unit="index points/year",
-                            source="Population indicators have secular trends (Strive "
-                            "Partnership 2011 report card)")
+                            source="Kania & Kramer 2011 (34 of Strive's 53 indicators "
+                            "trended positive, the others not); size assumed")
     shock_sd: float = param(0.005, "Standard deviation of monthly shocks to each indicator's "
                             "background level (a random walk around its trend).", ge=0.0,
                             le=0.1, unit="index points/month^0.5", source=MODEL_SCALE)
@@ -153,8 +153,9 @@ class Problem(Section):
                                      "measurement of an indicator (sampling, definitions). "
                                      "indicators_improving compares the last 12 months' "
                                      "measurements with the launch year's.", ge=0.0, le=0.5,
-                                     unit="index points", source="Strive Partnership 2011 "
-                                     "(indicators read from surveys and administrative data)")
+                                     unit="index points", source="Assumption: indicators read from surveys and "
+                                     "administrative records carry error; its size is not "
+                                     "measured here")
     turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
                               ge=0.0, le=1.0, unit="1/month", source="March 1991, p. 80")
     initial_beliefs: Literal["decided", "march"] = param(
@@ -175,11 +176,11 @@ class Conditions(Section):
                                             source="Kania & Kramer 2011")
     inclusive_decisions: float = param(0.8, "Weight of the people most affected in setting the "
                                        "agenda's priorities.", ge=0.0, le=1.0, unit="0..1",
-                                       source="Collective Impact 3.0 (seed 000)")
+                                       source="Collective Impact 3.0")
     priority_months: float = param(12.0, "Time constant for the agenda's priorities to move "
                                    "towards the real needs (with full inclusion).", ge=1.0,
                                    le=600.0, unit="months",
-                                   source="Collective Impact 3.0 (seed 000): community voice")
+                                   source="Collective Impact 3.0: community voice")
     self_organized_efficacy: float = param(0.2, "How well a condition works with no backbone "
                                            "support, as a share of a fully supported one.",
                                            ge=0.0, le=1.0, unit="share",
@@ -267,19 +268,19 @@ class Preconditions(Section):
 class Mindsets(Section):
     adaptive: float = param(0.8, "Share of organizations with adaptive (not technical) "
                             "solutions: they try variations and keep what works.", ge=0.0,
-                            le=1.0, unit="share", source="FSG 2012 mindset shifts (seed 002)")
+                            le=1.0, unit="share", source="FSG 2012 mindset shifts")
     silver_buckshot: float = param(0.8, "Share of the pool granted as a coordinated portfolio "
                                    "(not to the single best-attributed program).", ge=0.0,
-                                   le=1.0, unit="share", source="FSG 2012 (seed 002)")
+                                   le=1.0, unit="share", source="FSG 2012")
     shared_credit: float = param(0.8, "Share of organizations treating credit as shared "
                                  "currency (not hoarding it).", ge=0.0, le=1.0, unit="share",
-                                 source="FSG 2012 (seed 002)")
+                                 source="FSG 2012")
     relationships: float = param(0.8, "Share of organizations learning from evidence and "
                                  "relationships (trusted partners), not evidence alone.",
-                                 ge=0.0, le=1.0, unit="share", source="FSG 2012 (seed 002)")
+                                 ge=0.0, le=1.0, unit="share", source="FSG 2012")
     context_expertise: float = param(0.8, "Share of organizations adding context expertise "
                                      "(community voice) to content expertise.", ge=0.0, le=1.0,
-                                     unit="share", source="FSG 2012 (seed 002)")
+                                     unit="share", source="FSG 2012")
 
 
 class Funding(Section):
@@ -320,7 +321,8 @@ class Trust(Section):
     violation_rate: float = param(0.8, "Chance that a meeting with a credit-hoarding partner "
                                   "under fully competitive funding is a violation.", ge=0.0,
                                   le=1.0, unit="1/meeting",
-                                  source="Kania et al. 2014 (credit hoarding breaks trust)")
+                                  source="Kania et al. 2014 (credit hoarding breaks trust); "
+                                  + CALIBRATED)
 
 
 class Learning(Section):
@@ -332,13 +334,15 @@ class Learning(Section):
                                         source="March 1991, p. 75")
     evidence_fidelity: float = param(0.25, "Chance an organization that learns from measured "
                                      "results alone copies each differing choice of a better "
-                                     "peer's strategy (relationship-minded ones copy all).",
+                                     "peer's strategy; relationship-minded ones copy more, up "
+                                     "to all with full trust in the peer.",
                                      ge=0.0, le=1.0, unit="probability",
                                      source="Szulanski 1996 (sticky knowledge transfer); "
                                      "Kania et al. 2014 (evidence and relationships)")
     exploration_rate: float = param(0.8, "Monthly chance an adaptive organization tries a "
                                     "variation of its strategy.", ge=0.0, le=1.0,
-                                    unit="1/month", source="Lazer & Friedman 2007")
+                                    unit="1/month",
+                                    source="Lazer & Friedman 2007 (exploration); " + CALIBRATED)
     imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
                                   "this month and copies a better one.", ge=0.0, le=1.0,
                                   unit="1/month", source="Lazer & Friedman 2007 (velocity)")
