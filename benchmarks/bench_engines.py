@@ -6,15 +6,18 @@ wall time of a full 10-year monthly run of 200 organizations (model set-up inclu
 
     python benchmarks/bench_engines.py [--months 24] [--repeats 3]
 
-Timings are the best of ``--repeats``; numba runs five times as many months as python, on the
-same seeds (throughput is per step, so the ratio is fair). Machines shared with other work
-are noisy: run it more than once and compare the spread.
+Timings are CPU time of this process (``time.process_time``), so other work on a shared
+machine distorts them less than wall time; each figure is given as min and median of
+``--repeats``, with the load average. Numba runs five times as many months as python, on
+the same seeds, in the same process (throughput is per step, so the ratio is fair).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import statistics
 import time
 
 import numba
@@ -25,29 +28,34 @@ from ci_sim.model import STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.scenarios import load_scenario
 
 
-def steps_per_second(scenario, engine: str, months: int, repeats: int) -> float:
-    """Best-of-``repeats`` model steps per second (set-up excluded), on seeds 1..repeats."""
-    best = float("inf")
+def step_seconds(scenario, engine: str, months: int, repeats: int) -> list[float]:
+    """CPU seconds per model step (set-up excluded), one figure per seed 1..repeats."""
+    times = []
     for seed in range(1, repeats + 1):
         model = CollectiveImpactModel(scenario, engine_name=engine, rng=seed)
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(months):
             model.step()
-        best = min(best, time.perf_counter() - start)
-    return months / best
+        times.append((time.process_time() - start) / months)
+    return times
 
 
-def full_run_ms(scenario, repeats: int) -> float:
-    """Best-of wall time of set-up plus a whole run, milliseconds (numba engine)."""
+def full_run_ms(scenario, repeats: int) -> list[float]:
+    """CPU milliseconds of set-up plus a whole run (numba engine), one figure per seed."""
     months = int(round(scenario.years * STEPS_PER_YEAR))
-    best = float("inf")
+    times = []
     for seed in range(1, repeats + 1):
-        start = time.perf_counter()
+        start = time.process_time()
         model = CollectiveImpactModel(scenario, rng=seed)
         for _ in range(months):
             model.step()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3
+        times.append((time.process_time() - start) * 1e3)
+    return times
+
+
+def spread(values: list[float], scale: float = 1.0, fmt: str = ",.0f") -> str:
+    """'min / median' of values times scale."""
+    return f"{min(values) * scale:{fmt}} / {statistics.median(values) * scale:{fmt}}"
 
 
 def main() -> None:
@@ -57,18 +65,24 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"ci-sim {ci_sim.__version__}, numba {numba.__version__}, numpy {np.__version__}, "
-          f"Python {platform.python_version()}, {platform.machine()}")
+          f"Python {platform.python_version()}, {platform.machine()}, "
+          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     CollectiveImpactModel("collective_impact", rng=0).step()  # compile (cached on disk)
-    print(f"{'organizations':>13} {'numba agent-steps/s':>20} {'python agent-steps/s':>21} "
-          f"{'ratio':>7}")
+    print(f"CPU time, min / median of {args.repeats} seeds")
+    print(f"{'organizations':>13} {'numba agent-steps/s':>22} {'python agent-steps/s':>22} "
+          f"{'ratio':>11}")
     for count in (50, 200, 1000):
         scenario, _ = load_scenario("collective_impact", {"organizations.count": count})
-        fast = steps_per_second(scenario, "numba", args.months * 5, args.repeats)
-        slow = steps_per_second(scenario, "python", args.months, args.repeats)
-        print(f"{count:>13} {fast * count:>20,.0f} {slow * count:>21,.0f} {fast / slow:>6.0f}x")
+        fast = step_seconds(scenario, "numba", args.months * 5, args.repeats)
+        slow = step_seconds(scenario, "python", args.months, args.repeats)
+        rates = lambda times: spread([1 / t for t in sorted(times)[::-1]], count)  # noqa: E731
+        ratios = [s / f for f, s in zip(sorted(fast), sorted(slow))]
+        print(f"{count:>13} {rates(fast):>22} {rates(slow):>22} "
+              f"{spread(ratios, fmt='.0f'):>10}x")
     scenario, _ = load_scenario("collective_impact", {"organizations.count": 200})
+    runs = full_run_ms(scenario, max(args.repeats, 5))
     print(f"10-year monthly run, 200 organizations, numba, set-up included: "
-          f"{full_run_ms(scenario, max(args.repeats, 5)):.1f} ms (best of {max(args.repeats, 5)})")
+          f"{spread(runs, fmt='.1f')} ms CPU (min / median of {len(runs)})")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def assert_invariants(scenario: Scenario, frame) -> None:
         assert (frame[metric] >= 0).all(), metric
     # What funders give equals what organizations and the backbone receive, every month.
     np.testing.assert_allclose(frame["money_received"], frame["money_given"], rtol=1e-9,
-                               atol=1e-9 * max(1.0, scenario.funding.pool))
+                               atol=1e-9 * max(1.0, scenario.pool()))
     assert (frame["backbone_spend"] <= frame["money_given"] * (1 + 1e-12)).all()
     if not scenario.backbone.enabled or scenario.backbone.budget_share == 0:
         assert (frame["backbone_spend"] == 0).all()
@@ -120,7 +120,7 @@ FOUND = {
         "trust.initial": 0.0, "funding.fte_cost": 233274.0, "organizations.base_capacity": 0.0,
         "organizations.switching_cost": 0.0, "organizations.growth_limit": 1.0,
         "organizations.adjust_months": 1.0, "problem.type": "simple",
-        "problem.strategy_bits": 1, "funding.pool": 1.0}),
+        "problem.strategy_bits": 1, "funding.grant_per_organization": 0.5}),
 }
 
 

@@ -66,13 +66,14 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
-    An organization meets each neighbour with probability ``communication``; it sees a met
-    neighbour's score if measured (``measurement``) or, for relationship-minded
-    organizations, through trust. It copies the best seen neighbour if that one does better:
-    a relationship-minded organization learns the how and copies every choice; one that
-    learns from the evidence alone copies each differing choice with probability
-    ``evidence_fidelity`` (knowledge transfer is sticky without a relationship; Szulanski
-    1996). Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
+    An organization meets each neighbour with probability ``communication x trust_ij``
+    (Ansell & Gash 2008: dialogue needs and builds trust); it takes in a
+    met neighbour's results with probability ``trust_ij (measurement + r_i (1 - measurement))``:
+    shared measurement shows the results, relationship-minded organizations (r_i = 1) hear
+    them anyway, and either way i uses them as far as it trusts j (Levin & Cross 2004). It
+    copies the best seen neighbour if that one does better, each differing choice with
+    probability ``evidence_fidelity + r_i trust_ij (1 - evidence_fidelity)``: knowledge
+    transfer is sticky unless a trusted relationship carries the how (Szulanski 1996). Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
     organizations do either: a technical mindset keeps its program as designed. The choice
     tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
@@ -86,15 +87,20 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
         best_score = old_score[i]
         for d in range(degree[i]):
             j = neighbours[i, d]
-            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication
+            # Partners take part in meetings with those they trust (Ansell & Gash 2008: trust
+            # and face-to-face dialogue build each other).
+            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication * trust[i, j]
             if not met[i, d]:
                 continue
-            seen = measurement + relationships[i] * trust[i, j] * (1.0 - measurement)
+            # i relies on what it sees of j as far as it trusts j (Levin & Cross 2004).
+            seen = trust[i, j] * (measurement + relationships[i] * (1.0 - measurement))
             if observe_draw[i, d] < seen and old_score[j] > best_score:
                 best_score = old_score[j]
                 best_seen = j
         if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
-            fidelity = relationships[i] + (1.0 - relationships[i]) * evidence_fidelity
+            # Knowledge is sticky unless the relationship carries it (Szulanski 1996).
+            fidelity = evidence_fidelity + relationships[i] * trust[i, best_seen] \
+                * (1.0 - evidence_fidelity)
             partial = False
             for b in range(n_bits):
                 if old_beliefs[best_seen, b] != old_beliefs[i, b]:
@@ -257,24 +263,26 @@ def allocate_effort(effort, mission, priorities, needs, work, context, pull, rei
             effort[i, k] += adjust * (goal - effort[i, k])
 
 
-def respond(indicators, pipeline, effort, work, quality, fit, context, context_gap, inclusion,
-            scale, absorptive, coordinated, threshold, delay, coupling, responsiveness, decay,
-            baseline):
+def respond(indicators, lift, pipeline, background, trend, shock, effort, work, quality, fit,
+            context, context_gap, scale, absorptive, coordinated, threshold, delay, coupling,
+            responsiveness, decay):
     """Indicators respond to effort: context fit, overlap, scale threshold, delay, interdependence.
 
     Programs designed without the community's context lose effectiveness: each program's fit
-    is ``1 - context_gap (1 - max(context_i, inclusion))`` (written to ``fit``).
+    is ``1 - context_gap (1 - context_i)`` (written to ``fit``).
     W_k = sum_i work_i effort_ik (FTE); S = absorptive * scale is what indicator k absorbs.
     Uncoordinated effort overlaps (two programs serve the same families), absorbing
     S (1 - exp(-W_k / S)); the ``coordinated`` share of effort (mutually reinforcing
     activities) absorbs min(W_k, S). The absorbed effort is scaled by Q_k, the work-weighted
-    quality x fit; a sigmoid scale
-    threshold for complicated problems; an exponential delay with time constant ``delay``;
-    the gain on indicator k is scaled by (1 - c) + 2 c (mean of the other indicators).
-    Updates ``indicators`` and ``pipeline`` in place; returns duplication, the share of
-    effort beyond what indicators absorb.
+    quality x fit; a sigmoid scale threshold for complicated problems; an exponential delay
+    with time constant ``delay``; the gain on indicator k is scaled by (1 - c) + 2 c (mean of
+    the other indicators) and by the room left, 1 - level. An indicator is its ``background``
+    level, which drifts by its own ``trend`` plus this month's ``shock`` (index points a
+    month), plus the ``lift`` the field's work has given it, which fades at rate ``decay``
+    without effort. Updates ``indicators``, ``lift``, ``pipeline`` and ``background`` in
+    place; returns duplication, the share of effort beyond what indicators absorb.
     """
-    fit[:] = 1.0 - context_gap * (1.0 - np.maximum(context, inclusion))
+    fit[:] = 1.0 - context_gap * (1.0 - context)
     n, m = effort.shape
     saturation = absorptive * scale
     raw_total = 0.0
@@ -300,10 +308,16 @@ def respond(indicators, pipeline, effort, work, quality, fit, context, context_g
     for k in range(m):
         level_sum += indicators[k]
     for k in range(m):
+        background[k] += trend[k] + shock[k]
+        if background[k] < 0.0:
+            background[k] = 0.0
+        elif background[k] > 1.0:
+            background[k] = 1.0
         pipeline[k] += (drive[k] - pipeline[k]) / delay
         others = (level_sum - indicators[k]) / (m - 1) if m > 1 else indicators[k]
         gain = responsiveness * pipeline[k] * ((1.0 - coupling) + 2.0 * coupling * others)
-        indicators[k] += gain * (1.0 - indicators[k]) - decay * (indicators[k] - baseline)
+        lift[k] += gain * (1.0 - indicators[k]) - decay * lift[k]
+        indicators[k] = background[k] + lift[k]
         if indicators[k] < 0.0:
             indicators[k] = 0.0
         elif indicators[k] > 1.0:
@@ -376,14 +390,16 @@ def gini(values, include):
     return weighted / (count * total)
 
 
-def measure(beliefs, code, commitment, performance, grantee, needs, indicators, start_indicators,
-            margin):
+def measure(beliefs, code, commitment, performance, grantee, needs, indicators, recent_measured,
+            launch_measured):
     """The month's observation of the population and the partners (ODD 7.19).
 
-    Outcome: indicators weighted by the real needs. Improving: share of indicators at least
-    ``margin`` above their start. Over partners (grantees): mean agenda alignment, a partner's
-    commitment x the share of choices on which it holds the agenda's (decided) view, and
-    mean strategy score, ``performance`` = score ** exponent.
+    Outcome: true indicator levels weighted by the real needs. Improving: share of
+    indicators whose mean measurement over the last 12 months is above the launch year's
+    (what a report card calls "trending in the right direction"; measurements carry error).
+    Over partners (grantees): mean agenda alignment, a partner's commitment x the share of
+    choices on which it holds the agenda's (decided) view, and mean strategy score,
+    ``performance`` = score ** exponent.
     Returns (outcome, improving, alignment, strategy score).
     """
     m = indicators.shape[0]
@@ -391,7 +407,7 @@ def measure(beliefs, code, commitment, performance, grantee, needs, indicators, 
     improving = 0
     for k in range(m):
         outcome += needs[k] * indicators[k]
-        if indicators[k] >= start_indicators[k] + margin:
+        if recent_measured[k] > launch_measured[k]:
             improving += 1
     n, n_bits = beliefs.shape
     aligned = 0.0

@@ -9,7 +9,9 @@ sources are described in ``docs/ODD.md``.
 
 from __future__ import annotations
 
+import itertools
 import math
+import weakref
 import zlib
 from typing import Any
 
@@ -32,7 +34,8 @@ GRANTEE_SECTOR_MIX = {"nonprofit": 0.45, "public_agency": 0.15, "business": 0.15
 #: Metrics recorded every step: name -> meaning (all in 0..1 except where said).
 METRICS = {
     "outcome": "population outcome index: indicators weighted by the real needs",
-    "indicators_improving": "share of indicators at least 2 points above their start",
+    "indicators_improving": "share of indicators whose measured level over the last 12 months "
+                            "is above the launch year's measurement",
     "agenda_alignment": "partners' commitment x share of choices where they hold the agenda's view",
     "mean_trust": "mean trust over network ties",
     "duplication": "share of effort beyond what indicators absorb (overlap)",
@@ -45,7 +48,9 @@ METRICS = {
     "money_given": "money funders gave this month (money units)",
     "money_received": "money grantees and the backbone received this month (money units)",
 }
-IMPROVING_MARGIN = 0.02
+PUBLIC = SECTORS.index("public_agency")
+#: Sectors whose staff grows with public will (volunteers; Kania & Kramer 2011).
+VOLUNTEER_SECTORS = (SECTORS.index("nonprofit"), COMMUNITY)
 GATEWAYS = ("Exploring", "Emerging", "Sustaining", "Systems Change", "Proof Point")
 #: Conditions to pass each gateway (StriveTogether Theory of Action), checked monthly;
 #: a gateway once reached stays reached.
@@ -77,8 +82,23 @@ def _row(array: str, doc: str, *, scalar: bool = True) -> property:
     return property(read, write, doc=doc)
 
 
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Mesa's per-model agent-id counters, held weakly. Mesa before 3.4 keeps them in a plain
+    dict on ``mesa.Agent``, which keeps every model ever built (and its n x n trust matrix)
+    alive: 200 MB per 5,000-organization run."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            self[model] = counter = itertools.count(1)
+            return counter
+
+
 class Organization(mesa.Agent):
     """One organization: a view onto row ``index`` of the model's arrays."""
+
+    _ids = _IdCounters()
 
     def __init__(self, model: CollectiveImpactModel, index: int) -> None:
         super().__init__(model)
@@ -184,7 +204,7 @@ class CollectiveImpactModel(mesa.Model):
         s = self.params
         n, m, n_bits = s.organizations.count, s.problem.indicators, s.problem.strategy_bits
         orgs = self.draws("organizations")
-        n_funders = min(int(round(s.organizations.funder_share * n)), n - 1)
+        n_funders = n - s.grantees()
         sector = np.full(n, FUNDER, dtype=np.int64)
         grantee_sectors = [SECTORS.index(name) for name in GRANTEE_SECTOR_MIX]
         sector[n_funders:] = orgs.choice(grantee_sectors, size=n - n_funders,
@@ -203,10 +223,13 @@ class CollectiveImpactModel(mesa.Model):
         self.mission = np.array([orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m))
                                  for _ in range(n)])
         self.effort = self.mission.copy()
-        public = SECTORS.index("public_agency")
-        self.base_capacity = (s.organizations.base_capacity * np.where(sector == public, 2.0, 1.0)
+        self.public = (sector == PUBLIC).astype(np.float64)
+        self.volunteers = np.isin(sector, VOLUNTEER_SECTORS).astype(np.float64)
+        self.base_capacity = (s.organizations.base_capacity * (1.0 + self.public)
                               * orgs.uniform(0.5, 1.5, n) * self.grantee)
-        equal_grant = s.funding.pool * (1 - self._backbone_share()) / self.n_grantees
+        #: Base staff this month: grows with public will (volunteers) and policy (public budgets).
+        self.staff_base = self.base_capacity.copy()
+        equal_grant = s.pool() * (1 - self._backbone_share()) / self.n_grantees
         self.funding = np.where(self.grantee, equal_grant, 0.0)
         self.capacity = np.zeros(n)
         self.kernels.grow_capacity(self.capacity, self.base_capacity, self.funding,
@@ -253,7 +276,19 @@ class CollectiveImpactModel(mesa.Model):
         self.mean_trust = s.trust.initial
 
         self.indicators = np.full(m, s.problem.baseline)
-        self.start_indicators = self.indicators.copy()
+        #: Where each indicator would be without the field's effort: its own trend and shocks.
+        self.background = self.indicators.copy()
+        #: What the field's work has added to each indicator (index points).
+        self.lift = np.zeros(m)
+        self.trend = self.draws("indicator_trends").normal(0.0, 1.0, m) * s.problem.trend_sd / 12
+        #: The launch year's measurement (12 monthly measurements averaged) and the last
+        #: 12 months' measurements, for indicators_improving.
+        noise = s.problem.measurement_noise
+        self.launch_measured = self.indicators + self.draws("launch_measurement").normal(
+            0.0, 1.0, m) * noise / math.sqrt(STEPS_PER_YEAR)
+        self.recent_measured = np.tile(self.launch_measured, (STEPS_PER_YEAR, 1))
+        #: FTE on one indicator that moves it at the full rate (scales with the field).
+        self.indicator_scale = s.problem.effort_scale * self.n_grantees / m
         self.pipeline = np.zeros(m)
         self.participation = 0.0
         self.commitment = np.zeros(n)
@@ -267,7 +302,7 @@ class CollectiveImpactModel(mesa.Model):
         self.gateway = 0
         self.start_outcome = self.kernels.measure(  # the outcome index O_0 at the start
             self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
-            self.indicators, self.start_indicators, IMPROVING_MARGIN)[0]
+            self.indicators, self.launch_measured, self.launch_measured)[0]
         self._initial_gini = 0.0
         for index in range(n):
             Organization(self, index)
@@ -320,7 +355,7 @@ class CollectiveImpactModel(mesa.Model):
     def _pool(self, resources_support: float) -> float:
         """Money funders give this month: committed, then renewed, minus shocks."""
         s, year = self.params, self.steps_done / STEPS_PER_YEAR
-        pool = s.funding.pool
+        pool = s.pool()
         if year >= s.preconditions.funding_years:
             pool *= s.funding.renewal + (1 - s.funding.renewal) * s.backbone.max_effect * resources_support
         if s.funding.cut_year is not None and year >= s.funding.cut_year:
@@ -335,8 +370,10 @@ class CollectiveImpactModel(mesa.Model):
         year = self.steps_done / STEPS_PER_YEAR
         backbone, conditions, learning, problem = s.backbone, s.conditions, s.learning, s.problem
 
-        # Backbone staff follow the budget; each function's support saturates with its staff.
-        support = {function: 1 - math.exp(-self.backbone_staff * share / backbone.half_staff)
+        # Backbone staff follow the budget; each function's support saturates with its staff,
+        # relative to the size of the field it serves.
+        half = backbone.half_staff * self.n_grantees / 100
+        support = {function: 1 - math.exp(-self.backbone_staff * share / half)
                    for function, share in self.function_weights.items()}
         pool = self._pool(support["resources"])
         budget = self._backbone_share() * pool
@@ -347,7 +384,7 @@ class CollectiveImpactModel(mesa.Model):
         adjust = 1 / s.organizations.adjust_months
         pre = s.preconditions
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
-        readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.funding.pool, 1e-9))
+        readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.pool(), 1e-9))
         self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
         grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
         unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
@@ -370,6 +407,8 @@ class CollectiveImpactModel(mesa.Model):
         k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
                  self.grantee, conditions.common_agenda * momentum * efficacy["vision"], adjust,
                  setup_left, overhead, learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
+        # Advanced policy: public agencies redirect their programs to the agenda's priorities.
+        np.maximum(self.pull, self.policy * self.public, out=self.pull)
 
         # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
         before = self.beliefs.copy()
@@ -416,26 +455,33 @@ class CollectiveImpactModel(mesa.Model):
         k.program_quality(self.quality, self.performance, self.score, self.beliefs, before,
                           s.organizations.switching_cost, problem.strategy_dependence,
                           problem.score_exponent, adjust)
-        # Public will and policy change build up slowly from the backbone's work on them.
-        lag = 1 / backbone.systems_months
-        self.public_will += lag * (support["public_will"] - self.public_will)
-        self.policy += lag * (support["policy"] - self.policy)
-        leverage = backbone.max_effect * problem.systems_leverage
-        duplication = k.respond(self.indicators, self.pipeline, self.effort, self.work, self.quality,
-                                self.fit, self.mindsets["context_expertise"], problem.context_gap,
-                                inclusion, problem.effort_scale, problem.absorptive_capacity,
-                                reinforce, problem.scale_threshold, problem.delay_months,
-                                problem.coupling,
-                                problem.responsiveness * (1 + leverage * self.public_will),
-                                problem.decay * (1 - leverage * self.policy),
-                                problem.baseline)
+        # Indicators' own trends and shocks, and this month's measurement error.
+        shocks = self.draws("indicator_shocks").normal(0.0, 1.0, (2, len(self.indicators)))
+        duplication = k.respond(self.indicators, self.lift, self.pipeline, self.background, self.trend,
+                                shocks[0] * problem.shock_sd, self.effort, self.work,
+                                self.quality, self.fit, self.mindsets["context_expertise"],
+                                problem.context_gap, self.indicator_scale,
+                                problem.absorptive_capacity, reinforce, problem.scale_threshold,
+                                problem.delay_months, problem.coupling, problem.responsiveness,
+                                problem.decay)
+        self.recent_measured[self.steps_done % STEPS_PER_YEAR] = \
+            self.indicators + shocks[1] * problem.measurement_noise
 
         # Funders split the program pool by credit and fit; capacity follows grants.
         funding_gini = k.allocate_funding(self.funding, self.credit, self.work, self.quality,
                                           self.fit, self.hoards, self.effort, self.priorities,
                                           self.grantee, pool - budget, s.mindsets.silver_buckshot,
                                           1 + 2 * s.funding.rewards_attribution)
-        k.grow_capacity(self.capacity, self.base_capacity, self.funding, s.funding.fte_cost,
+        # Public will and policy build up slowly from the backbone's work on them and act
+        # through organizations: residents volunteer with nonprofits and community groups;
+        # public agencies add budget (and, above, redirect their programs).
+        lag = 1 / backbone.systems_months
+        self.public_will += lag * (support["public_will"] - self.public_will)
+        self.policy += lag * (support["policy"] - self.policy)
+        self.staff_base[:] = self.base_capacity * (
+            1.0 + backbone.max_effect * (self.public_will * self.volunteers
+                                         + self.policy * self.public))
+        k.grow_capacity(self.capacity, self.staff_base, self.funding, s.funding.fte_cost,
                         s.organizations.growth_limit, adjust)
 
         self.steps_done += 1
@@ -448,7 +494,7 @@ class CollectiveImpactModel(mesa.Model):
         s, k = self.params, self.kernels
         outcome, improving, alignment, strategy_score = k.measure(
             self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
-            self.indicators, self.start_indicators, IMPROVING_MARGIN)
+            self.indicators, self._recent_measurement(), self.launch_measured)
         metrics = {  # in the order of METRICS
             "outcome": outcome,
             "indicators_improving": improving,
@@ -471,6 +517,11 @@ class CollectiveImpactModel(mesa.Model):
             self.gateway += 1
         metrics["gateway"] = float(self.gateway)
         return metrics
+
+    def _recent_measurement(self) -> np.ndarray:
+        """Mean measurement of each indicator over the last 12 months (the launch year's
+        measurement before the first month)."""
+        return self.launch_measured if self.steps_done == 0 else self.recent_measured.mean(axis=0)
 
     @property
     def datacollector(self) -> mesa.DataCollector:

@@ -17,19 +17,20 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ProblemType = Literal["simple", "complicated", "complex"]
 
-#: How each problem type shapes the problem when its fields are left unset.
+#: How each problem type shapes the problem when its fields are left unset. Types differ
+#: only in structure (Glouberman & Zimmerman 2002): how interdependent the design choices
+#: are (K), how coupled the indicators are, how long effort takes to show, whether effort
+#: needs a scale to work, and how much of the problem one sector's content expertise misses
+#: (context_gap). Nothing here scales the payoff of collaboration itself.
 #: simple: separable and immediate; complicated: separable but needs expertise and scale;
 #: complex: interdependent (NK landscape with K > 0), coupled indicators, delayed response.
 PROBLEM_TYPES: dict[str, dict[str, float]] = {
     "simple": {"interdependence": 0, "coupling": 0.0, "delay_months": 1.0, "scale_threshold": 0.0,
-               "strategy_dependence": 0.0, "absorptive_capacity": 3.0, "context_gap": 0.05,
-               "systems_leverage": 0.2},
+               "context_gap": 0.05},
     "complicated": {"interdependence": 0, "coupling": 0.0, "delay_months": 3.0,
-                    "scale_threshold": 0.6, "strategy_dependence": 0.5,
-                    "absorptive_capacity": 2.0, "context_gap": 0.15, "systems_leverage": 0.5},
+                    "scale_threshold": 0.6, "context_gap": 0.15},
     "complex": {"interdependence": 5, "coupling": 0.6, "delay_months": 12.0,
-                "scale_threshold": 0.0, "strategy_dependence": 0.7, "absorptive_capacity": 1.0,
-                "context_gap": 0.3, "systems_leverage": 1.0},
+                "scale_threshold": 0.0, "context_gap": 0.3},
 }
 
 BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
@@ -37,7 +38,8 @@ BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "pol
 
 #: Sources for parameters that are not measured quantities.
 MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
-CALIBRATED = "Calibrated: the brief's section-4 patterns (tests/test_stylized_facts.py)"
+CALIBRATED = ("Calibrated by hand against the brief's patterns on calibration seeds "
+              "(base seed 20261201, 40 organizations); tested on disjoint seeds")
 SHOCK = "Scenario setting for stress tests (ci-sim stress-test)"
 BACKBONE_ROLES = "Turner et al. 2012 (the six functions of backbone organizations)"
 
@@ -108,36 +110,52 @@ class Problem(Section):
                                           "an indicator barely responds. Unset: from the type.",
                                           ge=0.0, le=5.0, unit="share of even spread",
                                           source="Glouberman & Zimmerman 2002 (complicated: scale)")
-    strategy_dependence: float | None = param(None, "How much program quality depends on "
-                                              "finding a good strategy (0: the fix is known). "
-                                              "Unset: from the type.", ge=0.0, le=1.0,
-                                              unit="share",
-                                              source="Glouberman & Zimmerman 2002; Kauffman 1993")
-    effort_scale: float = param(30.0, "Staff on one indicator that moves it at the full "
-                                "responsiveness rate.", ge=0.01, le=1e6, unit="FTE",
+    strategy_dependence: float = param(0.7, "How much program quality depends on the "
+                                       "strategy's payoff (0: any design works). The same for "
+                                       "every problem type: how hard the best design is to find "
+                                       "comes from K alone.", ge=0.0, le=1.0, unit="share",
+                                       source="Lazer & Friedman 2007 (performance from the "
+                                       "landscape)")
+    effort_scale: float = param(5.0, "Staff on one indicator that moves it at the full "
+                                "responsiveness rate, per grantee organization in the field "
+                                "and indicator share: an indicator's scale is effort_scale x "
+                                "grantees / indicators FTE, so results do not depend on the "
+                                "field's size.", ge=0.01, le=1e6, unit="FTE per grantee",
                                 source=MODEL_SCALE)
-    absorptive_capacity: float | None = param(None, "Effort one indicator absorbs before extra "
-                                              "effort is duplication, relative to "
-                                              "effort_scale. Unset: from the type.", ge=0.05, le=10.0,
-                                              unit="share of even spread",
-                                              source=CALIBRATED)
-    systems_leverage: float | None = param(None, "How much public will and policy (systems "
-                                           "change) can move the indicators. Unset: from the "
-                                           "type.", ge=0.0, le=1.0, unit="share",
-                                           source=BACKBONE_ROLES)
+    absorptive_capacity: float = param(1.5, "Effort one indicator absorbs before extra effort "
+                                       "is duplication, relative to its scale.", ge=0.05,
+                                       le=10.0, unit="share of scale", source=CALIBRATED)
     context_gap: float | None = param(None, "Effectiveness lost by programs designed without "
-                                      "the community's context (no context expertise, no "
-                                      "inclusion). Unset: from the type.", ge=0.0, le=1.0,
-                                      unit="share", source="FSG 2012 (seed 002)")
+                                      "the community's context (no context expertise). "
+                                      "Unset: from the type.", ge=0.0, le=1.0,
+                                      unit="share", source="FSG 2012")
     baseline: float = param(0.3, "Starting level of every indicator.", ge=0.01, le=0.9,
                             unit="index 0..1",
                             source=MODEL_SCALE)
     responsiveness: float = param(0.05, "Indicator gain per month per unit of effective effort "
                                   "(in units of effort_scale).", ge=0.0, le=1.0, unit="1/month",
                                   source=CALIBRATED)
-    decay: float = param(0.01, "Monthly pull of indicators back to baseline without effort.",
+    decay: float = param(0.01, "Monthly pull of indicators back to where they would be "
+                         "without the field's effort (their background level).",
                          ge=0.0, le=1.0, unit="1/month",
                          source=CALIBRATED)
+    trend_sd: float = param(0.03, "Spread of the indicators' own trends: each indicator's "
+                            "background level drifts by a normal draw with this standard "
+                            "deviation, per year, fixed for the run (some improve, some "
+                            "worsen, without anyone's effort).", ge=0.0, le=0.2,
+                            unit="index points/year",
+                            source="Kania & Kramer 2011 (34 of Strive's 53 indicators "
+                            "trended positive, the others not); size assumed")
+    shock_sd: float = param(0.005, "Standard deviation of monthly shocks to each indicator's "
+                            "background level (a random walk around its trend).", ge=0.0,
+                            le=0.1, unit="index points/month^0.5", source=MODEL_SCALE)
+    measurement_noise: float = param(0.03, "Standard deviation of the error in a month's "
+                                     "measurement of an indicator (sampling, definitions). "
+                                     "indicators_improving compares the last 12 months' "
+                                     "measurements with the launch year's.", ge=0.0, le=0.5,
+                                     unit="index points", source="Assumption: indicators read from surveys and "
+                                     "administrative records carry error; its size is not "
+                                     "measured here")
     turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
                               ge=0.0, le=1.0, unit="1/month", source="March 1991, p. 80")
     initial_beliefs: Literal["decided", "march"] = param(
@@ -158,11 +176,11 @@ class Conditions(Section):
                                             source="Kania & Kramer 2011")
     inclusive_decisions: float = param(0.8, "Weight of the people most affected in setting the "
                                        "agenda's priorities.", ge=0.0, le=1.0, unit="0..1",
-                                       source="Collective Impact 3.0 (seed 000)")
+                                       source="Collective Impact 3.0")
     priority_months: float = param(12.0, "Time constant for the agenda's priorities to move "
                                    "towards the real needs (with full inclusion).", ge=1.0,
                                    le=600.0, unit="months",
-                                   source="Collective Impact 3.0 (seed 000): community voice")
+                                   source="Collective Impact 3.0: community voice")
     self_organized_efficacy: float = param(0.2, "How well a condition works with no backbone "
                                            "support, as a share of a fully supported one.",
                                            ge=0.0, le=1.0, unit="share",
@@ -189,7 +207,8 @@ class Backbone(Section):
     staff_cost: float = param(10.0, "Cost of one backbone FTE.", ge=0.1, le=1e6,
                               unit="money/FTE-month",
                               source=MODEL_SCALE)
-    vision: float = param(1.0, "Focus on guiding vision and strategy (speeds agenda learning).",
+    vision: float = param(1.0, "Focus on guiding vision and strategy (partners commit to the "
+                          "agenda; the agenda learns from partners).",
                           ge=0.0, le=1.0, unit="weight", source="Turner et al. 2012")
     activities: float = param(1.0, "Focus on supporting aligned activities (less duplication, "
                               "lower transaction costs).", ge=0.0, le=1.0, unit="weight",
@@ -197,22 +216,25 @@ class Backbone(Section):
     measurement: float = param(1.0, "Focus on shared measurement practices.", ge=0.0, le=1.0,
                                unit="weight",
                                source=BACKBONE_ROLES)
-    public_will: float = param(1.0, "Focus on building public will (indicators respond more).",
+    public_will: float = param(1.0, "Focus on building public will: residents volunteer, so "
+                               "nonprofits and community groups gain staff.",
                                ge=0.0, le=1.0, unit="weight",
                                source=BACKBONE_ROLES)
-    policy: float = param(1.0, "Focus on advancing policy (gains decay less).", ge=0.0, le=1.0,
+    policy: float = param(1.0, "Focus on advancing policy: public agencies redirect their "
+                          "programs to the agenda and add budget.", ge=0.0, le=1.0,
                           unit="weight",
                           source=BACKBONE_ROLES)
     resources: float = param(1.0, "Focus on mobilizing resources (pool renewed and grown).",
                              ge=0.0, le=1.0, unit="weight",
                              source=BACKBONE_ROLES)
-    half_staff: float = param(0.25, "FTE on one function that delivers half its full effect.",
-                              ge=0.01, le=100.0, unit="FTE",
-                              source=CALIBRATED)
-    max_effect: float = param(0.5, "Largest effect of public will, policy and resource "
-                              "mobilization (a fully staffed function), as a share.", ge=0.0,
-                              le=2.0, unit="share",
-                              source=CALIBRATED)
+    half_staff: float = param(0.75, "FTE on one function, per 100 partner organizations, that "
+                              "delivers half its full effect (a larger field needs more backbone "
+                              "staff for the same support).", ge=0.01, le=100.0,
+                              unit="FTE per 100 partners", source=CALIBRATED)
+    max_effect: float = param(0.5, "Largest effect of public will (volunteer staff), policy "
+                              "(public agencies' added budget) and resource mobilization "
+                              "(pool renewed), each fully staffed, as a share of what there "
+                              "was.", ge=0.0, le=2.0, unit="share", source=CALIBRATED)
     systems_months: float = param(24.0, "Time constant for public will and policy work to pay "
                                   "off.", ge=1.0, le=240.0, unit="months",
                                   source="Results take 3-5 years (brief, section 1)")
@@ -246,25 +268,27 @@ class Preconditions(Section):
 class Mindsets(Section):
     adaptive: float = param(0.8, "Share of organizations with adaptive (not technical) "
                             "solutions: they try variations and keep what works.", ge=0.0,
-                            le=1.0, unit="share", source="FSG 2012 mindset shifts (seed 002)")
+                            le=1.0, unit="share", source="FSG 2012 mindset shifts")
     silver_buckshot: float = param(0.8, "Share of the pool granted as a coordinated portfolio "
                                    "(not to the single best-attributed program).", ge=0.0,
-                                   le=1.0, unit="share", source="FSG 2012 (seed 002)")
+                                   le=1.0, unit="share", source="FSG 2012")
     shared_credit: float = param(0.8, "Share of organizations treating credit as shared "
                                  "currency (not hoarding it).", ge=0.0, le=1.0, unit="share",
-                                 source="FSG 2012 (seed 002)")
+                                 source="FSG 2012")
     relationships: float = param(0.8, "Share of organizations learning from evidence and "
                                  "relationships (trusted partners), not evidence alone.",
-                                 ge=0.0, le=1.0, unit="share", source="FSG 2012 (seed 002)")
+                                 ge=0.0, le=1.0, unit="share", source="FSG 2012")
     context_expertise: float = param(0.8, "Share of organizations adding context expertise "
                                      "(community voice) to content expertise.", ge=0.0, le=1.0,
-                                     unit="share", source="FSG 2012 (seed 002)")
+                                     unit="share", source="FSG 2012")
 
 
 class Funding(Section):
-    pool: float = param(500.0, "Money funders give per month, all together.", ge=0.0, le=1e9,
-                        unit="money/month",
-                        source=MODEL_SCALE)
+    grant_per_organization: float = param(15.0, "Money funders give per month per grantee "
+                                          "organization: the pool is this times the number "
+                                          "of grantees, so results do not depend on the "
+                                          "field's size.", ge=0.0, le=1e9,
+                                          unit="money/month per grantee", source=MODEL_SCALE)
     rewards_attribution: float = param(0.5, "How much funders reward attributable results "
                                        "(competition for funding and credit).", ge=0.0, le=1.0,
                                        unit="0..1", source="Witesman & Heiss 2016")
@@ -294,10 +318,11 @@ class Trust(Section):
     negativity_bias: float = param(3.0, "How many times faster a violation destroys trust than "
                                    "a good meeting builds it.", ge=1.0, le=20.0, unit="ratio",
                                    source="Negativity bias in trust models (brief, section 3)")
-    violation_rate: float = param(0.3, "Chance that a meeting with a credit-hoarding partner "
+    violation_rate: float = param(0.8, "Chance that a meeting with a credit-hoarding partner "
                                   "under fully competitive funding is a violation.", ge=0.0,
                                   le=1.0, unit="1/meeting",
-                                  source="Kania et al. 2014 (credit hoarding breaks trust)")
+                                  source="Kania et al. 2014 (credit hoarding breaks trust); "
+                                  + CALIBRATED)
 
 
 class Learning(Section):
@@ -309,13 +334,15 @@ class Learning(Section):
                                         source="March 1991, p. 75")
     evidence_fidelity: float = param(0.25, "Chance an organization that learns from measured "
                                      "results alone copies each differing choice of a better "
-                                     "peer's strategy (relationship-minded ones copy all).",
+                                     "peer's strategy; relationship-minded ones copy more, up "
+                                     "to all with full trust in the peer.",
                                      ge=0.0, le=1.0, unit="probability",
                                      source="Szulanski 1996 (sticky knowledge transfer); "
                                      "Kania et al. 2014 (evidence and relationships)")
-    exploration_rate: float = param(0.2, "Monthly chance an adaptive organization tries a "
+    exploration_rate: float = param(0.8, "Monthly chance an adaptive organization tries a "
                                     "variation of its strategy.", ge=0.0, le=1.0,
-                                    unit="1/month", source="Lazer & Friedman 2007")
+                                    unit="1/month",
+                                    source="Lazer & Friedman 2007 (exploration); " + CALIBRATED)
     imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
                                   "this month and copies a better one.", ge=0.0, le=1.0,
                                   unit="1/month", source="Lazer & Friedman 2007 (velocity)")
@@ -377,6 +404,15 @@ class Scenario(BaseModel):
                 raise ValueError(f"{dotted}: year {year:g} is past the horizon of "
                                  f"{self.years:g} years")
         return self
+
+    def grantees(self) -> int:
+        """Organizations that are not funders (at least one)."""
+        count = self.organizations.count
+        return count - min(int(round(self.organizations.funder_share * count)), count - 1)
+
+    def pool(self) -> float:
+        """Money funders give per month before shocks: grant per organization x grantees."""
+        return self.funding.grant_per_organization * self.grantees()
 
     def resolved(self) -> Scenario:
         """A copy with every problem field left unset filled in from the problem type."""

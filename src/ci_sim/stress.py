@@ -215,7 +215,8 @@ class StressExperiment(BaseModel):
                                 description="Parameter overrides by dotted name.")
     shares: str = Field("0:0.30:0.02", description="Backbone shares of the pool to sweep.")
     budget: float | None = Field(None, gt=0, le=1e9, description="Funding pool, money/month "
-                                 "(unset: the scenario's funding.pool).")
+                                 "(unset: the scenario's funding.grant_per_organization "
+                                 "x grantees).")
     years: float | None = Field(None, gt=0, le=100, description="Simulated years (unset: the "
                                 "scenario's).")
     replicates: int = Field(24, ge=2, le=100_000, description="Replicates (seeds) per cell.")
@@ -289,11 +290,12 @@ def plan(experiment: StressExperiment) -> Plan:
     overrides = dict(experiment.set)
     if experiment.problem is not None:
         overrides["problem.type"] = experiment.problem
-    if experiment.budget is not None:
-        overrides["funding.pool"] = experiment.budget
     if experiment.years is not None:
         overrides["years"] = experiment.years
     scenario, digest = load_scenario(experiment.scenario, overrides)
+    if experiment.budget is not None:  # a total pool, shared equally per grantee
+        overrides["funding.grant_per_organization"] = experiment.budget / scenario.grantees()
+        scenario, digest = load_scenario(experiment.scenario, overrides)
     if not scenario.backbone.enabled:
         raise InputError(f"{experiment.scenario}: backbone.enabled is false; the stress test "
                          f"varies the backbone's share, so it needs a backbone")
@@ -453,14 +455,14 @@ def summarize(result: StressResult) -> pd.DataFrame:
                 "improved_share": float(np.mean(np.isfinite(timing[i, j]))),
                 "systems_change_probability": float(np.mean(result.gateway[i, j]
                                                             >= SYSTEMS_CHANGE)),
-                "backbone_money_per_month": float(share) * checked.scenario.funding.pool,
+                "backbone_money_per_month": float(share) * checked.scenario.pool(),
             })
     table = pd.DataFrame(rows)
     table["replicates"] = len(checked.seeds)
     table["seed"] = experiment.seed
     table["scenario"] = checked.scenario.name
     table["problem"] = checked.scenario.problem.type
-    table["pool_per_month"] = checked.scenario.funding.pool
+    table["pool_per_month"] = checked.scenario.pool()
     table["years"] = checked.scenario.years
     table["improvement_threshold"] = experiment.improvement
     table["engine"] = experiment.engine

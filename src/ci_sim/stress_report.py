@@ -100,7 +100,7 @@ def render_figures(result: StressResult) -> dict[str, bytes]:
 def subtitle(result: StressResult) -> str:
     scenario, experiment = result.plan.scenario, result.plan.experiment
     return (f"{scenario.name}, {scenario.problem.type} problem, pool "
-            f"{scenario.funding.pool:g}/month, {scenario.years:g} years, "
+            f"{scenario.pool():g}/month, {scenario.years:g} years, "
             f"{experiment.replicates} replicates (seed {experiment.seed})")
 
 
@@ -288,7 +288,7 @@ def render_html(result: StressResult, images: dict[str, bytes]) -> str:
 def recommendation(result: StressResult, reference: str, optimum: Optimum) -> str:
     e = html.escape
     checked = result.plan
-    pool = checked.scenario.funding.pool
+    pool = checked.scenario.pool()
     rows = result.table[result.table["shock"] == reference].reset_index(drop=True)
     j = nearest_share_index(result, optimum.share)
     without = rows.iloc[0]
