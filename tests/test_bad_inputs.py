@@ -201,6 +201,11 @@ def cases() -> list:
             add(["check"], [path], fragment, name)
     more = [
         (["run", *TINY, "--out", "{in}/taken"], "--overwrite"),
+        (["run", *TINY, "--out", "{in}", "--overwrite"], "holds folders"),
+        (["compare", "collective_impact", "--out", "{in}", "--overwrite"], "holds folders"),
+        (["figures", "--out", "{in}", "--overwrite"], "holds folders"),
+        (["stress-test", "--out", "{in}", "--overwrite"], "holds folders"),
+        (["sweep", "{in}/ishigami.toml", "--out", "{in}/no_sweep", "--overwrite"], "no_sweep"),
         (["run", "collective_impact", "extra"], "extra"),
         (["compare"], "SCENARIO"),
         (["compare", "collective_impact", "collective_impact"], "names must differ"),

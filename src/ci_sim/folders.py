@@ -156,6 +156,14 @@ class OutputFolder:
         path, option = self.path, self.option
         check_folder_path(path, option)
         if self.overwrite:
+            if self.members is None and path.is_dir():
+                # one command's results are files only: a folder of folders is not one
+                inner = sorted(entry.name for entry in os.scandir(path) if entry.is_dir())
+                if inner:
+                    raise InputError(f"{option}: {path} holds folders ({', '.join(inner[:3])}"
+                                     f"{', ...' if len(inner) > 3 else ''}), not the results "
+                                     f"of one command; --overwrite replaces a whole folder, "
+                                     f"so give the folder of one command's results")
             return
         if self.members is None:
             if path.is_dir() and any(os.scandir(path)):

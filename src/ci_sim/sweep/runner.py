@@ -178,6 +178,9 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
     check_folder_path(path)
     folder = SweepFolder(path)
     check_unlocked(folder.path)
+    if overwrite and not (folder.has_sweep() or folder.is_empty()):
+        raise InputError(f"--out: {folder.path} holds no sweep; --overwrite only replaces a "
+                         f"sweep, so choose a new or empty folder")
     if not overwrite:
         batch_size_to_resume(folder, plan, resume)  # refuse before writing anything
     with locked(folder.path):
@@ -199,7 +202,7 @@ def batch_size_to_resume(folder: SweepFolder, plan: SweepPlan, resume: bool) -> 
         return check_resumable(folder, plan)["batch_size"]
     if not folder.is_empty():
         raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
-                         f"new or empty folder, or pass --overwrite")
+                         f"new or empty folder")
     return None
 
 
