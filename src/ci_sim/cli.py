@@ -353,7 +353,7 @@ def stress_test(
     import time
 
     from ci_sim.executors import check_executor_options
-    from ci_sim.stress import ALL_SHOCKS, load_experiment, plan, stress_test, write_stress_outputs
+    from ci_sim.stress import ALL_SHOCKS, load_experiment, run_stress_test
 
     started = time.perf_counter()
     overrides = set_overrides(set_, plain(problem), years)
@@ -362,14 +362,15 @@ def stress_test(
                                  replicates=replicates, shocks=shock or None, seed=seed,
                                  engine=plain(engine),
                                  set=overrides or None)
-    checked = plan(experiment)
     check_executor_options(workers, scheduler)
     out = out or Path("results/stress")
     with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
-        task = bar.add_task("stress test", total=len(checked.shocks) * len(checked.shares))
-        result = stress_test(checked, workers=workers, scheduler=scheduler,
-                             progress=lambda: bar.advance(task))
-        written = write_stress_outputs(result, staging)
+        def progress(cells: int):
+            task = bar.add_task("stress test", total=cells)
+            return lambda: bar.advance(task)
+
+        result, written = run_stress_test(experiment, staging, workers=workers,
+                                          scheduler=scheduler, progress=progress)
     view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
                        f"(90% bootstrap interval)")
     for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
