@@ -19,7 +19,7 @@ ENGINES = ("numba", "python")
 KERNELS = ("payoff", "commit", "learn_from_peers", "turn_over", "turbulence", "socialize",
            "strategy_scores", "learn_agenda", "update_trust", "set_priorities", "allocate_effort",
            "disrupt", "program_quality", "respond", "allocate_funding", "gini", "grow_capacity",
-           "measure", "agenda_knowledge", "best_payoff")
+           "measure", "needle_knowledge", "agenda_knowledge", "act", "best_payoff")
 
 
 @cache

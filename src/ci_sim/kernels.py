@@ -121,28 +121,57 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
                 score[i] = trial_score
 
 
-def socialize(beliefs, code, rate, draw):
-    """Partners adopt the agenda's view on choices where they differ (March 1991, p1).
+def socialize(beliefs, code, rate, draw, stepwise):
+    """Partners move towards the agenda's view on choices where they differ (March 1991, p1).
 
-    ``rate[i]`` is organization i's monthly socialization probability.
+    ``rate[i]`` is organization i's monthly socialization probability. Where the agenda holds
+    a view (``code[b] != 0``) and partner i differs, with probability ``rate[i]`` the partner
+    adopts it, or, when ``stepwise`` (March's program, undecided views possible), moves one
+    step towards it: -1 -> 0 -> +1 or +1 -> 0 -> -1. An undecided agenda socializes no one.
     """
     n, n_bits = beliefs.shape
     for i in range(n):
         for b in range(n_bits):
             if code[b] != 0 and beliefs[i, b] != code[b] and draw[i, b] < rate[i]:
-                beliefs[i, b] = code[b]
+                if not stepwise:
+                    beliefs[i, b] = code[b]
+                elif code[b] > beliefs[i, b]:
+                    beliefs[i, b] = beliefs[i, b] + 1
+                else:
+                    beliefs[i, b] = beliefs[i, b] - 1
 
 
-def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
+def act(beliefs, draw, actions, table, flip, scores):
+    """Members act on their beliefs (March 1991's program): a decided view is played as held,
+    an undecided one (0) as a fair coin flip, -1 if ``draw[i, b] < 0.5`` else +1. Writes the
+    ``actions`` and each member's action performance ``scores[i]`` = (right - wrong) / N over
+    the reality of a needle landscape (``needle_knowledge``)."""
+    n, n_bits = beliefs.shape
+    for i in range(n):
+        for b in range(n_bits):
+            if beliefs[i, b] != 0:
+                actions[i, b] = beliefs[i, b]
+            else:
+                actions[i, b] = -1 if draw[i, b] < 0.5 else 1
+        scores[i] = needle_knowledge(actions[i], table, flip)
+
+
+def learn_agenda(code, views, score, code_score, seen, rate, draw, march):
     """The agenda learns from the partners doing better than it (March 1991, p2).
 
-    Superior group: partners whose results are seen and whose score beats the agenda's.
-    On each choice where the superior group's dominant (non-zero) view differs from the
-    agenda, the agenda adopts it with probability 1 - (1 - p2)**k, where k is the number of
-    superior members whose belief differs from the agenda minus the number who agree
-    (March 1991, p. 74).
+    Superior group: partners whose results are seen and whose score beats the agenda's
+    ``code_score``. On each choice where the superior group's majority (non-zero) view
+    differs from the agenda, the agenda adopts it with probability 1 - (1 - p2)**k.
+
+    ``march`` (March's program): ``views`` are the members' actions this period (+1 or -1,
+    ``act``), ``score`` their action performance and ``code_score`` the agenda's, both
+    (right - wrong) / N; k is the majority minus the minority of the superior group on the
+    choice (March 1991, p. 74: the number by which those who differ from the code outnumber
+    those who do not). Otherwise ``views`` are the partners' beliefs and k is the number of
+    superior members whose view differs from the agenda (undecided ones included) minus the
+    number who share it.
     """
-    n, n_bits = beliefs.shape
+    n, n_bits = views.shape
     for b in range(n_bits):
         plus = 0
         minus = 0
@@ -151,18 +180,18 @@ def learn_agenda(code, beliefs, score, code_score, seen, rate, draw):
         for i in range(n):
             if seen[i] and score[i] > code_score:
                 superior += 1
-                if beliefs[i, b] > 0:
+                if views[i, b] > 0:
                     plus += 1
-                elif beliefs[i, b] < 0:
+                elif views[i, b] < 0:
                     minus += 1
-                if beliefs[i, b] == code[b]:
+                if views[i, b] == code[b]:
                     same += 1
         if plus == minus:
             continue
         majority = 1 if plus > minus else -1
         if majority == code[b]:
             continue
-        k = superior - 2 * same
+        k = abs(plus - minus) if march else superior - 2 * same
         if k > 0 and draw[b] < 1.0 - (1.0 - rate) ** k:
             code[b] = majority
 
@@ -428,10 +457,29 @@ def measure(beliefs, code, commitment, performance, grantee, needs, indicators, 
     return outcome, improving / m, aligned / count, scored / count
 
 
+def needle_knowledge(view, table, flip):
+    """March's (1991) knowledge of a view of a needle landscape's reality:
+    (right - wrong) / N, an undecided choice (0) counting as neither. The right answer on
+    choice b is +1 if ``table[b, 1]`` pays, else -1, relabelled by ``flip``."""
+    n_bits = view.shape[0]
+    total = 0
+    for b in range(n_bits):
+        answer = 1 if table[b, 1] > 0.0 else -1
+        if flip[b] > 0:
+            answer = -answer
+        if view[b] == answer:
+            total += 1
+        elif view[b] != 0:
+            total -= 1
+    return total / n_bits
+
+
 def agenda_knowledge(code, deps, table, flip, best, needle):
-    """What the agenda knows of reality (March 1991's knowledge of the code), 0 while it holds
-    no view. On a ``needle`` landscape, the share of choices where the agenda holds the right
-    answer; on an NK landscape, the payoff of the agenda / the best payoff."""
+    """What the agenda knows of reality (March 1991's knowledge of the code). On a ``needle``
+    landscape, (right - wrong) / N (``needle_knowledge``, the measure of March's figures);
+    on an NK landscape, the payoff of the agenda / the best payoff, 0 while it holds no view."""
+    if needle:
+        return needle_knowledge(code, table, flip)
     n_bits = code.shape[0]
     decided = False
     for b in range(n_bits):
@@ -439,16 +487,7 @@ def agenda_knowledge(code, deps, table, flip, best, needle):
             decided = True
     if not decided:
         return 0.0
-    if not needle:
-        return payoff(code, deps, table, flip) / best
-    right = 0
-    for b in range(n_bits):
-        answer = 1 if table[b, 1] > 0.0 else -1
-        if flip[b] > 0:
-            answer = -answer
-        if code[b] == answer:
-            right += 1
-    return right / n_bits
+    return payoff(code, deps, table, flip) / best
 
 
 def disrupt(quality, beliefs, before, switching_cost):

@@ -43,7 +43,8 @@ METRICS = {
     "backbone_spend": "money paid to the backbone this month (money units)",
     "gateway": "StriveTogether gateway reached, 0 Exploring .. 4 Proof Point",
     "strategy_score": "mean (payoff / best payoff) ** score_exponent of partners' strategies",
-    "agenda_knowledge": "share of choices on which the agenda holds the best strategy's view",
+    "agenda_knowledge": "what the agenda knows of reality: payoff of its view / best payoff; "
+                        "on a needle landscape (right - wrong) / choices (March 1991)",
     "participation": "momentum of the collaboration, driven by the preconditions",
     "money_given": "money funders gave this month (money units)",
     "money_received": "money grantees and the backbone received this month (money units)",
@@ -258,6 +259,13 @@ class CollectiveImpactModel(mesa.Model):
         values = [-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1]
         self.beliefs = beliefs.choice(values, size=(n, n_bits)).astype(np.int8)
         self.code = np.zeros(n_bits, dtype=np.int8)
+        #: March's program (``initial_beliefs = "march"``): this period's actions, their
+        #: performance (right - wrong) / N, and the coin flips for undecided views, drawn
+        #: from the stream 'actions' so that the 'month' block of every scenario is unchanged.
+        self.march = s.problem.initial_beliefs == "march"
+        self.actions = np.zeros((n, n_bits), dtype=np.int8)
+        self.action_score = np.zeros(n)
+        self._action_draws = np.empty((n, n_bits))
         if s.backbone.enabled and s.backbone.imposes_agenda > 0:
             self.code = self.draws("agenda").choice([-1, 1], size=n_bits).astype(np.int8)
         self.score = np.zeros(n)
@@ -424,15 +432,27 @@ class CollectiveImpactModel(mesa.Model):
             k.turn_over(self.beliefs, u["turnover"], learning.turnover, u["newcomers"],
                         problem.initial_beliefs == "march")
         reality_changed = k.turbulence(self.flip, u["turbulence"], problem.turbulence)
-        k.socialize(self.beliefs, self.code, self.socialization, u["socialization"])
+        if self.march:
+            # March's program: members act on the period's starting beliefs (an undecided
+            # view as a coin flip) and the agenda learns from those actions, not from the
+            # beliefs socialization is about to change.
+            self.draws("actions").random(out=self._action_draws)
+            k.act(self.beliefs, self._action_draws, self.actions, self.table, self.flip,
+                  self.action_score)
+        k.socialize(self.beliefs, self.code, self.socialization, u["socialization"], self.march)
         k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score,
                           scored, reality_changed)
-        code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
+        if self.march:
+            views, view_scores = self.actions, self.action_score
+            code_score = k.needle_knowledge(self.code, self.table, self.flip)
+        else:
+            views, view_scores = self.beliefs, self.score
+            code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
             * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
-        k.learn_agenda(self.code, self.beliefs, self.score, code_score,
+        k.learn_agenda(self.code, views, view_scores, code_score,
                        (u["agenda_observation"] < measurement) & self.grantee, agenda_rate,
-                       u["agenda_adoption"])
+                       u["agenda_adoption"], self.march)
 
         # Trust: meetings build it slowly; violations (credit hoarding) break it fast.
         self.mean_trust = k.update_trust(self.trust, self.neighbours, self.degree, self.met,

@@ -159,8 +159,10 @@ class Problem(Section):
     turbulence: float = param(0.0, "p4: monthly chance that each choice's right answer flips.",
                               ge=0.0, le=1.0, unit="1/month", source="March 1991, p. 80")
     initial_beliefs: Literal["decided", "march"] = param(
-        "decided", "decided: every choice is held; march: each choice -1, 0 or +1 equally likely.",
-        source="March 1991, p. 74")
+        "decided", "decided: every choice is held; march: March's program, each choice -1, 0 or "
+        "+1 equally likely, members act on undecided choices by coin flip, the agenda learns "
+        "from the actions that beat it and socializes one step at a time (needs the needle "
+        "landscape).", source="March 1991, pp. 73-74")
 
 
 class Conditions(Section):
@@ -386,6 +388,10 @@ class Scenario(BaseModel):
         if problem.landscape == "needle" and k > 0:
             raise ValueError(f"problem.interdependence: must be 0 with landscape = 'needle' "
                              f"(problem type {problem.type!r} implies {k}; set it to 0)")
+        if problem.initial_beliefs == "march" and problem.landscape != "needle":
+            raise ValueError("problem.initial_beliefs: 'march' (March's program) needs "
+                             "landscape = 'needle', whose reality has a right and a wrong "
+                             "answer on each choice")
         if k >= problem.strategy_bits:
             raise ValueError(f"problem.interdependence: must be below problem.strategy_bits "
                              f"({problem.strategy_bits}), got {k}")
