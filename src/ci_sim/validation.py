@@ -44,7 +44,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import mesa
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -156,9 +155,6 @@ def simulate_batch(batch: Batch) -> list[dict[str, Any]]:
         results.append({"point": run.point, "replicate": run.replicate, "seed": run.seed,
                         "values": np.asarray(values, dtype=float), "steps": model.steps_done,
                         "equilibrium": equilibrium})
-        # Mesa 3.3 keeps every model alive in a class-level id counter keyed by the model
-        # (mesa.Agent._ids); tens of thousands of runs in one worker would hold gigabytes.
-        mesa.Agent._ids.pop(model, None)
     share = (time.process_time() - started) / max(len(results), 1)
     for row in results:
         row["cpu_seconds"] = share
