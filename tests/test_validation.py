@@ -177,8 +177,7 @@ def test_march_turnover_docks_and_turnover_helps_fast_socialization():
     results = run_experiment(experiment, runs=300)
     every_point, pooled, chi2, gain = results.checks
     assert chi2.passed, chi2.measured
-    fast, moderate = results.point(turnover=0.0), results.point(turnover=0.02)
-    gap = contrast(results, moderate, fast)
+    gap = contrast(results, results.point(turnover=0.02), results.point(turnover=0.0))
     assert gap["model"]["low"] > 0.1, gain.measured  # moderate turnover helps, a lot
     assert consistent(gap["gap"]), gain.measured
 
