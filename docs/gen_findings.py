@@ -32,9 +32,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
-
 from ci_sim import __version__
+from ci_sim.outputs import interval
 from ci_sim.params import BACKBONE_FUNCTIONS
 from ci_sim.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
@@ -102,16 +101,10 @@ def simulate(cases: dict[str, tuple[str, dict]], size: int, seeds: list[int],
     return out
 
 
-def interval(values: np.ndarray) -> tuple[float, float]:
-    """Mean and 95% t half-width."""
-    values = np.asarray(values, dtype=float)
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
-    return float(values.mean()), float(half)
-
-
 def show(values: np.ndarray, digits: int = 3) -> str:
-    mean, half = interval(values)
-    return f"{mean:+.{digits}f} ± {half:.{digits}f}"
+    """'mean ± half-width' of the 95% t-interval."""
+    bounds = interval(values)
+    return f"{bounds['mean']:+.{digits}f} ± {bounds['high'] - bounds['mean']:.{digits}f}"
 
 
 def j_curve(runs, case: str = "ci", against: str = "isolated") -> tuple[float, float, float]:
@@ -132,7 +125,6 @@ def ablation(size: int, seeds: list[int], pool) -> list[str]:
         cases[function] = ("collective_impact", {
             f"backbone.{function}": 0.0,
             "backbone.budget_share": share * (total - weights[function]) / total})
-    cases = {k: (n, {**o, "organizations.count": size}) for k, (n, o) in cases.items()}
     runs = simulate(cases, size, seeds, pool)
     final = {case: runs[case]["outcome"][:, -1] for case in runs}
     gap = final["ci"] - final["coalition"]
@@ -176,7 +168,7 @@ def main() -> None:
         for size in args.sizes:
             seeds = replicate_seeds(BASE_SEED, REPLICATES.get(size, 24))
             t0 = time.time()
-            runs = simulate({k: (n, {**o}) for k, (n, o) in CASES.items()}, size, seeds, pool)
+            runs = simulate(CASES, size, seeds, pool)
             print(f"{size} organizations: {len(seeds)} seeds, {time.time() - t0:.0f} s", flush=True)
             facts[size] = {label: show(runs[a][metric][:, -1] - runs[b][metric][:, -1])
                            for label, a, b, metric in FACTS}
@@ -213,8 +205,8 @@ def main() -> None:
         seeds = replicate_seeds(BASE_SEED, REPLICATES.get(small, 24))
         out += ["## Ablation: what each backbone function carries", ""]
         for size in sorted({small, 200} & set(sizes)) or [small]:
-            out += ablation(size, seeds if size == small else
-                            replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)), pool) + [""]
+            out += ablation(size, replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)), pool)
+            out += [""]
         out += ["## Interdependence and delay", "",
                 f"Complex problem, {small} organizations, {len(seeds)} seeds.", ""]
         out += curve("problem.interdependence", (0, 2, 5, 8), small, seeds, pool) + [""]

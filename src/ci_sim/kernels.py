@@ -73,7 +73,8 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     them anyway, and either way i uses them as far as it trusts j (Levin & Cross 2004). It
     copies the best seen neighbour if that one does better, each differing choice with
     probability ``evidence_fidelity + r_i trust_ij (1 - evidence_fidelity)``: knowledge
-    transfer is sticky unless a trusted relationship carries the how (Szulanski 1996). Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
+    transfer is sticky unless a trusted relationship carries the how (Szulanski 1996).
+    Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
     organizations do either: a technical mindset keeps its program as designed. The choice
     tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
