@@ -25,7 +25,7 @@ import numpy as np
 
 import ci_sim
 from ci_sim.model import STEPS_PER_YEAR, CollectiveImpactModel
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.scenarios import load_scenario
 
 
 def step_seconds(scenario, engine: str, months: int, repeats: int) -> list[float]:

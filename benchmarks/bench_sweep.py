@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ci_sim import __version__
 from ci_sim.executors import batch_size, make_executor
-from ci_sim.scenarios import merge, nest, validate
+from ci_sim.model.scenarios import merge, nest, validate
 from ci_sim.simulate import run
 from ci_sim.sweep.experiment import load_experiment
 from ci_sim.sweep.runner import LARGEST_BATCH, plan_sweep, run_batches
@@ -58,7 +58,7 @@ def time_direct(plan) -> float:
 
 def warm_up(_: int) -> int:
     """Import the model and load its kernels in a worker (one 1-month run)."""
-    from ci_sim.params import Scenario
+    from ci_sim.model.params import Scenario
 
     run(Scenario(years=1 / 12).resolved(), 0)
     return os.getpid()

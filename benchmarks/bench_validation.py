@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from ci_sim.model import CollectiveImpactModel
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.validation import at_equilibrium, scenario_path
 
 SETUPS = 5

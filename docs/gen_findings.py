@@ -34,8 +34,8 @@ from pathlib import Path
 import numpy as np
 from ci_sim import __version__
 from ci_sim.outputs import interval
-from ci_sim.params import BACKBONE_FUNCTIONS
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.params import BACKBONE_FUNCTIONS
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
 
 FINDINGS = Path(__file__).resolve().parent / "findings.md"

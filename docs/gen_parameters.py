@@ -2,9 +2,9 @@
 
 Each table sits between two markers, ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``:
 
-- ``parameters``: every parameter of :mod:`ci_sim.params` (dotted name, type, default,
+- ``parameters``: every parameter of :mod:`ci_sim.model.params` (dotted name, type, default,
   allowed range, unit, meaning, source), from ``parameter_names()`` and ``describe()``;
-- ``problem-types``: what each problem type sets (``ci_sim.params.PROBLEM_TYPES``);
+- ``problem-types``: what each problem type sets (``ci_sim.model.params.PROBLEM_TYPES``);
 - ``gateways``: the conditions to pass each gateway (``ci_sim.model.GATEWAY_RULES``);
 - ``scenarios``: the built-in scenarios, their description and what they change.
 
@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ci_sim.model import GATEWAY_RULES, GATEWAYS
-from ci_sim.params import PROBLEM_TYPES, describe, parameter_names
-from ci_sim.scenarios import builtin_names, builtin_path, read_toml
+from ci_sim.model.params import PROBLEM_TYPES, describe, parameter_names
+from ci_sim.model.scenarios import builtin_names, builtin_path, read_toml
 
 ODD = Path(__file__).resolve().parent / "ODD.md"
 

@@ -485,7 +485,7 @@ def test_a_damaged_chunk_is_named_on_resume(tmp_path, reference):
 def test_a_dask_sweep_without_workers_fails_with_a_message(tmp_path, monkeypatch):
     distributed = pytest.importorskip("distributed")
     import ci_sim.executors
-    from ci_sim.scenarios import InputError
+    from ci_sim.errors import InputError
     from ci_sim.sweep import run_sweep
 
     monkeypatch.setattr(ci_sim.executors, "NO_WORKER_TIMEOUT", 1.0)

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import ci_sim
 from ci_sim.cli import app
 from ci_sim.model import GATEWAYS, METRICS
-from ci_sim.scenarios import builtin_names, builtin_path, load_scenario
+from ci_sim.model.scenarios import builtin_names, builtin_path, load_scenario
 from ci_sim.simulate import replicate_seeds
 
 REPOSITORY = Path(__file__).resolve().parents[1]

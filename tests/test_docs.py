@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ci_sim.engines import KERNELS
+from ci_sim.model.engines import KERNELS
 from ci_sim.model import METRICS
-from ci_sim.params import parameter_names
-from ci_sim.scenarios import builtin_names
+from ci_sim.model.params import parameter_names
+from ci_sim.model.scenarios import builtin_names
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ODD = DOCS / "ODD.md"

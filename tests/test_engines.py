@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ci_sim import kernels
-from ci_sim.engines import KERNELS, engine
-from ci_sim.scenarios import builtin_names, load_scenario
+from ci_sim.model import kernels
+from ci_sim.model.engines import KERNELS, engine
+from ci_sim.model.scenarios import builtin_names, load_scenario
 from ci_sim.simulate import run
 from ci_sim.validation import scenario_path
 

@@ -7,7 +7,7 @@ import pytest
 
 from ci_sim.executors import (InProcessExecutor, LocalPoolExecutor, available_cores, batch_size,
                               batched, make_executor)
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 
 def draw_batch(seeds: list[int]) -> list[float]:

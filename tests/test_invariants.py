@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, note, reject, settings
 from hypothesis import strategies as st
 
 from ci_sim.model import GATEWAYS, METRICS, STEPS_PER_YEAR
-from ci_sim.params import Scenario, describe, parameter_names
-from ci_sim.scenarios import InputError, builtin_names, load_scenario
+from ci_sim.model.params import Scenario, describe, parameter_names
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import builtin_names, load_scenario
 from ci_sim.simulate import run
 
 #: Upper limits on size parameters, so that one example takes milliseconds.

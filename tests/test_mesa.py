@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ci_sim.model import METRICS, SECTORS, CollectiveImpactModel, Organization
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 COUNT = 20
 

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ci_sim.params import (BACKBONE_FUNCTIONS, PROBLEM_TYPES, SECTIONS, Scenario, describe,
+from ci_sim.model.params import (BACKBONE_FUNCTIONS, PROBLEM_TYPES, SECTIONS, Scenario, describe,
                            get_value, parameter_names)
-from ci_sim.scenarios import (InputError, builtin_names, builtin_path, load_scenario,
-                              parse_assignment)
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import builtin_names, builtin_path, load_scenario, parse_assignment
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 SCENARIO_FILES = sorted((REPOSITORY / "scenarios").glob("*.toml"))

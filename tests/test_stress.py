@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.model import STEPS_PER_YEAR
-from ci_sim.scenarios import InputError, load_scenario
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
 from ci_sim.stress import (ALL_SHOCKS, SHOCKS, StressExperiment, best_share, find_optimum,
                            load_experiment, parse_shares, parse_shock, plan, run_stress_test,
@@ -100,7 +101,7 @@ def base_scenario():
 
 
 def shocked(scenario, text):
-    from ci_sim.scenarios import merge, nest, validate
+    from ci_sim.model.scenarios import merge, nest, validate
 
     shock = parse_shock(text, scenario.years)
     return validate(merge(scenario.model_dump(), nest(shock.overrides)), text).resolved()

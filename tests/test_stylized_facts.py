@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from ci_sim.model import CollectiveImpactModel
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
 
 SEEDS = tuple(replicate_seeds(20270101, 30))

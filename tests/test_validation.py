@@ -17,11 +17,12 @@ import pytest
 from typer.testing import CliRunner
 
 from ci_sim.cli import app
-from ci_sim.engines import engine
-from ci_sim import kernels
+from ci_sim.model.engines import engine
+from ci_sim.model import kernels
 from ci_sim.executors import make_executor
 from ci_sim.model import CollectiveImpactModel
-from ci_sim.scenarios import InputError, load_scenario
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.validation import (EXPERIMENTS, at_equilibrium, check_closed_system, consistent,
                                contrast, difference, run_experiment, scenario_path, table,
                                validate, verdict)

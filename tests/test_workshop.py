@@ -12,12 +12,13 @@ from typer.testing import CliRunner
 from ci_sim.cli import app
 from ci_sim.figures import PANELS
 from ci_sim.model import CollectiveImpactModel
-from ci_sim.params import get_value, parameter_names
+from ci_sim.model.params import get_value, parameter_names
 from ci_sim.presets import (
     CONTROLS, PRESETS, REFERENCE, UNSHIFTED_SCENARIO, BeforeAfter, before_after,
     default_settings, get_preset, mindset_levels, scenario_differences, settings_overrides,
 )
-from ci_sim.scenarios import InputError, builtin_names, load_scenario
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import builtin_names, load_scenario
 
 
 def flat(scenario) -> dict:

@@ -33,11 +33,11 @@ from ci_sim.figures import (
     short_label,
 )
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
-from ci_sim.params import describe
+from ci_sim.model.params import describe
 from ci_sim.presets import (
     CONTROLS, PRESETS, PRESETS_BY_NAME, BeforeAfter, Control, Preset, settings_overrides,
 )
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 #: Style of the page's charts: large enough to read on a projector.
 PAGE_STYLE = {"font.size": 12, "axes.titlesize": 13, "legend.fontsize": 11,

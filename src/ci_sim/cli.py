@@ -26,7 +26,8 @@ from typer.core import TyperGroup
 
 from ci_sim import __version__
 from ci_sim.folders import OutputFolder, default_folder
-from ci_sim.scenarios import InputError, load_scenario, parse_assignment
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import load_scenario, parse_assignment
 
 #: Click as typer uses it (recent typer versions carry their own copy).
 click = getattr(typer.core, "_click", None) or typer.core.click
@@ -106,7 +107,7 @@ def set_overrides(assignments: list[str], problem: Optional[str], years: Optiona
                   ) -> dict[str, Any]:
     """The ``--set`` assignments as ``{key: value}``; InputError for a ``--problem`` or
     ``--years`` that sets a key ``--set`` sets too, or a ``--years`` out of range."""
-    from ci_sim.params import describe
+    from ci_sim.model.params import describe
 
     overrides = dict(parse_assignment(text) for text in assignments)
     for option, key, value in (("--problem", "problem.type", problem),
@@ -280,7 +281,7 @@ def years_text(years: float) -> str:
 @app.command("scenarios")
 def list_scenarios() -> None:
     """List the built-in scenarios."""
-    from ci_sim.scenarios import builtin_names
+    from ci_sim.model.scenarios import builtin_names
 
     for name in builtin_names():
         scenario, _ = load_scenario(name)

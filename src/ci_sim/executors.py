@@ -51,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from typing import Any, TypeVar
 
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 Batch = TypeVar("Batch")
 Result = TypeVar("Result")

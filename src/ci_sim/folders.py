@@ -30,7 +30,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 #: Where results go when ``--out`` is not given.
 RESULTS = Path("results")

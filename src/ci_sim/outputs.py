@@ -20,8 +20,8 @@ from scipy import stats
 from ci_sim import __version__
 from ci_sim.folders import write_atomic
 from ci_sim.model import GATEWAYS, METRICS
-from ci_sim.params import Scenario
-from ci_sim.scenarios import scenario_record
+from ci_sim.model.params import Scenario
+from ci_sim.model.scenarios import scenario_record
 from ci_sim.simulate import replicate_seeds, run_replicates
 
 #: Metrics shown in printed summaries, in order.

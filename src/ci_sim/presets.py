@@ -20,8 +20,9 @@ from functools import cache
 from typing import Any, Literal
 
 from ci_sim.model import STEPS_PER_YEAR, CollectiveImpactModel
-from ci_sim.params import PROBLEM_TYPES, Scenario, get_value
-from ci_sim.scenarios import InputError, builtin_path, load_scenario, read_toml
+from ci_sim.model.params import PROBLEM_TYPES, Scenario, get_value
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import builtin_path, load_scenario, read_toml
 
 #: The scenario the controls start from.
 REFERENCE = "collective_impact"

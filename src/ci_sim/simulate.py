@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ci_sim.model import METRICS, STEPS_PER_YEAR, CollectiveImpactModel
-from ci_sim.params import Scenario
+from ci_sim.model.params import Scenario
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:

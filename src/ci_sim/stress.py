@@ -35,9 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
-from ci_sim.params import SECTIONS, ProblemType, Scenario
-from ci_sim.scenarios import (InputError, describe_error, load_scenario, merge, nest, read_toml,
-                              scenario_record, validate)
+from ci_sim.model.params import SECTIONS, ProblemType, Scenario
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import (describe_error, load_scenario, merge, nest, read_toml, scenario_record, validate)
 from ci_sim.simulate import replicate_seeds, run
 
 #: Width of the band of replicate outcomes reported around each mean, and of the bootstrap
@@ -282,7 +282,7 @@ def plan(experiment: StressExperiment) -> Plan:
     Raises:
         InputError: the first problem, in one line.
     """
-    from ci_sim.engines import ENGINES
+    from ci_sim.model.engines import ENGINES
 
     if experiment.engine not in ENGINES:
         raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, "

@@ -49,13 +49,14 @@ import pandas as pd
 from scipy import stats
 
 from ci_sim import __version__
-from ci_sim.engines import ENGINES
+from ci_sim.model.engines import ENGINES
 from ci_sim.executors import batch_size, batched, make_executor
 from ci_sim.model import STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.folders import write_atomic
 from ci_sim.outputs import interval, versions
-from ci_sim.params import Scenario
-from ci_sim.scenarios import InputError, load_scenario
+from ci_sim.model.params import Scenario
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds
 
 #: Target half-width of the 95% interval of the model's value at each March (1991) point.

@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 import ci_sim
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import run
 
 BASELINE = Path(__file__).with_name("baseline.json")

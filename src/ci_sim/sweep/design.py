@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ci_sim.params import describe
+from ci_sim.model.params import describe
 from ci_sim.sweep.experiment import Experiment, ParameterSpec
 
 #: The index each method ranks parameters by, and whether it carries an interval.

@@ -24,7 +24,7 @@ An experiment is declared outside the model (``experiments/*.toml``)::
     output = "outcome_year10"
     at_least = 0.6
 
-Errors are :class:`ci_sim.scenarios.InputError` with one line naming the file, the key and
+Errors are :class:`ci_sim.errors.InputError` with one line naming the file, the key and
 what is allowed, like scenario files.
 """
 
@@ -37,8 +37,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ci_sim.model import METRICS, STEPS_PER_YEAR
-from ci_sim.params import SECTIONS, Scenario, describe, parameter_names
-from ci_sim.scenarios import InputError, is_experiment, load_scenario, read_toml
+from ci_sim.model.params import SECTIONS, Scenario, describe, parameter_names
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import is_experiment, load_scenario, read_toml
 
 Method = Literal["sobol", "morris", "fast", "latin", "grid"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal", "truncnormal"]

@@ -17,7 +17,8 @@ from ci_sim.executors import batch_size, check_executor_options, make_executor
 from ci_sim.folders import (check_folder_path, check_unlocked, default_folder, locked,
                              write_atomic)
 from ci_sim.outputs import versions
-from ci_sim.scenarios import InputError, merge, nest, validate
+from ci_sim.errors import InputError
+from ci_sim.model.scenarios import merge, nest, validate
 from ci_sim.simulate import replicate_seeds
 from ci_sim.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
                                    plot_discovery, plot_indices, summary_record)

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from ci_sim.folders import write_atomic
-from ci_sim.scenarios import InputError
+from ci_sim.errors import InputError
 
 MANIFEST = "sweep.json"
 DESIGN = "design.parquet"

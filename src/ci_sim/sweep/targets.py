@@ -54,7 +54,7 @@ def run_batch(batch: RunBatch) -> dict[str, list]:
 
 
 def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
-    from ci_sim.scenarios import merge, nest, validate
+    from ci_sim.model.scenarios import merge, nest, validate
     from ci_sim.simulate import run
 
     columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}

@@ -2,7 +2,7 @@
 
 Built-in scenarios are the TOML files shipped in ``ci_sim/builtin/`` (the same files as the
 repository's ``scenarios/`` folder). A scenario file holds only what differs from the
-defaults in :mod:`ci_sim.params`; its sha256 is recorded in every output.
+defaults in :mod:`ci_sim.model.params`; its sha256 is recorded in every output.
 """
 
 from __future__ import annotations
@@ -16,11 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ci_sim.params import SECTIONS, Scenario, parameter_names
-
-
-class InputError(Exception):
-    """Bad input from a user: the message is one line naming the file, the key and what is allowed."""
+from ci_sim.errors import InputError
+from ci_sim.model.params import SECTIONS, Scenario, parameter_names
 
 
 def builtin_names() -> list[str]:
@@ -106,7 +103,7 @@ def landscape_bytes(strategy_bits: int, interdependence: int) -> int:
 
 def check_cost(scenario: Scenario) -> None:
     """Refuse a scenario whose payoff table would not fit in :data:`LANDSCAPE_LIMIT`."""
-    from ci_sim.params import PROBLEM_TYPES
+    from ci_sim.model.params import PROBLEM_TYPES
 
     problem = scenario.problem
     k = problem.interdependence

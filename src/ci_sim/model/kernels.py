@@ -1,7 +1,7 @@
 """The step rules, written once as plain loops over arrays.
 
 These functions are the executable specification: the ``python`` engine runs them as written,
-the ``numba`` engine compiles the very same code (see :mod:`ci_sim.engines`). One source of
+the ``numba`` engine compiles the very same code (see :mod:`ci_sim.model.engines`). One source of
 truth, two ways to execute it, and tests that check they agree draw for draw. Kernels draw
 no random numbers; every draw comes in as an array from a named stream (see
 :mod:`ci_sim.model`). Notation follows ``docs/ODD.md``.

@@ -1,4 +1,4 @@
-"""The two engines that execute the step rules in :mod:`ci_sim.kernels`.
+"""The two engines that execute the step rules in :mod:`ci_sim.model.kernels`.
 
 ``python`` runs the kernels as the plain Python they are written in: slow, readable, the
 executable specification. ``numba`` compiles the same code objects with ``@njit(cache=True)``,
@@ -11,7 +11,7 @@ from __future__ import annotations
 import types
 from functools import cache
 
-from ci_sim import kernels
+from ci_sim.model import kernels
 
 ENGINES = ("numba", "python")
 

@@ -1,67 +1,31 @@
-"""The Collective Impact model: organizations as Mesa agents, state in arrays, named random streams.
+"""The Collective Impact model: a Mesa model whose month follows the ODD's process overview.
 
-The model keeps all state in numpy arrays (one per attribute, addressed by organization
-index); :class:`Organization` agents are views onto those arrays. A step is a month. Each
-step draws its random numbers in numpy from named streams derived from one seed, then runs
-the kernels of the chosen engine (:mod:`ci_sim.engines`). The mechanisms, equations and
-sources are described in ``docs/ODD.md``.
+State lives in numpy arrays, one per attribute, addressed by organization index
+(:mod:`ci_sim.model.agents` gives each organization a view onto its row). A step is a month,
+run as the named phases of ``docs/ODD.md`` section 3; each phase calls the kernels of the
+chosen engine (:mod:`ci_sim.model.engines`). Random numbers are drawn in numpy from named
+streams derived from one seed. The mechanisms, equations and sources are in ``docs/ODD.md``.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import weakref
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
 
-from ci_sim.engines import engine
-from ci_sim.params import BACKBONE_FUNCTIONS, Scenario
-from ci_sim.scenarios import load_scenario
+from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, SECTORS,
+                                 VOLUNTEER_SECTORS, Organization)
+from ci_sim.model.engines import engine
+from ci_sim.model.metrics import METRICS, gateway_reached
+from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
+from ci_sim.model.scenarios import load_scenario
 
 STEPS_PER_YEAR = 12
-SECTORS = ("nonprofit", "public_agency", "funder", "business", "community_group")
-FUNDER = SECTORS.index("funder")
-COMMUNITY = SECTORS.index("community_group")
-#: Mix of the non-funder sectors (shares).
-GRANTEE_SECTOR_MIX = {"nonprofit": 0.45, "public_agency": 0.15, "business": 0.15,
-                      "community_group": 0.25}
-
-#: Metrics recorded every step: name -> meaning (all in 0..1 except where said).
-METRICS = {
-    "outcome": "population outcome index: indicators weighted by the real needs",
-    "indicators_improving": "share of indicators whose measured level over the last 12 months "
-                            "is above the launch year's measurement",
-    "agenda_alignment": "partners' commitment x share of choices where they hold the agenda's view",
-    "mean_trust": "mean trust over network ties",
-    "duplication": "share of effort beyond what indicators absorb (overlap)",
-    "funding_gini": "Gini coefficient of grants across grantees",
-    "backbone_spend": "money paid to the backbone this month (money units)",
-    "gateway": "StriveTogether gateway reached, 0 Exploring .. 4 Proof Point",
-    "strategy_score": "mean (payoff / best payoff) ** score_exponent of partners' strategies",
-    "agenda_knowledge": "what the agenda knows of reality: payoff of its view / best payoff; "
-                        "on a needle landscape (right - wrong) / choices (March 1991)",
-    "participation": "momentum of the collaboration, driven by the preconditions",
-    "money_given": "money funders gave this month (money units)",
-    "money_received": "money grantees and the backbone received this month (money units)",
-}
-PUBLIC = SECTORS.index("public_agency")
-#: Sectors whose staff grows with public will (volunteers; Kania & Kramer 2011).
-VOLUNTEER_SECTORS = (SECTORS.index("nonprofit"), COMMUNITY)
-GATEWAYS = ("Exploring", "Emerging", "Sustaining", "Systems Change", "Proof Point")
-#: Conditions to pass each gateway (StriveTogether Theory of Action), checked monthly;
-#: a gateway once reached stays reached.
-GATEWAY_RULES = (
-    {"participation": 0.5, "agenda_alignment": 0.25},
-    {"agenda_alignment": 0.5, "mean_trust": 0.45, "participation": 0.6},
-    {"agenda_alignment": 0.6, "mean_trust": 0.55, "indicators_improving": 0.5,
-     "participation": 0.75},
-    {"outcome_gain": 0.12, "indicators_improving": 0.64, "participation": 0.75},
-)
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -70,59 +34,19 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
 
 
-def _row(array: str, doc: str, *, scalar: bool = True) -> property:
-    """A property that reads and writes row ``index`` of the model's array ``array``."""
+@dataclass(frozen=True)
+class Conditions:
+    """How far each condition of collective impact operates this month (ODD 7.4-7.5), all 0..1
+    except ``momentum``'s own scale (participation, 0..1)."""
 
-    def read(self: Organization) -> Any:
-        value = getattr(self.model, array)[self.index]
-        return float(value) if scalar else value.copy()
-
-    def write(self: Organization, value: Any) -> None:
-        getattr(self.model, array)[self.index] = value
-
-    return property(read, write, doc=doc)
-
-
-class _IdCounters(weakref.WeakKeyDictionary):
-    """Mesa's per-model agent-id counters, held weakly. Mesa before 3.4 keeps them in a plain
-    dict on ``mesa.Agent``, which keeps every model ever built (and its n x n trust matrix)
-    alive: 200 MB per 5,000-organization run."""
-
-    def __getitem__(self, model):
-        try:
-            return super().__getitem__(model)
-        except KeyError:
-            self[model] = counter = itertools.count(1)
-            return counter
-
-
-class Organization(mesa.Agent):
-    """One organization: a view onto row ``index`` of the model's arrays."""
-
-    _ids = _IdCounters()
-
-    def __init__(self, model: CollectiveImpactModel, index: int) -> None:
-        super().__init__(model)
-        self.index = index
-
-    sector = property(lambda self: SECTORS[self.model.sector[self.index]], doc="Sector name.")
-    capacity = _row("capacity", "Staff, FTE.")
-    funding = _row("funding", "Grants received last month, money units.")
-    mission = _row("mission", "Weights over outcome areas the organization cares about.",
-                   scalar=False)
-    effort = _row("effort", "Current share of effort on each indicator.", scalar=False)
-    strategy = _row("beliefs", "Held view (-1, 0, +1) on each strategy choice.", scalar=False)
-    strategy_score = property(lambda self: float(self.model.score[self.index]),
-                              doc="Payoff of its strategy / best payoff.")
-    mindsets = property(lambda self: {name: bool(self.model.mindsets[name][self.index])
-                                      for name in self.model.mindsets},
-                        doc="Which mindset shifts this organization has made.")
-    rewards = property(lambda self: "attribution" if self.model.params.funding.rewards_attribution
-                       > 0.5 else "portfolio fit", doc="What its funders mostly reward.")
-
-    def trust_towards(self, other: Organization) -> float:
-        """Trust this organization has in ``other`` (0..1)."""
-        return float(self.model.trust[self.index, other.index])
+    support: dict[str, float]  #: each backbone function's support (7.2)
+    efficacy: dict[str, float]  #: vision, activities, measurement: with and without support
+    momentum: float  #: participation (7.4)
+    setup_left: float  #: share of the set-up still to do
+    measurement: float  #: shared measurement in use
+    communication: float  #: continuous communication in use
+    reinforce: float  #: mutually reinforcing activities in use (coordination x trust)
+    inclusion: float  #: inclusive decision-making in use
 
 
 class CollectiveImpactModel(mesa.Model):
@@ -155,7 +79,7 @@ class CollectiveImpactModel(mesa.Model):
         if not isinstance(scenario, Scenario) or parameters:
             scenario = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
             if isinstance(scenario, dict):
-                from ci_sim.scenarios import merge, nest, validate
+                from ci_sim.model.scenarios import merge, nest, validate
                 scenario = validate(merge(scenario, nest(qualify(parameters))), "parameters")
             else:
                 scenario, _ = load_scenario(scenario, qualify(parameters))
@@ -373,13 +297,27 @@ class CollectiveImpactModel(mesa.Model):
         return pool
 
     def step(self) -> None:
-        """Advance one month."""
-        s, k = self.params, self.kernels
-        year = self.steps_done / STEPS_PER_YEAR
-        backbone, conditions, learning, problem = s.backbone, s.conditions, s.learning, s.problem
+        """Advance one month: the phases of ODD section 3, in order."""
+        support, pool, budget = self._fund_backbone()
+        self._mobilize(pool)
+        conditions = self._set_conditions(support)
+        self._learn(conditions)
+        self._build_trust()
+        self._target_effort(conditions)
+        duplication = self._respond(conditions)
+        funding_gini = self._fund_grantees(pool - budget)
+        self._change_systems(support)
+        self.steps_done += 1
+        self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
+                                     backbone_spend=budget, money_given=pool,
+                                     money_received=float(self.funding.sum()) + budget)
+        self.history.append(self.metrics)
 
-        # Backbone staff follow the budget; each function's support saturates with its staff,
-        # relative to the size of the field it serves.
+    def _fund_backbone(self) -> tuple[dict[str, float], float, float]:
+        """Phase 1 (ODD 7.2-7.3): backbone support from last month's staff, the month's pool
+        and the backbone's budget; staff follow the budget. Returns (support, pool, budget)."""
+        backbone = self.params.backbone
+        # Each function's support saturates with its staff, relative to the field it serves.
         half = backbone.half_staff * self.n_grantees / 100
         support = {function: 1 - math.exp(-self.backbone_staff * share / half)
                    for function, share in self.function_weights.items()}
@@ -387,13 +325,22 @@ class CollectiveImpactModel(mesa.Model):
         budget = self._backbone_share() * pool
         hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
         self.backbone_staff += hire * (budget / backbone.staff_cost - self.backbone_staff)
+        return support, pool, budget
 
-        # Preconditions drive participation (momentum); grown trust sustains the conditions.
-        adjust = 1 / s.organizations.adjust_months
+    def _mobilize(self, pool: float) -> None:
+        """Phase 2 (ODD 7.4): participation follows readiness from the preconditions."""
+        s, year = self.params, self.year
         pre = s.preconditions
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
         readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.pool(), 1e-9))
         self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
+
+    def _set_conditions(self, support: dict[str, float]) -> Conditions:
+        """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
+        agenda's pull and socialization, overhead and work."""
+        s, k = self.params, self.kernels
+        conditions, backbone = s.conditions, s.backbone
+        # Grown trust sustains the conditions where the backbone does not support them.
         grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
         unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
         efficacy = {f: unsupported + (1 - unsupported) * support[f]
@@ -401,11 +348,13 @@ class CollectiveImpactModel(mesa.Model):
         momentum = self.participation
         # An agenda and a measurement system take the set-up phases to build; their cost comes first.
         setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
-        measurement = conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left)
-        communication = conditions.continuous_communication * momentum * efficacy["activities"]
-        # Partners coordinate their activities only as far as they trust each other.
-        reinforce = conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust
-        inclusion = conditions.inclusive_decisions * momentum
+        month = Conditions(
+            support=support, efficacy=efficacy, momentum=momentum, setup_left=setup_left,
+            measurement=conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left),
+            communication=conditions.continuous_communication * momentum * efficacy["activities"],
+            # Partners coordinate their activities only as far as they trust each other.
+            reinforce=conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust,
+            inclusion=conditions.inclusive_decisions * momentum)
         engaged = momentum * (conditions.common_agenda + conditions.shared_measurement
                               + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
         overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
@@ -413,19 +362,25 @@ class CollectiveImpactModel(mesa.Model):
         # Each partner's commitment to the agenda follows the support the collaboration gets;
         # the agenda pulls and socializes it as far as it is committed; overhead costs work.
         k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
-                 self.grantee, conditions.common_agenda * momentum * efficacy["vision"], adjust,
-                 setup_left, overhead, learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
+                 self.grantee, conditions.common_agenda * momentum * efficacy["vision"],
+                 1 / s.organizations.adjust_months, setup_left, overhead,
+                 s.learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
         # Advanced policy: public agencies redirect their programs to the agenda's priorities.
         np.maximum(self.pull, self.policy * self.public, out=self.pull)
+        return month
 
-        # Learning: meetings, imitation, exploration, turnover, turbulence, agenda.
-        before = self.beliefs.copy()
+    def _learn(self, c: Conditions) -> None:
+        """Phases 4-8 (ODD 7.6-7.9): learning from peers, turnover, turbulence,
+        socialization to the agenda and the agenda's own learning."""
+        s, k = self.params, self.kernels
+        learning, problem = s.learning, s.problem
+        self._before = self.beliefs.copy()
         u = self._month_draws()
         k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
-                           self.grantee, communication, measurement, learning.imitation_rate,
+                           self.grantee, c.communication, c.measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
@@ -448,67 +403,79 @@ class CollectiveImpactModel(mesa.Model):
         else:
             views, view_scores = self.beliefs, self.score
             code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
-        agenda_rate = learning.agenda_learning_rate * measurement * conditions.common_agenda \
-            * momentum * efficacy["vision"] * (1 - setup_left) * (1 - backbone.imposes_agenda) ** 2
+        conditions, backbone = s.conditions, s.backbone
+        agenda_rate = learning.agenda_learning_rate * c.measurement * conditions.common_agenda \
+            * c.momentum * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
         k.learn_agenda(self.code, views, view_scores, code_score,
-                       (u["agenda_observation"] < measurement) & self.grantee, agenda_rate,
+                       (u["agenda_observation"] < c.measurement) & self.grantee, agenda_rate,
                        u["agenda_adoption"], self.march)
 
-        # Trust: meetings build it slowly; violations (credit hoarding) break it fast.
-        self.mean_trust = k.update_trust(self.trust, self.neighbours, self.degree, self.met,
-                                         self.hoards, self.mindsets["relationships"],
-                                         u["conduct"],
-                                         s.trust.build_rate, s.trust.negativity_bias,
-                                         s.trust.violation_rate * s.funding.rewards_attribution)
+    def _build_trust(self) -> None:
+        """Phase 9 (ODD 7.10): meetings build trust slowly; violations (credit hoarding) break
+        it fast."""
+        s = self.params
+        self.mean_trust = self.kernels.update_trust(
+            self.trust, self.neighbours, self.degree, self.met, self.hoards,
+            self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
+            s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
 
-        # Agenda priorities move towards real needs (inclusion) or the backbone's own.
-        step_rate = 1 / conditions.priority_months
+    def _target_effort(self, c: Conditions) -> None:
+        """Phases 10-11 (ODD 7.11-7.12): the agenda's priorities move towards the real needs
+        (inclusion) or the backbone's own; partners allocate effort."""
+        s, k = self.params, self.kernels
+        step_rate = 1 / s.conditions.priority_months
         k.set_priorities(self.priorities, self.needs, self.backbone_priorities,
-                         step_rate * inclusion, step_rate * backbone.imposes_agenda)
+                         step_rate * c.inclusion, step_rate * s.backbone.imposes_agenda)
         k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, self.work,
                           self.mindsets["context_expertise"], self.pull,
-                          reinforce, adjust)
+                          c.reinforce, 1 / s.organizations.adjust_months)
 
-        # Population indicators respond to effort.
-        # Changing strategy disrupts a program before it pays (switching cost), and programs
-        # take time to implement the new strategy.
-        k.program_quality(self.quality, self.performance, self.score, self.beliefs, before,
+    def _respond(self, c: Conditions) -> float:
+        """Phases 12-13 (ODD 7.13, 7.15, 7.19): program quality (switching cost, then the new
+        strategy's quality), the indicators' response and this month's measurement. Returns
+        the duplication (share of effort the indicators did not absorb)."""
+        s, k = self.params, self.kernels
+        problem = s.problem
+        k.program_quality(self.quality, self.performance, self.score, self.beliefs, self._before,
                           s.organizations.switching_cost, problem.strategy_dependence,
-                          problem.score_exponent, adjust)
+                          problem.score_exponent, 1 / s.organizations.adjust_months)
         # Indicators' own trends and shocks, and this month's measurement error.
         shocks = self.draws("indicator_shocks").normal(0.0, 1.0, (2, len(self.indicators)))
         duplication = k.respond(self.indicators, self.lift, self.pipeline, self.background, self.trend,
                                 shocks[0] * problem.shock_sd, self.effort, self.work,
                                 self.quality, self.fit, self.mindsets["context_expertise"],
                                 problem.context_gap, self.indicator_scale,
-                                problem.absorptive_capacity, reinforce, problem.scale_threshold,
+                                problem.absorptive_capacity, c.reinforce, problem.scale_threshold,
                                 problem.delay_months, problem.coupling, problem.responsiveness,
                                 problem.decay)
         self.recent_measured[self.steps_done % STEPS_PER_YEAR] = \
             self.indicators + shocks[1] * problem.measurement_noise
+        return duplication
 
-        # Funders split the program pool by credit and fit; capacity follows grants.
-        funding_gini = k.allocate_funding(self.funding, self.credit, self.work, self.quality,
-                                          self.fit, self.hoards, self.effort, self.priorities,
-                                          self.grantee, pool - budget, s.mindsets.silver_buckshot,
-                                          1 + 2 * s.funding.rewards_attribution)
-        # Public will and policy build up slowly from the backbone's work on them and act
-        # through organizations: residents volunteer with nonprofits and community groups;
-        # public agencies add budget (and, above, redirect their programs).
+    def _fund_grantees(self, program_pool: float) -> float:
+        """Phase 14 (ODD 7.16): funders split the program pool by credit and fit. Returns the
+        Gini coefficient of grants."""
+        s = self.params
+        return self.kernels.allocate_funding(
+            self.funding, self.credit, self.work, self.quality, self.fit, self.hoards, self.effort,
+            self.priorities, self.grantee, program_pool, s.mindsets.silver_buckshot,
+            1 + 2 * s.funding.rewards_attribution)
+
+    def _change_systems(self, support: dict[str, float]) -> None:
+        """Phase 15 (ODD 7.14, 7.17): public will and policy build up slowly from the
+        backbone's work on them and act through organizations: residents volunteer with
+        nonprofits and community groups, public agencies add budget; capacity follows base
+        staff and grants."""
+        s = self.params
+        backbone = s.backbone
         lag = 1 / backbone.systems_months
         self.public_will += lag * (support["public_will"] - self.public_will)
         self.policy += lag * (support["policy"] - self.policy)
         self.staff_base[:] = self.base_capacity * (
             1.0 + backbone.max_effect * (self.public_will * self.volunteers
                                          + self.policy * self.public))
-        k.grow_capacity(self.capacity, self.staff_base, self.funding, s.funding.fte_cost,
-                        s.organizations.growth_limit, adjust)
-
-        self.steps_done += 1
-        self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
-                                     backbone_spend=budget, money_given=pool,
-                                     money_received=float(self.funding.sum()) + budget)
-        self.history.append(self.metrics)
+        self.kernels.grow_capacity(self.capacity, self.staff_base, self.funding, s.funding.fte_cost,
+                                   s.organizations.growth_limit, 1 / s.organizations.adjust_months)
 
     def _measure(self, **flows: float) -> dict[str, float]:
         s, k = self.params, self.kernels
@@ -531,10 +498,8 @@ class CollectiveImpactModel(mesa.Model):
             "money_given": flows["money_given"],
             "money_received": flows["money_received"],
         }
-        check = dict(metrics, outcome_gain=outcome - self.start_outcome)
-        while self.gateway < len(GATEWAY_RULES) and all(
-                check[key] >= level for key, level in GATEWAY_RULES[self.gateway].items()):
-            self.gateway += 1
+        self.gateway = gateway_reached(self.gateway,
+                                       dict(metrics, outcome_gain=outcome - self.start_outcome))
         metrics["gateway"] = float(self.gateway)
         return metrics
 
@@ -559,7 +524,7 @@ class CollectiveImpactModel(mesa.Model):
 
 def qualify(parameters: dict[str, Any]) -> dict[str, Any]:
     """Map field names to dotted names where unique (``common_agenda`` -> ``conditions.common_agenda``)."""
-    from ci_sim.params import parameter_names
+    from ci_sim.model.params import parameter_names
 
     by_field: dict[str, list[str]] = {}
     for dotted in parameter_names():
