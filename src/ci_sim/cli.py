@@ -410,8 +410,9 @@ def workshop(host: Annotated[str, typer.Option(
 
     Works without internet. Stop it with Ctrl+C.
     """
-    from ci_sim.app import serve
+    from ci_sim.app import check_address, serve
 
+    check_address(host, port)
     if not is_loopback(host):
         Console(stderr=True, markup=False, highlight=False).print(
             Text.assemble(("warning: ", "yellow"), f"--host {host}: the page and its "
