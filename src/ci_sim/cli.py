@@ -177,9 +177,13 @@ def out_option(default: str) -> Any:
 @app.command()
 def run(scenario: Annotated[Optional[str], typer.Argument(
             metavar="SCENARIO",
-            help="Built-in scenario name or TOML file (default: collective_impact).")] = None,
+            help="Built-in scenario name, TOML file, or a workshop room's session file "
+                 "(default: collective_impact).")] = None,
         problem: ProblemOption = None,
-        seed: SeedOption = 0,
+        seed: Annotated[Optional[int], typer.Option(
+            min=0, max=2**63 - 1, metavar="SEED",
+            help="Base seed; replicate seeds derive from it (default 0, or a session's "
+                 "seed).")] = None,
         years: YearsOption = None,
         replicates: ReplicatesOption = 20,
         engine: EngineOption = EngineChoice.numba,
@@ -188,17 +192,32 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
         out: out_option("results/SCENARIO") = None,
         overwrite: OverwriteOption = False,
         ) -> None:
-    """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary."""
+    """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary.
+
+    A session file of ``ci-sim workshop --room`` replays the room's choices: replicate 0 of
+    its seed is the room's run.
+    """
     from ci_sim.model import GATEWAYS
     from ci_sim.outputs import SUMMARY_METRICS, metric_label, most_common_gateway, run_scenario
+    from ci_sim.session import is_session_file, read_session
 
-    resolved, digest = resolve(scenario, plain(problem), years, set_)
+    plays = ()
+    if is_session_file(scenario):
+        overrides = set_overrides(set_, plain(problem), years)
+        given = {"problem.type": plain(problem), "years": years}
+        overrides.update({key: value for key, value in given.items() if value is not None})
+        session, digest = read_session(Path(scenario), overrides)
+        resolved, plays = session.scenario, session.plays
+        seed = session.seed if seed is None else seed
+    else:
+        resolved, digest = resolve(scenario, plain(problem), years, set_)
+    seed = 0 if seed is None else seed
     out = out or default_folder(resolved.name)
     with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
         task = bar.add_task(resolved.name, total=replicates)
         summary = run_scenario(resolved, digest, seed=seed, replicates=replicates,
                                engine=plain(engine), out=staging, workers=workers,
-                               progress=lambda: bar.advance(task))
+                               progress=lambda: bar.advance(task), plays=plays)
     table = Table(title=f"{resolved.name}: {resolved.problem.type} problem, year "
                         f"{resolved.years:g}, {replicates} replicate"
                         f"{'s' if replicates > 1 else ''} (seed {seed})")
