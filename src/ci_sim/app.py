@@ -17,7 +17,6 @@ in half a minute, a jump to any year, and a flipped toggle that changes the pict
 from __future__ import annotations
 
 import os
-import socket
 import time
 import warnings
 from html import escape
@@ -35,6 +34,7 @@ from ci_sim.figures import (
 )
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
 from ci_sim.model.params import describe
+from ci_sim.serving import check_address
 from ci_sim.presets import (
     CONTROLS, CONTROLS_BY_NAME, PRESETS, PRESETS_BY_NAME, BeforeAfter, Control, Preset,
     settings_overrides,
@@ -322,20 +322,6 @@ def Page() -> None:
 
 
 page = Page
-
-
-def check_address(host: str, port: int) -> None:
-    """Refuse an address that cannot be served, before anything is printed about it.
-
-    Raises:
-        InputError: if the port is taken or the host is not an address of this machine.
-    """
-    try:
-        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
-            probe.bind((host, port))
-    except OSError as error:
-        raise InputError(f"--host/--port: cannot serve on {host}:{port} ({error.strerror or error})"
-                         ) from None
 
 
 def quiet_server_log() -> None:

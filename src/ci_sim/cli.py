@@ -424,14 +424,37 @@ def workshop(host: Annotated[str, typer.Option(
                                                help="Port.")] = 8765,
              open_browser: Annotated[bool, typer.Option("--open/--no-open",
                                                         help="Open a browser tab.")] = False,
+             room: Annotated[bool, typer.Option(
+                 "--room", help="A participatory session: participants join from their "
+                 "phones with a room code and each plays an organization.")] = False,
+             seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, metavar="SEED",
+                                               help="Seed of the room's run (--room).")] = 0,
+             max_participants: Annotated[int, typer.Option(
+                 min=1, max=200, metavar="N",
+                 help="Most participants admitted (--room; at most one per organization)."
+                 )] = 30,
+             out: out_option("results/room_CODE; --room") = None,
+             overwrite: OverwriteOption = False,
              ) -> None:
-    """Serve the workshop page: before and after runs side by side, presets, toggles.
+    """Serve the workshop page: before and after runs side by side, presets, toggles; or,
+    with --room, a session where participants play organizations from their phones.
 
     Works without internet. Stop it with Ctrl+C.
     """
-    from ci_sim.app import check_address, serve
+    from ci_sim.serving import check_address
 
+    if not room:
+        for option, given in (("--seed", seed != 0), ("--max-participants",
+                                                     max_participants != 30),
+                              ("--out", out is not None), ("--overwrite", overwrite)):
+            if given:
+                raise InputError(f"{option}: only used with --room")
     check_address(host, port)
+    if room:
+        return serve_room_command(host, port, seed=seed, max_participants=max_participants,
+                                  out=out, overwrite=overwrite)
+    from ci_sim.app import serve
+
     if not is_loopback(host):
         Console(stderr=True, markup=False, highlight=False).print(
             Text.assemble(("warning: ", "yellow"), f"--host {host}: the page and its "
@@ -439,6 +462,33 @@ def workshop(host: Annotated[str, typer.Option(
                           f"{port}; use 127.0.0.1 to keep it to this machine"), soft_wrap=True)
     console.print(f"Workshop page at {server_url(host, port)} (Ctrl+C to stop)")
     serve(host=host, port=port, open_browser=open_browser)
+
+
+def serve_room_command(host: str, port: int, *, seed: int, max_participants: int,
+                       out: Optional[Path], overwrite: bool) -> None:
+    """Start a room, print how to join and how to steer, serve it until Ctrl+C."""
+    from ci_sim.room import Room, make_code
+    from ci_sim.room_web import serve_room
+
+    code = make_code()
+    folder = out or Path(f"results/room_{code}")
+    if (folder / "session.toml").exists() and not overwrite:
+        raise InputError(f"--out: {folder} already holds a session; give another folder or "
+                         "--overwrite")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out: {folder} is a file, not a folder")
+    the_room = Room(seed=seed, max_participants=max_participants, out=folder, code=code)
+    shown = "THIS_MACHINE" if host in ("0.0.0.0", "::") else host
+    address = server_url(shown, port)
+    console.print(f"Room {the_room.code}: participants open {address} and type the code "
+                  f"(up to {the_room.max_participants}).")
+    console.print(f"Facilitator (keep this link to yourself): "
+                  f"{address}/facilitator#token={the_room.token}")
+    if shown == "THIS_MACHINE":
+        console.print("THIS_MACHINE: this computer's address on the room's network.")
+    console.print(f"The session is saved to {folder}/session.toml after every quarter "
+                  "(Ctrl+C to stop).")
+    serve_room(the_room, host=host, port=port)
 
 
 @app.command()
