@@ -480,14 +480,16 @@ def serve_room_command(host: str, port: int, *, seed: int, max_participants: int
     the_room = Room(seed=seed, max_participants=max_participants, out=folder, code=code)
     shown = "THIS_MACHINE" if host in ("0.0.0.0", "::") else host
     address = server_url(shown, port)
+    # soft_wrap: links stay on one line, whole, however narrow the terminal.
     console.print(f"Room {the_room.code}: participants open {address} and type the code "
-                  f"(up to {the_room.max_participants}).")
+                  f"(up to {the_room.max_participants}).", soft_wrap=True)
     console.print(f"Facilitator (keep this link to yourself): "
-                  f"{address}/facilitator#token={the_room.token}")
+                  f"{address}/facilitator#token={the_room.token}", soft_wrap=True)
     if shown == "THIS_MACHINE":
         console.print("THIS_MACHINE: this computer's address on the room's network.")
     console.print(f"The session is saved to {folder}/session.toml after every quarter "
                   "(Ctrl+C to stop).")
+    console.file.flush()
     serve_room(the_room, host=host, port=port)
 
 
