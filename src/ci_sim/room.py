@@ -246,7 +246,9 @@ class Room:
                                    for metric in DEBRIEF_METRICS}
                             for name, model in runs.items()},
                 "shifted_share": self.shifted_share(),
-                "saved_to": str(self.saved_to) if self.saved_to else "",
+                # The folder's own name only: the full path was printed when the room started.
+                "saved_to": f"{self.saved_to.parent.name}/{self.saved_to.name}"
+                            if self.saved_to else "",
             }
 
     def shifted_share(self) -> dict[str, float | None]:

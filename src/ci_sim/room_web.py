@@ -91,8 +91,8 @@ class Pictures:
             played = {p.organization: p.number for p in room.players.values()}
             month = room.month
         with matplotlib.rc_context(ROOM_STYLE):
-            figure = Figure(figsize=(9.5, 8))
-            figure.subplots_adjust(left=0.01, right=0.99, top=0.92, bottom=0.1)
+            figure = Figure(figsize=(7.4, 7.2))
+            figure.subplots_adjust(left=0.01, right=0.99, top=0.92, bottom=0.13)
             axis = figure.subplots()
             NetworkPicture(axis, snapshot, self.positions).update(
                 snapshot, f"Trust network, month {month} (year {month / STEPS_PER_YEAR:.2g})")
@@ -111,7 +111,7 @@ class Pictures:
         histories = self.room.histories()
         years = self.room.horizon / STEPS_PER_YEAR
         with matplotlib.rc_context(ROOM_STYLE):
-            figure = Figure(figsize=(11, 8))
+            figure = Figure(figsize=(10.2, 7.2))
             axes = figure.subplots(2, 2, sharex=True, gridspec_kw={
                 "left": 0.09, "right": 0.98, "top": 0.86, "bottom": 0.09, "wspace": 0.3,
                 "hspace": 0.3})
@@ -256,7 +256,7 @@ ROOM_CSS = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1a1a1a; background: #f6f6f4; }
 main { max-width: 640px; margin: 0 auto; padding: 16px; }
 h1 { font-size: 1.5em; margin: 0.3em 0; }
-.card { background: #fff; border-radius: 10px; padding: 14px 16px; margin: 12px 0;
+.card { background: #fff; border-radius: 10px; padding: 10px 12px; margin: 8px 0;
         box-shadow: 0 1px 3px rgba(0,0,0,.15); }
 label { display: block; padding: 10px 4px; font-size: 1.1em; }
 input[type=text] { font-size: 1.3em; padding: 8px; width: 100%; box-sizing: border-box;
@@ -266,12 +266,14 @@ button { font-size: 1.15em; padding: 12px 18px; border: 0; border-radius: 8px;
 button:disabled { background: #888; }
 fieldset { border: 1px solid #ccc; border-radius: 8px; margin: 10px 0; padding: 4px 10px; }
 legend { font-weight: bold; padding: 0 4px; }
-.message { color: #a33200; font-weight: bold; min-height: 1.2em; }
+.message { color: #a33200; font-weight: bold; margin: 4px 0; }
 .sent { color: #00734f; font-weight: bold; }
 .big { font-size: 3em; font-weight: bold; letter-spacing: 0.12em; }
 .wide { max-width: 1880px; }
 .columns { display: flex; gap: 16px; flex-wrap: wrap; align-items: flex-start; }
-.columns img { max-width: 100%; }
+.columns img { max-width: 100%; display: block; }
+.network { flex: 0 1 760px; } .debrief { flex: 0 1 1040px; }
+.clock { font-size: 1.6em; font-weight: bold; margin-bottom: 6px; }
 table { border-collapse: collapse; font-size: 1.1em; }
 td, th { border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; }
 .yes { background: #cdeee2; } .no { background: #f8d3c2; }
@@ -443,15 +445,16 @@ FACILITATOR_HTML = """<!doctype html>
 <div class="columns">
   <div class="card"><div>Join at <b id="address"></b> with the room code</div>
     <div id="code" class="big"></div><div id="count"></div></div>
-  <div class="card"><div id="clock" class="big" style="font-size:1.6em"></div>
+  <div class="card"><div id="clock" class="clock"></div>
     <button id="quarter">Play the quarter</button><button id="year">Play a year</button>
     <button id="end">Play to the end</button>
     <div id="saved"></div></div>
 </div>
 <p id="message" class="message" role="alert"></p>
 <div class="columns">
-  <div class="card"><img id="network" alt="The room's trust network"></div>
-  <div class="card"><img id="debrief" alt="This room against the model's own runs"></div>
+  <div class="card network"><img id="network" alt="The room's trust network"></div>
+  <div class="card debrief"><img id="debrief" alt="This room against the model's own runs">
+  </div>
 </div>
 <div class="card"><h2>Debrief: this room and the model's own runs (same seed)</h2>
   <table id="compare"></table><p id="shifted"></p></div>
