@@ -295,3 +295,33 @@ def test_thirty_participants_on_loopback_stay_responsive(served_room):
           f"{1000 * p50:.0f} ms, 95th percentile {1000 * p95:.0f} ms, slowest "
           f"{1000 * ordered[-1]:.0f} ms")
     assert p95 < 2.0 and ordered[-1] < 10.0
+
+
+def test_a_session_is_the_base_of_a_sweep(tmp_path):
+    room = Room(small_scenario(2), seed=4, out=tmp_path / "room")
+    play_room(room, quarters=4)
+    experiment = tmp_path / "what_if.toml"
+    experiment.write_text('''
+name = "what_if"
+method = "grid"
+samples = 2
+scenario = "room/session.toml"
+seed = 4
+replicates = 1
+levels = 2
+
+[parameters]
+"mindsets.shared_credit" = [0.2, 1.0]
+
+[outputs]
+trust = { metric = "mean_trust" }
+''')
+    result = CliRunner().invoke(app, ["sweep", str(experiment), "--out", str(tmp_path / "sw")])
+    assert result.exit_code == 0, result.output
+    runs = pd.read_parquet(next((tmp_path / "sw").glob("runs*.parquet")))
+    assert len(runs) == 2 and runs["trust"].nunique() == 2
+    # Every run replays the room's choices: the players' organizations behave as they chose.
+    from ci_sim.sweep.experiment import load_experiment
+
+    loaded = load_experiment(experiment)
+    assert list(loaded.plays) == room.plays

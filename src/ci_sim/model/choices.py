@@ -103,6 +103,13 @@ class Play:
             choices.set(self.organization, behaviour, self.behaviours.get(behaviour))
         choices.fund(self.organization, self.funds)
 
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Play:
+        """The play a table of a session file (:meth:`as_record`) describes."""
+        behaviours = {name: int(record[name]) for name in BEHAVIOURS if name in record}
+        return cls(int(record["month"]), int(record["organization"]), behaviours,
+                   record.get("funds", ()))
+
     def as_record(self) -> dict[str, object]:
         """The play as a table of a session file."""
         record: dict[str, object] = {"month": self.month, "organization": self.organization,
