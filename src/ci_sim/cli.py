@@ -452,7 +452,7 @@ def workshop(host: Annotated[str, typer.Option(
     check_address(host, port)
     if room:
         return serve_room_command(host, port, seed=seed, max_participants=max_participants,
-                                  out=out, overwrite=overwrite)
+                                  out=out, overwrite=overwrite, open_browser=open_browser)
     from ci_sim.app import serve
 
     if not is_loopback(host):
@@ -465,8 +465,9 @@ def workshop(host: Annotated[str, typer.Option(
 
 
 def serve_room_command(host: str, port: int, *, seed: int, max_participants: int,
-                       out: Optional[Path], overwrite: bool) -> None:
-    """Start a room, print how to join and how to steer, serve it until Ctrl+C."""
+                       out: Optional[Path], overwrite: bool, open_browser: bool) -> None:
+    """Start a room, print how to join and how to steer, serve it until Ctrl+C; with
+    ``open_browser``, open the facilitator's page on this machine."""
     from ci_sim.room import Room, make_code
     from ci_sim.room_web import serve_room
 
@@ -489,7 +490,19 @@ def serve_room_command(host: str, port: int, *, seed: int, max_participants: int
         console.print("THIS_MACHINE: this computer's address on the room's network.")
     console.print(f"The session is saved to {folder}/session.toml after every quarter "
                   "(Ctrl+C to stop).")
+    if not is_loopback(host):
+        Console(stderr=True, markup=False, highlight=False).print(
+            Text.assemble(("note: ", "yellow"), f"--host {host}: anyone who can reach this "
+                          f"machine on port {port} and has the room code can join; only the "
+                          "facilitator's link steers"), soft_wrap=True)
     console.file.flush()
+    if open_browser:
+        import threading
+        import webbrowser
+
+        local = server_url("127.0.0.1" if shown == "THIS_MACHINE" else host, port)
+        threading.Timer(1.0, webbrowser.open,
+                        [f"{local}/facilitator#token={the_room.token}"]).start()
     serve_room(the_room, host=host, port=port)
 
 
