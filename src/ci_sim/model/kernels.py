@@ -34,29 +34,71 @@ def payoff(beliefs, deps, table, flip):
             if belief == 0:
                 undecided = True
                 break
-            bit = (1 if belief > 0 else 0) ^ flip[deps[j, d]]
+            bit = (1 if belief > 0 else 0) ^ (1 if flip[deps[j, d]] > 0 else 0)
             index = index * 2 + bit
         if not undecided:
             total += table[j, index]
     return total / n_bits
 
 
-def commit(commitment, pull, socialization, work, capacity, grantee, aim, adjust, setup_left,
-           overhead, socialization_rate, amplification):
+def mobilize(participating, threshold, stake, neighbours, degree, grantee, urgency, champion,
+             adequacy, join_rate, draw):
+    """Who comes to the table this month: a threshold model of collective action (Granovetter
+    1978) on the network (Watts 2002), driven by the three preconditions of collective impact
+    (Hanleybrown, Kania & Kramer 2012): urgency, an influential champion, adequate resources.
+
+    Grantee i wants to take part when its motive, the mean of three pulls in 0..1 scaled by
+    the adequacy of resources, reaches its own threshold ``threshold[i]``::
+
+        motive_i = adequacy * (urgency * stake_i + champion + peers_i) / 3
+
+    where ``stake_i`` is how much the problem concerns its mission and ``peers_i`` the share of
+    its grantee neighbours taking part last month. One who wants to join (or leave) does so
+    this month with probability ``join_rate`` (``draw[i] < join_rate``). Synchronous: peers
+    are read from last month. Updates ``participating`` (1 at the table, 0 not) and returns
+    the share of grantees taking part.
+    """
+    n = participating.shape[0]
+    before = participating.copy()
+    total = 0.0
+    count = 0
+    for i in range(n):
+        if not grantee[i]:
+            continue
+        peers = 0.0
+        others = 0
+        for d in range(degree[i]):
+            j = neighbours[i, d]
+            if grantee[j]:
+                peers += before[j]
+                others += 1
+        share = peers / others if others > 0 else 0.0
+        motive = adequacy * (urgency * stake[i] + champion + share) / 3.0
+        wants = motive >= threshold[i]
+        if wants != (before[i] > 0.5) and draw[i] < join_rate:
+            participating[i] = 1.0 if wants else 0.0
+        total += participating[i]
+        count += 1
+    return total / count if count > 0 else 0.0
+
+
+def commit(commitment, pull, socialization, work, capacity, grantee, participating, aim, adjust,
+           setup_left, overhead, socialization_rate, amplification):
     """What each partner brings to the collaboration this month (ODD 7.5, 7.8).
 
-    Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x momentum x
-    vision efficacy; Kania & Kramer 2011), for grantees only. The agenda's pull on a partner
-    is its commitment once the set-up is done, ``a_i = c_i (1 - setup_left)``; its monthly
-    socialization probability is ``min(1, socialization_rate a_i amplification)`` (March 1991's
-    p1; ``amplification`` = 1 + 9 x imposes_agenda); its work, FTE, is its capacity less the
-    coordination ``overhead`` (Witesman & Heiss 2016). Updates ``commitment`` and writes
-    ``pull``, ``socialization`` and ``work``.
+    Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x vision
+    efficacy; Kania & Kramer 2011) for grantees at the table (``participating``), towards 0
+    for the others. The agenda's pull on a partner is its commitment once the set-up is done,
+    ``a_i = c_i (1 - setup_left)``; its monthly socialization probability is
+    ``min(1, socialization_rate a_i amplification)`` (March 1991's p1; ``amplification`` =
+    1 + 9 x imposes_agenda); its work, FTE, is its capacity less the coordination
+    ``overhead`` a partner at the table pays (Witesman & Heiss 2016). Updates ``commitment``
+    and writes ``pull``, ``socialization`` and ``work``.
     """
-    commitment += adjust * (aim - commitment) * grantee
+    commitment += adjust * (aim * participating - commitment) * grantee
     pull[:] = commitment * (1.0 - setup_left)
     socialization[:] = np.minimum(1.0, socialization_rate * pull * amplification)
-    work[:] = capacity * (1.0 - overhead) * grantee
+    work[:] = capacity * (1.0 - overhead * participating) * grantee
 
 
 def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,

@@ -205,6 +205,10 @@ class CollectiveImpactModel(mesa.Model):
         self.trust = np.full((n, n), s.trust.initial)
         np.fill_diagonal(self.trust, 1.0)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
+        #: Directed network ties between grantees: the meetings partners could hold.
+        valid = self.neighbours >= 0
+        self.partner_ties = int((valid & self.grantee[:, None]
+                                 & self.grantee[np.where(valid, self.neighbours, 0)]).sum())
         self.mean_trust = s.trust.initial
 
         self.indicators = np.full(m, s.problem.baseline)
@@ -222,7 +226,16 @@ class CollectiveImpactModel(mesa.Model):
         #: FTE on one indicator that moves it at the full rate (scales with the field).
         self.indicator_scale = s.problem.effort_scale * self.n_grantees / m
         self.pipeline = np.zeros(m)
+        # Preconditions (ODD 7.4): each grantee's threshold for taking part and its stake in
+        # the problem: the needs its mission covers, relative to a mission wholly on the
+        # most pressing need (0..1).
+        self.threshold = self.draws("thresholds").uniform(0.0, s.preconditions.reluctance, n)
+        self.stake = self.mission @ self.needs / self.needs.max()
+        self.participating = np.zeros(n)
+        self.at_table = np.zeros(n, dtype=np.bool_)
         self.participation = 0.0
+        #: Share of possible meetings between partners that took place last month.
+        self.meeting_rate = 0.0
         self.commitment = np.zeros(n)
         self.backbone_staff = 0.0
         weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
@@ -328,21 +341,27 @@ class CollectiveImpactModel(mesa.Model):
         return support, pool, budget
 
     def _mobilize(self, pool: float) -> None:
-        """Phase 2 (ODD 7.4): participation follows readiness from the preconditions."""
+        """Phase 2 (ODD 7.4): organizations decide whether to take part, each against its own
+        threshold, moved by urgency, the champion, their peers and the money available."""
         s, year = self.params, self.year
         pre = s.preconditions
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
-        readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.pool(), 1e-9))
-        self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
+        adequacy = min(1.0, pool / max(s.pool(), 1e-9))
+        self.participation = self.kernels.mobilize(
+            self.participating, self.threshold, self.stake, self.neighbours, self.degree,
+            self.grantee, pre.urgency, champion, adequacy, min(1.0, 1 / pre.mobilization_months),
+            self.draws("participation").random(len(self.participating)))
+        np.logical_and(self.grantee, self.participating > 0.5, out=self.at_table)
 
     def _set_conditions(self, support: dict[str, float]) -> Conditions:
         """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
         agenda's pull and socialization, overhead and work."""
         s, k = self.params, self.kernels
         conditions, backbone = s.conditions, s.backbone
-        # Grown trust sustains the conditions where the backbone does not support them.
-        grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
-        unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
+        # Without backbone support, partners govern the work themselves in the meetings they
+        # hold (shared governance; Provan & Kenis 2008): as far as they met last month.
+        floor = conditions.self_organized_efficacy
+        unsupported = floor + (1 - floor) * self.meeting_rate
         efficacy = {f: unsupported + (1 - unsupported) * support[f]
                     for f in ("vision", "activities", "measurement")}
         momentum = self.participation
@@ -350,19 +369,19 @@ class CollectiveImpactModel(mesa.Model):
         setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
         month = Conditions(
             support=support, efficacy=efficacy, momentum=momentum, setup_left=setup_left,
-            measurement=conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left),
-            communication=conditions.continuous_communication * momentum * efficacy["activities"],
+            measurement=conditions.shared_measurement * efficacy["measurement"] * (1 - setup_left),
+            communication=conditions.continuous_communication * efficacy["activities"],
             # Partners coordinate their activities only as far as they trust each other.
             reinforce=conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust,
             inclusion=conditions.inclusive_decisions * momentum)
-        engaged = momentum * (conditions.common_agenda + conditions.shared_measurement
+        engaged = (conditions.common_agenda + conditions.shared_measurement
                               + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
         overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
                                        + conditions.setup_cost * setup_left))
         # Each partner's commitment to the agenda follows the support the collaboration gets;
         # the agenda pulls and socializes it as far as it is committed; overhead costs work.
         k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
-                 self.grantee, conditions.common_agenda * momentum * efficacy["vision"],
+                 self.grantee, self.participating, conditions.common_agenda * efficacy["vision"],
                  1 / s.organizations.adjust_months, setup_left, overhead,
                  s.learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
         # Advanced policy: public agencies redirect their programs to the agenda's priorities.
@@ -380,7 +399,7 @@ class CollectiveImpactModel(mesa.Model):
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
-                           self.grantee, c.communication, c.measurement, learning.imitation_rate,
+                           self.at_table, c.communication, c.measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
@@ -405,9 +424,9 @@ class CollectiveImpactModel(mesa.Model):
             code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         conditions, backbone = s.conditions, s.backbone
         agenda_rate = learning.agenda_learning_rate * c.measurement * conditions.common_agenda \
-            * c.momentum * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
+            * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
         k.learn_agenda(self.code, views, view_scores, code_score,
-                       (u["agenda_observation"] < c.measurement) & self.grantee, agenda_rate,
+                       (u["agenda_observation"] < c.measurement) & self.at_table, agenda_rate,
                        u["agenda_adoption"], self.march)
 
     def _build_trust(self) -> None:
@@ -418,6 +437,7 @@ class CollectiveImpactModel(mesa.Model):
             self.trust, self.neighbours, self.degree, self.met, self.hoards,
             self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
             s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
+        self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
 
     def _target_effort(self, c: Conditions) -> None:
         """Phases 10-11 (ODD 7.11-7.12): the agenda's priorities move towards the real needs
