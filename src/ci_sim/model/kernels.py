@@ -265,15 +265,16 @@ def turbulence(flip, draw, rate):
     return changed
 
 
-def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
-                 build_rate, negativity_bias, violation_chance):
+def update_trust(trust, neighbours, degree, network_degree, met, hoards, relationships,
+                 conduct_draw, build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
 
-    A meeting is a violation with probability ``violation_chance * hoards[j]`` (credit
-    hoarding under competitive funding); otherwise i's trust in j closes a share
-    ``build_rate`` of the gap to 1 (doubled for relationship-minded i). A violation removes
-    ``negativity_bias * build_rate`` of the trust i has. Returns the mean trust over
-    network ties.
+    For every meeting of the month (network or working-group tie), it is a violation with
+    probability ``violation_chance * hoards[j]`` (credit hoarding under competitive funding);
+    otherwise i's trust in j closes a share ``build_rate`` of the gap to 1 (doubled for
+    relationship-minded i). A violation removes ``negativity_bias * build_rate`` of the trust
+    i has. Returns the mean trust over network ties (the first ``network_degree[i]`` slots),
+    a measure that does not change when working groups re-form.
     """
     n = trust.shape[0]
     total = 0.0
@@ -288,8 +289,9 @@ def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_
                     trust[i, j] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, j])
                     if trust[i, j] > 1.0:
                         trust[i, j] = 1.0
-            total += trust[i, j]
-            ties += 1
+            if d < network_degree[i]:
+                total += trust[i, j]
+                ties += 1
     return total / ties if ties > 0 else 0.0
 
 

@@ -205,10 +205,7 @@ class CollectiveImpactModel(mesa.Model):
         self.trust = np.full((n, n), s.trust.initial)
         np.fill_diagonal(self.trust, 1.0)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
-        #: Directed network ties between grantees: the meetings partners could hold.
-        valid = self.neighbours >= 0
-        self.partner_ties = int((valid & self.grantee[:, None]
-                                 & self.grantee[np.where(valid, self.neighbours, 0)]).sum())
+        self._count_partner_ties()
         self.mean_trust = s.trust.initial
 
         self.indicators = np.full(m, s.problem.baseline)
@@ -283,11 +280,32 @@ class CollectiveImpactModel(mesa.Model):
             graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
                                                       seed=seed)
         self.network = graph
-        self.degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
-        self.neighbours = np.full((n, max(int(self.degree.max()), 1)), -1, dtype=np.int64)
+        #: Informal ties: each organization's network neighbours, padded with -1.
+        self.network_degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
+        self.network_neighbours = np.full((n, max(int(self.network_degree.max()), 1)), -1,
+                                          dtype=np.int64)
         for i in range(n):
             row = sorted(graph.neighbors(i))
-            self.neighbours[i, :len(row)] = row
+            self.network_neighbours[i, :len(row)] = row
+        # Whom each organization can meet: its network neighbours, then (once working groups
+        # form, 7.5a) its group's other members. Slots are reserved for them from the start so
+        # the month's random numbers keep one layout.
+        self.group_slots = max(self.params.conditions.working_group_size - 1, 0)
+        self.neighbours = np.full((n, self.network_neighbours.shape[1] + self.group_slots), -1,
+                                  dtype=np.int64)
+        self.neighbours[:, :self.network_neighbours.shape[1]] = self.network_neighbours
+        self.degree = self.network_degree.copy()
+        #: Working group of each organization (-1: none) and its place in the order partners
+        #: are dealt into groups.
+        self.group = np.full(n, -1, dtype=np.int64)
+        self.group_order = self.draws("groups").random(n)
+
+    def _count_partner_ties(self) -> None:
+        """Directed ties between grantees (network and working groups): the meetings partners
+        could hold in a month."""
+        valid = self.neighbours >= 0
+        self.partner_ties = int((valid & self.grantee[:, None]
+                                 & self.grantee[np.where(valid, self.neighbours, 0)]).sum())
 
     # ------------------------------------------------------------------ one month
     def _backbone_share(self) -> float:
@@ -313,6 +331,7 @@ class CollectiveImpactModel(mesa.Model):
         """Advance one month: the phases of ODD section 3, in order."""
         support, pool, budget = self._fund_backbone()
         self._mobilize(pool)
+        self._organize()
         conditions = self._set_conditions(support)
         self._learn(conditions)
         self._build_trust()
@@ -348,10 +367,43 @@ class CollectiveImpactModel(mesa.Model):
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
         adequacy = min(1.0, pool / max(s.pool(), 1e-9))
         self.participation = self.kernels.mobilize(
-            self.participating, self.threshold, self.stake, self.neighbours, self.degree,
-            self.grantee, pre.urgency, champion, adequacy, min(1.0, 1 / pre.mobilization_months),
+            self.participating, self.threshold, self.stake, self.network_neighbours,
+            self.network_degree, self.grantee, pre.urgency, champion, adequacy, min(1.0, 1 / pre.mobilization_months),
             self.draws("participation").random(len(self.participating)))
         np.logical_and(self.grantee, self.participating > 0.5, out=self.at_table)
+
+    def _organize(self) -> None:
+        """Phase III (ODD 7.5a), organize for impact: once the strategic direction is set,
+        partners at the table form working groups around the areas they work on, each of at
+        most ``conditions.working_group_size``, and meet within them; the groups are reviewed
+        every ``conditions.regroup_months``. An area's partners are dealt in a fixed random
+        order into as few groups as the size allows (Hanleybrown, Kania & Kramer 2012)."""
+        c = self.params.conditions
+        if (not self.group_slots or c.common_agenda <= 0 or self.steps_done < c.groups_month
+                or (self.steps_done - c.groups_month) % c.regroup_months):
+            return
+        members = np.flatnonzero(self.at_table)
+        area = self.effort[members].argmax(axis=1)
+        self.group[:] = -1
+        groups = 0
+        for focus in np.unique(area):
+            in_area = members[area == focus]
+            in_area = in_area[np.argsort(self.group_order[in_area], kind="stable")]
+            count = -(-len(in_area) // c.working_group_size)
+            self.group[in_area] = groups + np.arange(len(in_area)) % count
+            groups += count
+        width = self.network_neighbours.shape[1]
+        self.neighbours[:, width:] = -1
+        self.neighbours[:, :width] = self.network_neighbours
+        self.degree[:] = self.network_degree
+        by_group = members[np.argsort(self.group[members], kind="stable")]
+        for team in np.split(by_group, np.flatnonzero(np.diff(self.group[by_group])) + 1):
+            for i in team:
+                known = set(self.network_neighbours[i, :self.network_degree[i]].tolist())
+                others = [j for j in team.tolist() if j != i and j not in known]
+                self.neighbours[i, self.degree[i]:self.degree[i] + len(others)] = others
+                self.degree[i] += len(others)
+        self._count_partner_ties()
 
     def _set_conditions(self, support: dict[str, float]) -> Conditions:
         """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
@@ -434,7 +486,7 @@ class CollectiveImpactModel(mesa.Model):
         it fast."""
         s = self.params
         self.mean_trust = self.kernels.update_trust(
-            self.trust, self.neighbours, self.degree, self.met, self.hoards,
+            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.hoards,
             self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
             s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
         self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0

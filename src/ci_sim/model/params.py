@@ -189,6 +189,22 @@ class Conditions(Section):
                                            "meetings add the rest (ODD 7.5).",
                                            ge=0.0, le=1.0, unit="share",
                                            source="Provan & Kenis 2008 (shared governance)")
+    working_group_size: int = param(8, "Largest working group: once the strategic direction is "
+                                    "set, partners at the table form groups of at most this "
+                                    "many around the areas they work on, and meet within them "
+                                    "(0: no working groups).", ge=0, le=50,
+                                    unit="organizations",
+                                    source="Hanleybrown, Kania & Kramer 2012 (cascading levels "
+                                           "of linked collaboration; groups of 7-10)")
+    groups_month: int = param(9, "Month the working groups form: phase III, organize for "
+                              "impact, after about 3 months assessing readiness and 4-6 "
+                              "initiating action.", ge=0, le=1200, unit="months",
+                              source="Hanleybrown, Kania & Kramer 2012 (phases I-V)")
+    regroup_months: int = param(3, "Months between reviews of the working groups (partners "
+                                "who joined find a group, groups follow where partners "
+                                "work).", ge=1, le=120, unit="months",
+                                source="Hanleybrown, Kania & Kramer 2012 (groups change over "
+                                       "time)")
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
                                     source="Witesman & Heiss 2016")
