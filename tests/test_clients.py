@@ -82,7 +82,6 @@ def test_evaluate_refuses_bad_input_in_one_line(arguments, message):
     with pytest.raises(ci_sim.InputError, match=message) as refused:
         ci_sim.evaluate(**arguments)
     assert "\n" not in str(refused.value) and "--set" not in str(refused.value)
-    assert isinstance(refused.value, ValueError)
 
 
 def ema_prim(x, y):

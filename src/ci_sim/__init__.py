@@ -11,7 +11,7 @@ The public API (``__all__``) is imported on first use, so ``import ci_sim`` stay
 - :class:`CollectiveImpactModel`: the Mesa model; :class:`Organization`, its agents.
 - :class:`Scenario`, :func:`load_scenario`, :func:`parameter_names`, :func:`describe`:
   parameters, their meanings, units and ranges.
-- :class:`InputError`: the error for bad input (a ``ValueError``).
+- :class:`InputError`: the error for bad input (one line naming the key).
 """
 
 from __future__ import annotations

@@ -120,7 +120,8 @@ class CollectiveImpactModel(mesa.Model):
         scenario = scenario if scenario is not None else ci_scenario
         self.seed = seed_from(seed, rng)
         if mesa_scenario is not None:
-            mesa_scenario.rng = self.seed  # Mesa seeds its own generators from it
+            if mesa_scenario.rng != self.seed:  # Mesa seeds its own generators from it
+                mesa_scenario.rng = self.seed
             super().__init__(scenario=mesa_scenario)
         else:
             super().__init__(rng=self.seed)
