@@ -320,8 +320,10 @@ class BeforeAfter:
         self.settings = preset.start_settings() if settings is None else dict(settings)
         self.seed = int(seed)
         before, after = before_after(preset, self.settings)
-        self.before = CollectiveImpactModel(before, engine_name=engine, record="none", rng=self.seed)
-        self.after = CollectiveImpactModel(after, engine_name=engine, record="none", rng=self.seed)
+        self.before = CollectiveImpactModel(before, engine_name=engine, record="none",
+                                            rng=self.seed)
+        self.after = CollectiveImpactModel(after, engine_name=engine, record="none",
+                                           rng=self.seed)
         self.horizon = int(round(after.years * STEPS_PER_YEAR))
         self.running = self.month < self.horizon
         self.advance(month)

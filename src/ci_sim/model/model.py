@@ -445,8 +445,8 @@ class CollectiveImpactModel(mesa.Model):
         every ``conditions.regroup_months``. An area's partners are dealt in a fixed random
         order into as few groups as the size allows (Hanleybrown, Kania & Kramer 2012)."""
         c = self.params.conditions
-        if (not self.group_slots or c.common_agenda <= 0 or self.steps_done < c.groups_month
-                or (self.steps_done - c.groups_month) % c.regroup_months):
+        if (not self.group_slots or c.common_agenda <= 0 or self.month < c.groups_month
+                or (self.month - c.groups_month) % c.regroup_months):
             return
         members = np.flatnonzero(self.at_table)
         area = self.effort[members].argmax(axis=1)
