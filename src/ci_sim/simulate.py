@@ -17,6 +17,7 @@ import pandas as pd
 
 from ci_sim.errors import InputError
 from ci_sim.model import METRICS, STEPS_PER_YEAR, CollectiveImpactModel
+from ci_sim.model.choices import Play, plays_by_month
 from ci_sim.model.params import Scenario
 
 #: What :func:`evaluate` returns, by name: the metrics at the horizon (:data:`METRICS`,
@@ -27,7 +28,7 @@ OUTCOMES = {**METRICS,
 
 def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
              years: float | None = None, timeseries: bool = False, engine: str = "numba",
-             **parameters: Any) -> dict[str, Any]:
+             plays: Sequence[Play] = (), **parameters: Any) -> dict[str, Any]:
     """Run the model once and return its outcomes at the horizon, by name.
 
     Args:
@@ -40,6 +41,9 @@ def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
             with one row per month (``step`` in months, ``year``, every metric; row 0 is the
             state before the first month).
         engine: ``"numba"`` (compiled) or ``"python"`` (the reference; same numbers).
+        plays: players' choices of a workshop session (:mod:`ci_sim.session`), each put in
+            place before the month it starts; none by default (every organization follows
+            the model's rules).
         **parameters: parameter values by dotted name (``**{"conditions.common_agenda":
             0.5}``), by the same name as an identifier (``conditions_common_agenda=0.5``), or
             by field name where unique (``common_agenda=0.5``); see ``docs/ODD.md``.
@@ -61,7 +65,10 @@ def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
         parameters["years"] = years
     model = CollectiveImpactModel(scenario, engine_name=engine, record="none",
                                   seed=_seed(seed), **parameters)
+    schedule = plays_by_month(plays)
     while model.running:
+        for play in schedule.get(model.steps, ()):  # months run so far: the month to come
+            play.apply(model.choices)
         model.step()
     outcomes: dict[str, Any] = {name: float(model.metrics[name]) for name in METRICS}
     outcomes["gateway"] = int(model.metrics["gateway"])
@@ -91,35 +98,43 @@ def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
     return [int(child.generate_state(1)[0]) for child in children]
 
 
-def run(scenario: Scenario, seed: int, *, engine: str = "numba") -> pd.DataFrame:
+def run(scenario: Scenario, seed: int, *, engine: str = "numba",
+        plays: Sequence[Play] = ()) -> pd.DataFrame:
     """Run one replicate for ``scenario.years`` and return one row per step.
+
+    ``plays``: players' choices of a workshop session (:mod:`ci_sim.session`), each put in
+    place before the month it starts; without them every organization follows the rules.
 
     Columns: ``step`` (months), ``year`` and every metric in :data:`ci_sim.model.METRICS`
     (``gateway`` an integer); row 0 is the state before the first step. The time series of
     :func:`evaluate`.
     """
-    return evaluate(scenario, seed=seed, engine=engine, timeseries=True)["timeseries"]
+    return evaluate(scenario, seed=seed, engine=engine, plays=plays,
+                    timeseries=True)["timeseries"]
 
 
-def run_seed(task: tuple[Scenario, int, str]) -> pd.DataFrame:
-    """:func:`run` on one ``(scenario, seed, engine)``: the task executors send to workers."""
-    scenario, seed, engine = task
-    return run(scenario, seed, engine=engine)
+def run_seed(task: tuple[Any, ...]) -> pd.DataFrame:
+    """:func:`run` on one ``(scenario, seed, engine)`` or ``(scenario, seed, engine, plays)``:
+    the task executors send to workers."""
+    scenario, seed, engine, *plays = task
+    return run(scenario, seed, engine=engine, plays=plays[0] if plays else ())
 
 
 def run_replicates(scenario: Scenario, seeds: Sequence[int], *, engine: str = "numba",
-                   progress: Callable[[], None] | None = None, workers: int | None = 1
-                   ) -> pd.DataFrame:
+                   progress: Callable[[], None] | None = None, workers: int | None = 1,
+                   plays: Sequence[Play] = ()) -> pd.DataFrame:
     """Run one replicate per seed; columns ``replicate``, ``seed``, then :func:`run`'s.
 
     ``workers``: processes on this machine (1, the default, runs in this process; None:
-    every core). The result does not depend on it.
+    every core). The result does not depend on it. ``plays``: players' choices, the same
+    in every replicate (see :func:`run`).
     """
     from ci_sim.executors import make_executor
 
     frames: dict[int, pd.DataFrame] = {}
     with make_executor(workers=workers) as executor:
-        tasks = [(scenario, seed, engine) for seed in seeds]
+        tasks = [(scenario, seed, engine, tuple(plays)) if plays else (scenario, seed, engine)
+                 for seed in seeds]
         for replicate, frame in executor.map_unordered(run_seed, tasks):
             frame.insert(0, "seed", seeds[replicate])
             frame.insert(0, "replicate", replicate)

@@ -40,6 +40,7 @@ from ci_sim.model import METRICS, STEPS_PER_YEAR
 from ci_sim.model.params import SECTIONS, Scenario, describe, parameter_names
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import is_experiment, load_scenario, read_toml
+from ci_sim.session import is_session_file, read_session
 
 Method = Literal["sobol", "morris", "fast", "latin", "grid"]
 Distribution = Literal["uniform", "triangular", "normal", "lognormal", "truncnormal"]
@@ -206,6 +207,8 @@ class LoadedExperiment(BaseModel):
     text: str
     base: Scenario | None
     scenario_sha256: str | None
+    #: Players' choices when the base is a workshop room's session file, replayed in every run.
+    plays: tuple = ()
 
     @property
     def horizon(self) -> float:
@@ -295,8 +298,13 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     source = experiment.scenario
     if Path(source).suffix:  # a file: relative to the experiment file, like an include
         source = str((path.parent / source) if not Path(source).is_absolute() else source)
+    plays: tuple = ()
     try:
-        base, scenario_digest = load_scenario(source, overrides)
+        if is_session_file(source):  # a room's play as the base: its choices in every run
+            session, scenario_digest = read_session(Path(source), overrides)
+            base, plays = session.scenario, tuple(session.plays)
+        else:
+            base, scenario_digest = load_scenario(source, overrides)
     except InputError as error:
         raise InputError(f"{path}: scenario: {error}") from None
     for name, spec in experiment.parameters.items():
@@ -304,7 +312,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     for name, output in experiment.outputs.items():
         check_output(name, output, base, path)
     return LoadedExperiment(experiment=experiment, path=str(path), sha256=digest, text=text,
-                            base=base, scenario_sha256=scenario_digest)
+                            base=base, scenario_sha256=scenario_digest, plays=plays)
 
 
 def numeric_parameters() -> list[str]:

@@ -67,6 +67,7 @@ class SweepPlan:
                  for replicate in range(len(self.seeds))]
         base = None if self.loaded.base is None else self.loaded.base.model_dump()
         outputs = tuple(experiment.outputs.items())
+        plays = tuple(play.as_record() for play in self.loaded.plays)
         batches = []
         for start in range(0, len(order), size):
             chunk = order[start:start + size]
@@ -75,7 +76,7 @@ class SweepPlan:
                 outputs=outputs, samples=tuple(s for s, _ in chunk),
                 replicates=tuple(r for _, r in chunk),
                 seeds=tuple(self.seeds[r] for _, r in chunk),
-                values=tuple(points[s] for s, _ in chunk)))
+                values=tuple(points[s] for s, _ in chunk), plays=plays))
         return batches
 
 
