@@ -32,7 +32,7 @@ def step_seconds(scenario, engine: str, months: int, repeats: int) -> list[float
     """CPU seconds per model step (set-up excluded), one figure per seed 1..repeats."""
     times = []
     for seed in range(1, repeats + 1):
-        model = CollectiveImpactModel(scenario, engine_name=engine, rng=seed)
+        model = CollectiveImpactModel(scenario, engine_name=engine, record="none", rng=seed)
         start = time.process_time()
         for _ in range(months):
             model.step()
@@ -46,7 +46,7 @@ def full_run_ms(scenario, repeats: int) -> list[float]:
     times = []
     for seed in range(1, repeats + 1):
         start = time.process_time()
-        model = CollectiveImpactModel(scenario, rng=seed)
+        model = CollectiveImpactModel(scenario, record="none", rng=seed)
         for _ in range(months):
             model.step()
         times.append((time.process_time() - start) * 1e3)

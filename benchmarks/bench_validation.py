@@ -23,7 +23,8 @@ def measure(name: str, overrides: dict) -> dict[str, float]:
     scenario, _ = load_scenario(scenario_path(name), overrides)
     CollectiveImpactModel(scenario, rng=0).step()  # compile and warm up
     started = time.perf_counter()
-    models = [CollectiveImpactModel(scenario, rng=seed) for seed in range(1, SETUPS + 1)]
+    models = [CollectiveImpactModel(scenario, record="none", rng=seed)
+              for seed in range(1, SETUPS + 1)]
     setup = (time.perf_counter() - started) / SETUPS
     model = models[0]
     started = time.perf_counter()

@@ -21,6 +21,7 @@ import ci_sim
 from ci_sim.cli import app
 from ci_sim.model import GATEWAYS, METRICS
 from ci_sim.model.scenarios import builtin_names, builtin_path, load_scenario
+from ci_sim.outputs import parameters_digest
 from ci_sim.simulate import replicate_seeds
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -74,7 +75,9 @@ def small_run(tmp_path_factory):
 def test_run_writes_one_timeseries_row_per_replicate_and_step(small_run):
     out, _ = small_run
     frame = pd.read_parquet(out / "timeseries.parquet")
-    assert list(frame.columns) == ["replicate", "seed", "step", "year", *METRICS]
+    assert list(frame.columns) == ["scenario", "replicate", "seed", "step", "year", *METRICS]
+    assert (frame["scenario"] == "collective_impact").all()
+    assert frame["gateway"].dtype == np.int64
     assert len(frame) == 2 * (12 + 1)
     for replicate, rows in frame.groupby("replicate"):
         assert list(rows["step"]) == list(range(13))
@@ -84,9 +87,12 @@ def test_run_writes_one_timeseries_row_per_replicate_and_step(small_run):
     seeds = frame.groupby("replicate")["seed"].first().tolist()
     assert seeds == replicate_seeds(5, 2) and seeds[0] != seeds[1]
     assert np.isfinite(frame[list(METRICS)].to_numpy(dtype=float)).all()
-    # The file itself records the seed and the package version.
+    # The file itself records the seed, the package version and the parameters' hash.
     recorded = json.loads(pq.read_schema(out / "timeseries.parquet").metadata[b"ci_sim"])
     assert recorded["seed"] == 5 and recorded["versions"]["ci_sim"] == ci_sim.__version__
+    assert recorded["replicate_seeds"] == seeds
+    scenario, _ = load_scenario("collective_impact", SMALL_OVERRIDES)
+    assert recorded["scenarios"][0]["parameters_sha256"] == parameters_digest(scenario)
 
 
 def test_run_summary_has_intervals_seed_version_parameters_and_hash(small_run):
@@ -94,10 +100,15 @@ def test_run_summary_has_intervals_seed_version_parameters_and_hash(small_run):
     summary = json.loads((out / "summary.json").read_text())
     frame = pd.read_parquet(out / "timeseries.parquet")
     final = frame[frame["step"] == frame["step"].max()]
-    assert set(summary["final"]) == set(METRICS)
+    # The ordinal gateway has shares by level, not a mean; every interval says its level.
+    assert set(summary["final"]) == set(METRICS) - {"gateway"}
+    assert summary["interval"]["level"] == 0.95
     for metric, value in summary["final"].items():
         assert value["low"] <= value["mean"] <= value["high"], metric
         assert value["mean"] == pytest.approx(final[metric].mean(), rel=1e-12, abs=1e-12)
+        assert value["level"] == 0.95
+    assert summary["gateway_labels"] == list(GATEWAYS)
+    assert sum(summary["gateway_final"].values()) == pytest.approx(1.0)
     assert summary["seed"] == 5
     assert summary["replicate_seeds"] == replicate_seeds(5, 2)
     assert summary["versions"]["ci_sim"] == ci_sim.__version__
@@ -107,6 +118,7 @@ def test_run_summary_has_intervals_seed_version_parameters_and_hash(small_run):
     assert record["parameters"]["organizations"]["count"] == 20
     assert record["sha256"] == digest == hashlib.sha256(
         builtin_path("collective_impact").read_bytes()).hexdigest()
+    assert record["parameters_sha256"] == parameters_digest(scenario)
     assert set(summary["gateway_reached"]) == set(GATEWAYS)
 
 
@@ -140,8 +152,9 @@ def test_python_engine_writes_the_numba_engine_s_timeseries(small_run, tmp_path)
     numba = pd.read_parquet(out / "timeseries.parquet")
     python = pd.read_parquet(tmp_path / "timeseries.parquet")
     assert list(python.columns) == list(numba.columns)
-    np.testing.assert_allclose(python.to_numpy(dtype=float), numba.to_numpy(dtype=float),
-                               rtol=1e-9, atol=1e-9)
+    numbers = numba.columns.drop("scenario")
+    np.testing.assert_allclose(python[numbers].to_numpy(dtype=float),
+                               numba[numbers].to_numpy(dtype=float), rtol=1e-9, atol=1e-9)
     assert json.loads((tmp_path / "summary.json").read_text())["engine"] == "python"
 
 
@@ -181,16 +194,23 @@ def test_compare_runs_scenarios_on_the_run_command_s_seeds(tmp_path):
     assert len(table) == len(SMALL_FILES) * len(METRICS)
     for name in SMALL_FILES:
         assert set(table.loc[table["scenario"] == name, "metric"]) == set(METRICS)
-    assert (table["low"] <= table["mean"] + 1e-12).all()
-    assert (table["mean"] <= table["high"] + 1e-12).all()
+    amounts = table[table["metric"] != "gateway"]
+    assert (amounts["low"] <= amounts["mean"] + 1e-12).all()
+    assert (amounts["mean"] <= amounts["high"] + 1e-12).all()
+    assert (amounts["level"] == 0.95).all()
+    # The ordinal gateway is not averaged: its row gives the most common gateway.
+    gateways = table[table["metric"] == "gateway"]
+    assert gateways["mean"].isna().all() and set(gateways["most_common"]) <= set(GATEWAYS)
     assert (table["seed"] == 9).all()
+    assert table.groupby("scenario")["parameters_sha256"].nunique().eq(1).all()
+    assert table["parameters_sha256"].nunique() == len(SMALL_FILES)
     # Each scenario ran on the seeds `ci-sim run` uses for the same base seed.
     alone = tmp_path / "alone"
     assert invoke("run", files[0], "--years", "1", "--replicates", "2", "--seed", "9",
                   "--out", alone).exit_code == 0
     summary = json.loads((alone / "summary.json").read_text())
     rows = table[table["scenario"] == "ci_small"].set_index("metric")
-    for metric in METRICS:
+    for metric in set(METRICS) - {"gateway"}:
         assert rows.loc[metric, "mean"] == pytest.approx(summary["final"][metric]["mean"],
                                                          rel=1e-9, abs=1e-12), metric
     # Different scenarios, same seeds: the differences come from the scenarios.

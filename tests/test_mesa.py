@@ -1,5 +1,6 @@
-"""Mesa integration: organizations are Mesa agents that are views onto the model's arrays,
-so ``AgentSet``, ``DataCollector`` and ``batch_run`` work as Mesa users expect."""
+"""Mesa integration, tested as Mesa users write it: organizations are Mesa agents that are
+views onto the model's arrays, so ``AgentSet``, ``DataCollector``, ``batch_run``, the network
+space and ``SolaraViz`` work as they expect; actions the model cannot support raise."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import mesa
 import numpy as np
 import pytest
 
-from ci_sim.model import METRICS, SECTORS, CollectiveImpactModel, Organization
 from ci_sim.errors import InputError
+from ci_sim.model import METRICS, SECTORS, CollectiveImpactModel, Organization
+from ci_sim.model.model import MesaScenario
 
 COUNT = 20
 
@@ -142,14 +144,35 @@ def test_model_takes_field_names_and_dotted_names_as_keyword_arguments():
         by_dotted.step()
     assert by_field.history == by_dotted.history
     assert by_field.steps == 3 and by_field.running
+    assert not hasattr(CollectiveImpactModel, "steps_done") or isinstance(
+        CollectiveImpactModel.steps_done, property)  # only a deprecated alias of steps
+    with pytest.warns(DeprecationWarning, match="steps"):
+        assert by_field.steps_done == 3
 
 
 def test_ambiguous_or_unknown_keyword_is_refused():
-    # cut_year exists in backbone and in funding: the dotted name must be given.
-    with pytest.raises(InputError, match="cut_year"):
+    # cut_year exists in backbone and in funding: the section must be given.
+    with pytest.raises(InputError, match="'cut_year' is in several sections; give "
+                                         "'backbone.cut_year' .*or 'funding.cut_year'"):
         CollectiveImpactModel(rng=1, count=COUNT, cut_year=1.0)
-    with pytest.raises(InputError, match="common_agender"):
+    with pytest.raises(InputError, match="unknown parameter 'common_agender' .*did you mean "
+                                         "'common_agenda'"):
         CollectiveImpactModel(rng=1, count=COUNT, common_agender=0.5)
+    with pytest.raises(InputError, match="'common_agenda' and 'conditions.common_agenda' both"):
+        CollectiveImpactModel(rng=1, count=COUNT, common_agenda=0.5,
+                              **{"conditions.common_agenda": 0.4})
+    # None of these speaks of the command line's --set.
+    with pytest.raises(InputError) as refused:
+        CollectiveImpactModel(rng=1, count=2)
+    assert "--set" not in str(refused.value) and "organizations.count" in str(refused.value)
+
+
+def test_identifier_names_reach_the_same_parameters_as_dotted_names():
+    by_identifier = CollectiveImpactModel(rng=2, organizations_count=COUNT,
+                                          backbone_cut_year=1.0, funding_cut_year=2.0)
+    assert by_identifier.params.backbone.cut_year == 1.0
+    assert by_identifier.params.funding.cut_year == 2.0
+    assert len(by_identifier.agents) == COUNT
 
 
 def test_batch_run_returns_rows_with_the_metrics():
@@ -181,3 +204,259 @@ def test_batch_run_returns_rows_with_the_metrics():
     agendas = {row["common_agenda"]: row["agenda_alignment"] for row in runs.values()
                if row["seed"] == 1}
     assert agendas[0.0] < agendas[0.9]
+
+
+# ---------------------------------------------------------------------- seeds and horizon
+def test_seed_and_rng_as_mesa_accepts_them():
+    by_seed = CollectiveImpactModel(seed=42, count=COUNT)
+    by_rng = CollectiveImpactModel(rng=42, count=COUNT)
+    by_numpy_int = CollectiveImpactModel(rng=np.int64(42), count=COUNT)
+    for model in (by_seed, by_rng, by_numpy_int):
+        assert model.seed == 42
+        model.step()
+    assert by_seed.history == by_rng.history == by_numpy_int.history
+    # A Generator gives one draw, recorded as the seed: the run can be repeated from it.
+    from_generator = CollectiveImpactModel(rng=np.random.default_rng(1), count=COUNT)
+    assert from_generator.seed == int(np.random.default_rng(1).integers(2**63))
+    again = CollectiveImpactModel(rng=from_generator.seed, count=COUNT)
+    from_generator.step()
+    again.step()
+    assert from_generator.history == again.history
+    sequence = CollectiveImpactModel(rng=np.random.SeedSequence(5), count=COUNT)
+    assert sequence.seed == CollectiveImpactModel(rng=np.random.SeedSequence(5), count=COUNT).seed
+    # Neither: a seed from the operating system, recorded.
+    drawn = CollectiveImpactModel(count=COUNT)
+    assert isinstance(drawn.seed, int) and drawn.seed >= 0
+    with pytest.raises(InputError, match="give seed or rng, not both"):
+        CollectiveImpactModel(seed=1, rng=1, count=COUNT)
+    for bad in (-1, "seven", 1.5, True):
+        with pytest.raises(InputError, match="must be a non-negative integer"):
+            CollectiveImpactModel(seed=bad, count=COUNT)
+
+
+def test_the_model_stops_itself_at_its_horizon():
+    model = CollectiveImpactModel(rng=3, count=COUNT, years=0.5)
+    assert model.horizon == 6
+    model.run_model()  # Mesa's own loop: steps while running
+    assert model.steps == 6 and not model.running
+    assert len(model.history) == 7 and model.year == 0.5
+    # Stepping on is allowed (running is Mesa's hint), and goes on counting months.
+    model.step()
+    assert model.steps == 7 and model.month == 7
+
+
+def test_batch_run_with_nested_parameters_and_drawn_seeds_reports_each_runs_seed():
+    parameters = {"conditions.common_agenda": [0.0, 0.9], "organizations.count": COUNT,
+                  "years": 1.0}
+    # No seeds given: every run draws one from the operating system. Mesa 3.4+ asks for
+    # that as rng=[None, None]; Mesa 3.3 as iterations=2.
+    if "rng" in inspect.signature(mesa.batch_run).parameters:
+        repeats = {"rng": [None, None]}
+    else:
+        repeats = {"iterations": 2}
+    rows = mesa.batch_run(CollectiveImpactModel, parameters=parameters, max_steps=36,
+                          number_processes=1, data_collection_period=1,
+                          display_progress=False, **repeats)
+    runs: dict[int, list[dict]] = {}
+    for row in rows:
+        runs.setdefault(row["RunId"], []).append(row)
+    assert len(runs) == 4
+    seeds = set()
+    for run_rows in runs.values():
+        seed = run_rows[0]["seed"]
+        assert isinstance(seed, int) and all(row["seed"] == seed for row in run_rows)
+        seeds.add(seed)
+        # The model stopped itself after one year although max_steps allowed three.
+        assert max(row["Step"] for row in run_rows) <= 12
+        # The reported seed reproduces the run, month by month.
+        agenda = run_rows[0]["conditions.common_agenda"]
+        direct = CollectiveImpactModel(rng=seed, **{"conditions.common_agenda": agenda,
+                                                    "organizations.count": COUNT, "years": 1.0})
+        direct.run_model()
+        for row in run_rows:
+            for metric in ("outcome", "agenda_alignment", "mean_trust"):
+                assert row[metric] == direct.history[int(row["Step"])][metric], metric
+            assert row["year"] == pytest.approx(row["Step"] / 12)
+    assert len(seeds) == 4  # two repeats of two points, each with its own seed
+
+
+# ---------------------------------------------------------------------- data collector
+def test_the_models_datacollector_collects_metrics_seed_and_organizations():
+    model = CollectiveImpactModel(rng=9, count=COUNT)
+    collector = model.datacollector
+    assert isinstance(collector, mesa.DataCollector)
+    assert model.datacollector is collector  # one collector, not rebuilt when read
+    for _ in range(3):
+        model.step()
+    frame = collector.get_model_vars_dataframe()
+    assert len(frame) == 4 == len(model.history)
+    assert set(METRICS) | {"seed", "year"} <= set(frame.columns)
+    np.testing.assert_array_equal(frame["outcome"], [row["outcome"] for row in model.history])
+    assert (frame["seed"] == 9).all()
+    agents = collector.get_agent_vars_dataframe()
+    assert len(agents) == 4 * COUNT
+    assert {"sector", "capacity", "funding", "strategy_payoff", "commitment"} <= set(agents)
+    last = agents.xs(agents.index.get_level_values(0).max(), level=0)
+    by_id = {agent.unique_id: agent.index for agent in model.agents}
+    for unique_id, row in last.iterrows():
+        assert row["commitment"] == model.commitment[by_id[unique_id]]
+    # collect() called by hand, as Mesa users do, records the current state once more
+    # (Mesa keys organizations' records by step, so theirs replace this step's).
+    model.capacity[:] = 1.25
+    collector.collect(model)
+    assert len(collector.get_model_vars_dataframe()) == 5
+    again = collector.get_agent_vars_dataframe()
+    assert (again.xs(3, level=0)["capacity"] == 1.25).all()
+    # A metrics-only model records no organizations; a silent one records nothing itself.
+    quiet = CollectiveImpactModel(rng=9, count=COUNT, record="metrics")
+    quiet.step()
+    assert len(quiet.datacollector.get_model_vars_dataframe()) == 2
+    assert quiet.datacollector.agent_reporters == {}
+    silent = CollectiveImpactModel(rng=9, count=COUNT, record="none")
+    silent.step()
+    assert silent.datacollector.get_model_vars_dataframe().empty
+    silent.datacollector.collect(silent)
+    assert silent.datacollector.get_model_vars_dataframe()["outcome"].tolist() == [
+        silent.metrics["outcome"]]
+    with pytest.raises(InputError, match="record must be one of"):
+        CollectiveImpactModel(rng=9, count=COUNT, record="agents")
+
+
+# ---------------------------------------------------------------------- agent actions
+def test_organization_actions_the_model_cannot_support_raise(model):
+    with pytest.raises(NotImplementedError, match="call model.step"):
+        model.agents.shuffle_do("step")
+    with pytest.raises(NotImplementedError, match="call model.step"):
+        model.agents.do("step")
+    agent = by_index(model)[5]
+    with pytest.raises(NotImplementedError, match="cannot leave mid-run"):
+        agent.remove()
+    assert agent in model.agents and len(model.agents) == COUNT
+    with pytest.raises(ValueError, match="cannot join mid-run"):
+        Organization(model, COUNT)
+    with pytest.raises(ValueError, match="cannot join mid-run"):
+        Organization(model, 3)  # row 3 has its organization
+    assert len(model.agents) == COUNT
+    model.step()  # the model is unharmed
+    assert model.steps == 3
+
+
+# ---------------------------------------------------------------------- network space
+def test_the_network_is_mesa_space_with_one_organization_per_cell():
+    from mesa.discrete_space import Network
+
+    model = CollectiveImpactModel(rng=5, count=COUNT)
+    assert isinstance(model.grid, Network)
+    assert len(model.grid.all_cells) == COUNT
+    for agent in model.agents:
+        cell = agent.cell
+        assert cell.coordinate == agent.index
+        assert list(cell.agents) == [agent]
+        row = model.neighbours[agent.index]
+        assert sorted(neighbour.coordinate for neighbour in cell.neighborhood) == sorted(
+            row[row >= 0].tolist())
+    assert len(model.grid.agents) == COUNT
+
+
+def test_mesa_draws_the_network_space_and_plots_the_metrics():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from mesa.visualization.mpl_space_drawing import draw_space
+
+    model = CollectiveImpactModel(rng=5, count=COUNT)
+    axis = Figure().add_subplot()
+    draw_space(model.grid, portrayal, ax=axis)
+    assert len(axis.collections[0].get_offsets()) == COUNT  # one marker per organization
+
+
+def portrayal(agent):
+    """Mesa's style for drawing an organization: a marker sized by its staff."""
+    from mesa.visualization.components import AgentPortrayalStyle
+
+    return AgentPortrayalStyle(color="tab:blue", size=10 + agent.capacity)
+
+
+def render_viz(*args, **kwargs):
+    """Render ``SolaraViz(*args, **kwargs)`` in an app layout, as ``solara run`` serves it
+    (its controls are in the layout's sidebar); return solara's test handle."""
+    import solara
+    from mesa.visualization import SolaraViz
+
+    @solara.component
+    def Page():
+        with solara.AppLayout():
+            SolaraViz(*args, **kwargs)
+
+    return solara.render(Page(), handle_error=False)[1]
+
+
+def solara_buttons(rc):
+    import ipyvuetify as v
+
+    return {label: rc.find(v.Btn, children=[label]) for label in ("Reset", "Step")}
+
+
+def test_solara_viz_steps_plays_and_resets():
+    import time
+
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization import make_plot_component, make_space_component
+
+    model = CollectiveImpactModel(rng=7, count=COUNT, years=0.25)
+    reactive = solara.reactive(model)
+    rc = render_viz(reactive, components=[make_space_component(portrayal),
+                                          make_plot_component("outcome")],
+                    play_interval=1, name="ci-sim")
+    buttons = solara_buttons(rc)
+    buttons["Step"].widget.click()
+    assert reactive.value is model and model.steps == 1
+    # Play runs to the horizon and stops there: the model says it is no longer running.
+    rc.find(v.Btn, children=["▶"]).widget.click()
+    deadline = time.monotonic() + 60
+    while reactive.value.running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not model.running and model.steps == model.horizon == 3
+    # Reset builds a fresh model from the visualization's model parameters.
+    buttons["Reset"].widget.click()
+    fresh = reactive.value
+    assert fresh is not model and isinstance(fresh, CollectiveImpactModel)
+    assert fresh.steps == 0 and fresh.running
+    solara_buttons(rc)["Step"].widget.click()
+    assert fresh.steps == 1
+
+
+def test_solara_viz_reset_keeps_the_scenario_given_as_model_parameters():
+    import solara
+    from mesa.visualization import Slider
+
+    model = CollectiveImpactModel(ci_scenario="isolated_impact", rng=7, count=COUNT)
+    reactive = solara.reactive(model)
+    rc = render_viz(reactive, model_params={
+        "ci_scenario": "isolated_impact", "count": COUNT,
+        "common_agenda": Slider("common agenda", 0.3, 0.0, 1.0, 0.1)})
+    solara_buttons(rc)["Reset"].widget.click()
+    fresh = reactive.value
+    assert fresh is not model
+    assert fresh.params.name == "isolated_impact" and not fresh.params.backbone.enabled
+    assert fresh.params.conditions.common_agenda == 0.3 and len(fresh.agents) == COUNT
+
+
+@pytest.mark.skipif(MesaScenario is None, reason="Mesa 3.5's scenarios (this is Mesa < 3.5)")
+def test_mesa_scenarios_carry_the_seed_and_parameters():
+    scenario = MesaScenario(rng=8, common_agenda=0.4, count=COUNT, ci_scenario="no_champion")
+    model = CollectiveImpactModel(scenario=scenario)
+    assert model.scenario is scenario and model.seed == 8
+    assert model.params.name == "no_champion" and model.params.conditions.common_agenda == 0.4
+    direct = CollectiveImpactModel("no_champion", rng=8, common_agenda=0.4, count=COUNT)
+    model.step()
+    direct.step()
+    assert model.history == direct.history
+    # Without a seed the one drawn is written into the scenario, so Mesa and ci-sim agree.
+    unseeded = MesaScenario(count=COUNT)
+    drawn = CollectiveImpactModel(scenario=unseeded)
+    assert unseeded.rng == drawn.seed
+    with pytest.raises(InputError, match="both name ci-sim's scenario"):
+        CollectiveImpactModel("no_champion", ci_scenario="isolated_impact")

@@ -226,12 +226,12 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
     if replicates >= 2:
         table.add_column("95% interval", justify="right")
     for metric in SUMMARY_METRICS:
-        value = summary["final"][metric]
         if metric == "gateway":
             shares = summary["gateway_final"]
             common = max(shares, key=shares.get)
             cells = [f"{common} ({shares[common]:.0%})", ""]
         else:
+            value = summary["final"][metric]
             cells = [f"{value['mean']:.3f}", f"{value['low']:.3f} .. {value['high']:.3f}"]
         table.add_row(metric_label(metric) if metric != "gateway" else "gateway (most common)",
                       *cells[:2 if replicates >= 2 else 1])

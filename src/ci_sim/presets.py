@@ -337,8 +337,10 @@ class BeforeAfter:
         self.settings = preset.start_settings() if settings is None else dict(settings)
         self.seed = int(seed)
         before, after = before_after(preset, self.settings)
-        self.before = CollectiveImpactModel(before, engine_name=engine, rng=self.seed)
-        self.after = CollectiveImpactModel(after, engine_name=engine, rng=self.seed)
+        self.before = CollectiveImpactModel(before, engine_name=engine, record="none",
+                                            rng=self.seed)
+        self.after = CollectiveImpactModel(after, engine_name=engine, record="none",
+                                           rng=self.seed)
         self.horizon = int(round(after.years * STEPS_PER_YEAR))
         self.running = self.month < self.horizon
         self.advance(month)
@@ -346,7 +348,7 @@ class BeforeAfter:
     @property
     def month(self) -> int:
         """Months simulated so far."""
-        return self.after.steps_done
+        return self.after.steps
 
     def step(self) -> None:
         """Advance both runs by one month (nothing once the horizon is reached)."""

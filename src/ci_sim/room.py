@@ -147,7 +147,7 @@ class Room:
     @property
     def month(self) -> int:
         """Months played so far."""
-        return self.model.steps_done
+        return self.model.steps
 
     @property
     def quarter(self) -> int:
@@ -355,7 +355,7 @@ class Room:
             self.plays.append(play)
             self.log[quarter][organization] = dict(choices)
         for _ in range(QUARTER_MONTHS):
-            if self.model.steps_done >= self.horizon:
+            if self.model.steps >= self.horizon:
                 break
             self.model.step()
             for reference in self.references.values():

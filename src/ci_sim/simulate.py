@@ -1,19 +1,94 @@
-"""Running the model: ``run(scenario, seed) -> timeseries``, replicates on common seeds.
+"""Running the model: ``evaluate(scenario, seed=..., **parameters) -> outcomes``, the time
+series of one run, and replicates on common seeds.
 
-This is the function everything else (commands, sweeps, stress tests, notebooks) calls.
+:func:`evaluate` is the public callable, a function of keyword arguments that returns named
+outcomes, as EMA Workbench, SALib and optimisers expect; :func:`run` (the time series) and
+everything above it (commands, sweeps, stress tests, notebooks) go through it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ci_sim.errors import InputError
 from ci_sim.model import METRICS, STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.model.choices import Play, plays_by_month
 from ci_sim.model.params import Scenario
+
+#: What :func:`evaluate` returns, by name: the metrics at the horizon (:data:`METRICS`,
+#: ``gateway`` as an integer 0-4) and the outcome's gain over the run.
+OUTCOMES = {**METRICS,
+            "outcome_gain": "outcome at the horizon minus outcome at the start (index points)"}
+
+
+def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
+             years: float | None = None, timeseries: bool = False, engine: str = "numba",
+             plays: Sequence[Play] = (), **parameters: Any) -> dict[str, Any]:
+    """Run the model once and return its outcomes at the horizon, by name.
+
+    Args:
+        scenario: a :class:`~ci_sim.model.Scenario`, a built-in scenario's name or a TOML
+            file (default ``collective_impact``).
+        seed: the run's seed (a non-negative integer): the same seed and parameters give the
+            same outcomes, on any machine and either engine.
+        years: simulated years (default: the scenario's ``years``).
+        timeseries: also return the run's time series under ``"timeseries"``: a DataFrame
+            with one row per month (``step`` in months, ``year``, every metric; row 0 is the
+            state before the first month).
+        engine: ``"numba"`` (compiled) or ``"python"`` (the reference; same numbers).
+        plays: players' choices of a workshop session (:mod:`ci_sim.session`), each put in
+            place before the month it starts; none by default (every organization follows
+            the model's rules).
+        **parameters: parameter values by dotted name (``**{"conditions.common_agenda":
+            0.5}``), by the same name as an identifier (``conditions_common_agenda=0.5``), or
+            by field name where unique (``common_agenda=0.5``); see ``docs/ODD.md``.
+
+    Returns:
+        ``{name: value}`` for every name in :data:`OUTCOMES`: floats (indices 0..1 unless
+        :data:`METRICS` says otherwise), ``gateway`` an int (0 Exploring .. 4 Proof Point);
+        and ``"timeseries"`` when asked for.
+
+    Raises:
+        InputError: one line naming the parameter, for an unknown, ambiguous or invalid one.
+
+    Example:
+        >>> evaluate("collective_impact", seed=1, years=2, common_agenda=0.5)["outcome"]
+    """
+    if years is not None:
+        if "years" in parameters:
+            raise InputError("evaluate: years given twice; give it once")
+        parameters["years"] = years
+    model = CollectiveImpactModel(scenario, engine_name=engine, record="none",
+                                  seed=_seed(seed), **parameters)
+    schedule = plays_by_month(plays)
+    while model.running:
+        for play in schedule.get(model.steps, ()):  # months run so far: the month to come
+            play.apply(model.choices)
+        model.step()
+    outcomes: dict[str, Any] = {name: float(model.metrics[name]) for name in METRICS}
+    outcomes["gateway"] = int(model.metrics["gateway"])
+    outcomes["outcome_gain"] = outcomes["outcome"] - float(model.history[0]["outcome"])
+    if timeseries:
+        frame = pd.DataFrame(model.history, columns=list(METRICS))
+        frame["gateway"] = frame["gateway"].astype(np.int64)
+        frame.insert(0, "year", np.arange(len(frame)) / STEPS_PER_YEAR)
+        frame.insert(0, "step", np.arange(len(frame)))
+        outcomes["timeseries"] = frame
+    return outcomes
+
+
+def _seed(seed: Any) -> int:
+    """``seed`` as an integer, refusing anything else in one line."""
+    if isinstance(seed, np.integer):
+        seed = int(seed)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"evaluate: seed must be a non-negative integer, got {seed!r}")
+    return seed
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:
@@ -30,19 +105,12 @@ def run(scenario: Scenario, seed: int, *, engine: str = "numba",
     ``plays``: players' choices of a workshop session (:mod:`ci_sim.session`), each put in
     place before the month it starts; without them every organization follows the rules.
 
-    Columns: ``step`` (months), ``year`` and every metric in :data:`ci_sim.model.METRICS`;
-    row 0 is the state before the first step.
+    Columns: ``step`` (months), ``year`` and every metric in :data:`ci_sim.model.METRICS`
+    (``gateway`` an integer); row 0 is the state before the first step. The time series of
+    :func:`evaluate`.
     """
-    model = CollectiveImpactModel(scenario, engine_name=engine, rng=seed)
-    schedule = plays_by_month(plays)
-    for month in range(int(round(scenario.years * STEPS_PER_YEAR))):
-        for play in schedule.get(month, ()):
-            play.apply(model.choices)
-        model.step()
-    frame = pd.DataFrame(model.history, columns=list(METRICS))
-    frame.insert(0, "year", np.arange(len(frame)) / STEPS_PER_YEAR)
-    frame.insert(0, "step", np.arange(len(frame)))
-    return frame
+    return evaluate(scenario, seed=seed, engine=engine, plays=plays,
+                    timeseries=True)["timeseries"]
 
 
 def run_seed(task: tuple[Any, ...]) -> pd.DataFrame:

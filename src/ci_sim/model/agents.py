@@ -55,13 +55,47 @@ class _IdCounters(weakref.WeakKeyDictionary):
 
 
 class Organization(mesa.Agent):
-    """One organization: a view onto row ``index`` of the model's arrays."""
+    """One organization: a view onto row ``index`` of the model's arrays.
+
+    The model creates one per row when it is built; the field's size is
+    ``organizations.count``. Organizations act together in the model's monthly phases, on
+    whole arrays, so an organization has no ``step`` of its own, and one cannot leave or join
+    mid-run: :meth:`step` and :meth:`remove` raise, as does creating one for a row that has
+    one or does not exist.
+    """
 
     _ids = _IdCounters()
 
     def __init__(self, model: CollectiveImpactModel, index: int) -> None:
+        rows = len(model.sector)
+        taken = len(getattr(model, "_organizations", ()))
+        if index != taken or index >= rows:
+            raise ValueError(
+                f"Organization({index}): the model's {rows} organizations are built with it "
+                f"(one per row, 0..{rows - 1}); set organizations.count to change the field's "
+                f"size, organizations cannot join mid-run")
         super().__init__(model)
         self.index = index
+        model._organizations.append(self)
+
+    def step(self) -> None:
+        """Refused: organizations act in the model's monthly phases; call ``model.step()``."""
+        raise NotImplementedError(
+            "Organization.step: organizations act together in the model's monthly phases; "
+            "call model.step() to advance a month")
+
+    def remove(self) -> None:
+        """Refused: an organization cannot leave mid-run (it is a row of the model's arrays,
+        funded, trusted and learnt from by the others)."""
+        raise NotImplementedError(
+            f"Organization.remove: organization {self.index} is a row of the model's arrays "
+            f"(funded, trusted and learnt from by the others) and cannot leave mid-run; build "
+            f"a model with a smaller organizations.count instead")
+
+    @property
+    def cell(self) -> Any:
+        """This organization's cell in the model's network space (``model.grid``)."""
+        return self.model.grid[self.index]
 
     sector = property(lambda self: SECTORS[self.model.sector[self.index]], doc="Sector name.")
     capacity = _row("capacity", "Staff, FTE.")
@@ -69,6 +103,7 @@ class Organization(mesa.Agent):
     mission = _row("mission", "Weights over outcome areas the organization cares about.",
                    scalar=False)
     effort = _row("effort", "Current share of effort on each indicator.", scalar=False)
+    commitment = _row("commitment", "Commitment to the common agenda (0..1).")
     strategy = _row("beliefs", "Held view (-1, 0, +1) on each strategy choice.", scalar=False)
     at_table = property(lambda self: bool(self.model.at_table[self.index]),
                         doc="Whether it takes part in the collaboration this month.")

@@ -9,14 +9,20 @@ streams derived from one seed. The mechanisms, equations and sources are in ``do
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import mesa
 import networkx as nx
 import numpy as np
+from mesa.discrete_space import Network
+
+from ci_sim.errors import InputError
 
 from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, SECTORS,
                                  VOLUNTEER_SECTORS, Organization)
@@ -27,6 +33,11 @@ from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
 
 STEPS_PER_YEAR = 12
+
+try:  # Mesa 3.5 and later: the model's `scenario` keyword is Mesa's own scenario object
+    from mesa.experimental.scenarios import Scenario as MesaScenario
+except ImportError:  # Mesa 3.3 and 3.4
+    MesaScenario = None
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -53,41 +64,78 @@ class Conditions:
 class CollectiveImpactModel(mesa.Model):
     """Organizations working on a population problem, in isolation or collectively.
 
+    A step is a month. The model stops itself (``running = False``) when it reaches the
+    scenario's horizon (``years`` x 12 steps); Mesa's ``steps`` counts the months run.
+    ``model.params`` is ci-sim's scenario with every parameter resolved; in Mesa 3.5 and
+    later ``model.scenario`` is Mesa's own scenario object.
+
     Args:
-        scenario: a :class:`Scenario`, a built-in name or a TOML path
-            (default ``collective_impact``).
-        engine: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
-        seed: integer seed (Mesa's ``seed``); give it or ``rng``, not both.
-        rng: integer seed or a numpy ``Generator`` an integer seed is drawn from (Mesa's
-            ``rng``). With neither, a seed is drawn from the operating system. The seed used
-            is recorded in ``model.seed``.
-        **parameters: overrides by dotted name (``conditions.common_agenda=0.5``) or by field
-            name when unique (``common_agenda=0.5``), e.g. for ``mesa.batch_run``.
+        scenario: ci-sim's scenario: a :class:`Scenario`, a built-in name or a TOML path
+            (default ``collective_impact``). Mesa 3.5's ``scenario`` keyword is accepted too:
+            a ``mesa.experimental.scenarios.Scenario`` whose attributes are parameters by any
+            of their names (``Scenario(rng=1, common_agenda=0.5)``), and which may name ci-sim's
+            scenario as ``ci_scenario``.
+        ci_scenario: ci-sim's scenario under a name Mesa does not use (what Mesa's
+            visualization passes again on Reset); give it or a ci-sim ``scenario``, not both.
+        engine_name: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
+        record: what the model collects in ``datacollector`` at the start and after each
+            month: ``"organizations"`` (default) the metrics, the seed and every
+            organization's state (Mesa's model and agent reporters); ``"metrics"`` the
+            model reporters only (about half the time of a 40-organization run, far less for
+            large fields); ``"none"`` nothing (``datacollector.collect(model)`` still works
+            when called; :func:`ci_sim.evaluate` reads only ``metrics`` and ``history``).
+        seed: the seed (Mesa's ``seed``): a non-negative integer; give it or ``rng``.
+        rng: a non-negative integer seed, or a numpy ``Generator``, ``BitGenerator`` or
+            ``SeedSequence`` an integer seed is drawn from (Mesa's ``rng``). With neither,
+            a seed is drawn from the operating system. The seed used is ``model.seed`` and
+            is in every row the DataCollector reports (so ``mesa.batch_run`` reports it).
+        **kwargs: parameters by dotted name (``**{"conditions.common_agenda": 0.5}``), by
+            identifier (``conditions_common_agenda=0.5``) or by field name where it is unique
+            (``common_agenda=0.5``), e.g. for ``mesa.batch_run``. (Named ``kwargs`` as Mesa's
+            visualization expects of a model's catch-all keyword argument.)
+
+    Raises:
+        InputError: one line naming the parameter, for an unknown, ambiguous or invalid one.
     """
 
-    def __init__(self, scenario: Scenario | str | None = None, *, engine_name: str = "numba",
-                 seed: int | None = None, rng: int | np.random.Generator | None = None,
-                 **parameters: Any) -> None:
-        if seed is not None and rng is not None:
-            raise ValueError("give seed or rng, not both")
-        chosen = rng if rng is not None else seed
-        if isinstance(chosen, np.random.Generator):
-            chosen = int(chosen.integers(2**63))
-        elif chosen is None:
-            chosen = int(np.random.SeedSequence().generate_state(1)[0])
-        super().__init__(rng=int(chosen))
-        self.seed = int(chosen)
-        if not isinstance(scenario, Scenario) or parameters:
-            scenario = scenario.model_dump() if isinstance(scenario, Scenario) else scenario
-            if isinstance(scenario, dict):
-                from ci_sim.model.scenarios import merge, nest, validate
-                scenario = validate(merge(scenario, nest(qualify(parameters))), "parameters")
-            else:
-                scenario, _ = load_scenario(scenario, qualify(parameters))
-        self.params = scenario.resolved()
+    def __init__(self, scenario: Scenario | str | Path | Any | None = None, *,
+                 ci_scenario: Scenario | str | Path | None = None, engine_name: str = "numba",
+                 record: str = "organizations", seed: int | None = None,
+                 rng: int | np.random.Generator | None = None, **kwargs: Any) -> None:
+        parameters = kwargs
+        mesa_scenario = None
+        if MesaScenario is not None and isinstance(scenario, MesaScenario):
+            mesa_scenario, scenario = scenario, None
+            own = {key: value for key, value in vars(mesa_scenario).items()
+                   if key not in ("rng", "model") and not key.startswith("_")}
+            ci_scenario = own.pop("ci_scenario", ci_scenario)
+            parameters = {**own, **parameters}
+            if rng is None and seed is None:
+                rng = mesa_scenario.rng
+            elif mesa_scenario.rng is not None and mesa_scenario.rng != (
+                    rng if rng is not None else seed):
+                raise InputError("CollectiveImpactModel: rng and scenario.rng must be the same")
+        if scenario is not None and ci_scenario is not None:
+            raise InputError("CollectiveImpactModel: scenario and ci_scenario both name ci-sim's "
+                             "scenario; give one of them")
+        scenario = scenario if scenario is not None else ci_scenario
+        self.seed = seed_from(seed, rng)
+        if mesa_scenario is not None:
+            if mesa_scenario.rng != self.seed:  # Mesa seeds its own generators from it
+                mesa_scenario.rng = self.seed
+            super().__init__(scenario=mesa_scenario)
+        else:
+            super().__init__(rng=self.seed)
+        self.params = build_scenario(scenario, parameters)
         self.engine_name = engine_name
         self.kernels = engine(engine_name)
-        self.steps_done = 0
+        if record not in RECORDS:
+            raise InputError(f"CollectiveImpactModel: record must be one of "
+                             f"{', '.join(RECORDS)}, got {record!r}")
+        self.record = record
+        #: Months in the scenario's horizon: the model stops itself after this many steps.
+        self.horizon = int(round(self.params.years * STEPS_PER_YEAR))
+        self._in_month = False
         self._streams: dict[str, np.random.Generator] = {}
         self._initialize()
         #: Players' choices (participatory workshops): empty unless someone plays (7.21).
@@ -95,6 +143,12 @@ class CollectiveImpactModel(mesa.Model):
         self.metrics = self._measure(duplication=0.0, funding_gini=self._initial_gini,
                                      backbone_spend=0.0, money_given=0.0, money_received=0.0)
         self.history = [dict(self.metrics)]
+        self.datacollector = mesa.DataCollector(
+            model_reporters={"seed": "seed", "year": "year",
+                             **{name: functools.partial(read_metric, name) for name in METRICS}},
+            agent_reporters=dict(ORGANIZATION_REPORTERS) if record == "organizations" else {})
+        if record != "none":
+            self.datacollector.collect(self)
 
     def draws(self, name: str) -> np.random.Generator:
         """The named random stream ``name`` of this run."""
@@ -249,6 +303,7 @@ class CollectiveImpactModel(mesa.Model):
             self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
             self.indicators, self.launch_measured, self.launch_measured)[0]
         self._initial_gini = 0.0
+        self._organizations: list[Organization] = []
         for index in range(n):
             Organization(self, index)
 
@@ -313,14 +368,14 @@ class CollectiveImpactModel(mesa.Model):
     # ------------------------------------------------------------------ one month
     def _backbone_share(self) -> float:
         backbone = self.params.backbone
-        year = self.steps_done / STEPS_PER_YEAR
+        year = self.year
         if not backbone.enabled or (backbone.cut_year is not None and year >= backbone.cut_year):
             return 0.0
         return backbone.budget_share
 
     def _pool(self, resources_support: float) -> float:
         """Money funders give this month: committed, then renewed, minus shocks."""
-        s, year = self.params, self.steps_done / STEPS_PER_YEAR
+        s, year = self.params, self.year
         pool = s.pool()
         if year >= s.preconditions.funding_years:
             pool *= s.funding.renewal + (1 - s.funding.renewal) * s.backbone.max_effect * resources_support
@@ -331,7 +386,20 @@ class CollectiveImpactModel(mesa.Model):
         return pool
 
     def step(self) -> None:
-        """Advance one month: the phases of ODD section 3, in order."""
+        """Advance one month: the phases of ODD section 3, in order; then record the month
+        (``metrics``, ``history``, ``datacollector``) and stop at the horizon."""
+        self._in_month = True
+        try:
+            self._run_month()
+        finally:
+            self._in_month = False
+        self.history.append(self.metrics)
+        if self.record != "none":
+            self.datacollector.collect(self)
+        if self.steps >= self.horizon:
+            self.running = False
+
+    def _run_month(self) -> None:
         support, pool, budget = self._fund_backbone()
         self._mobilize(pool)
         self._organize()
@@ -343,11 +411,9 @@ class CollectiveImpactModel(mesa.Model):
         duplication = self._respond(conditions)
         funding_gini = self._fund_grantees(pool - budget)
         self._change_systems(support)
-        self.steps_done += 1
         self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
                                      backbone_spend=budget, money_given=pool,
                                      money_received=float(self.funding.sum()) + budget)
-        self.history.append(self.metrics)
 
     def _fund_backbone(self) -> tuple[dict[str, float], float, float]:
         """Phase 1 (ODD 7.2-7.3): backbone support from last month's staff, the month's pool
@@ -383,8 +449,8 @@ class CollectiveImpactModel(mesa.Model):
         every ``conditions.regroup_months``. An area's partners are dealt in a fixed random
         order into as few groups as the size allows (Hanleybrown, Kania & Kramer 2012)."""
         c = self.params.conditions
-        if (not self.group_slots or c.common_agenda <= 0 or self.steps_done < c.groups_month
-                or (self.steps_done - c.groups_month) % c.regroup_months):
+        if (not self.group_slots or c.common_agenda <= 0 or self.month < c.groups_month
+                or (self.month - c.groups_month) % c.regroup_months):
             return
         members = np.flatnonzero(self.at_table)
         area = self.effort[members].argmax(axis=1)
@@ -422,7 +488,7 @@ class CollectiveImpactModel(mesa.Model):
                     for f in ("vision", "activities", "measurement")}
         momentum = self.participation
         # An agenda and a measurement system take the set-up phases to build; their cost comes first.
-        setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
+        setup_left = math.exp(-self.month / conditions.setup_months) if conditions.setup_months > 0 else 0.0
         month = Conditions(
             support=support, efficacy=efficacy, momentum=momentum, setup_left=setup_left,
             measurement=conditions.shared_measurement * efficacy["measurement"] * (1 - setup_left),
@@ -542,7 +608,7 @@ class CollectiveImpactModel(mesa.Model):
                                 problem.absorptive_capacity, c.reinforce, problem.scale_threshold,
                                 problem.delay_months, problem.coupling, problem.responsiveness,
                                 problem.decay)
-        self.recent_measured[self.steps_done % STEPS_PER_YEAR] = \
+        self.recent_measured[self.month % STEPS_PER_YEAR] = \
             self.indicators + shocks[1] * problem.measurement_noise
         return duplication
 
@@ -614,31 +680,114 @@ class CollectiveImpactModel(mesa.Model):
     def _recent_measurement(self) -> np.ndarray:
         """Mean measurement of each indicator over the last 12 months (the launch year's
         measurement before the first month)."""
-        return self.launch_measured if self.steps_done == 0 else self.recent_measured.mean(axis=0)
+        return self.launch_measured if self.steps == 0 else self.recent_measured.mean(axis=0)
 
     @property
-    def datacollector(self) -> mesa.DataCollector:
-        """Mesa's DataCollector holding every metric of every step so far (built from
-        ``history`` when read, so ``mesa.batch_run`` and Mesa's tools see the run)."""
-        collector = mesa.DataCollector(model_reporters={name: name for name in METRICS})
-        collector.model_vars = {name: [row[name] for row in self.history] for name in METRICS}
-        collector._collection_steps = list(range(len(self.history)))
-        return collector
+    def month(self) -> int:
+        """Months simulated before the month being run (0 in the first); between steps, the
+        months run so far. Mesa counts a step in ``steps`` from its start, so during a step
+        this is ``steps - 1``: the phases see the time at which their month starts."""
+        return self.steps - 1 if self._in_month else self.steps
 
     @property
     def year(self) -> float:
-        return self.steps_done / STEPS_PER_YEAR
+        """:attr:`month` in years."""
+        return self.month / STEPS_PER_YEAR
+
+    @property
+    def steps_done(self) -> int:
+        """Deprecated: Mesa's ``steps``."""
+        warnings.warn("CollectiveImpactModel.steps_done is deprecated; use Mesa's steps",
+                      DeprecationWarning, stacklevel=2)
+        return self.steps
+
+    @functools.cached_property
+    def grid(self) -> Network:
+        """The organizations' network as Mesa space: one cell per organization, connected
+        as they meet (``learning.network``); each organization is the agent in its cell.
+        Built on first use (Mesa's space drawing uses it); the model's own steps read the
+        same network as arrays (``neighbours``)."""
+        space = Network(self.network, capacity=1, random=self.random)
+        for organization in self.organizations:
+            space[organization.index].add_agent(organization)
+        return space
+
+    @property
+    def organizations(self) -> list[Organization]:
+        """The organizations, in the order of the model's arrays (row ``i`` is agent ``i``)."""
+        return list(self._organizations)
 
 
-def qualify(parameters: dict[str, Any]) -> dict[str, Any]:
-    """Map field names to dotted names where unique (``common_agenda`` -> ``conditions.common_agenda``)."""
-    from ci_sim.model.params import parameter_names
+def read_metric(name: str, model: CollectiveImpactModel) -> float:
+    """Metric ``name`` of the month just run: the DataCollector's model reporter, as a
+    ``functools.partial`` of this function (picklable, unlike a lambda)."""
+    return model.metrics[name]
 
-    by_field: dict[str, list[str]] = {}
-    for dotted in parameter_names():
-        by_field.setdefault(dotted.rpartition(".")[2], []).append(dotted)
-    qualified = {}
-    for key, value in parameters.items():
-        options = by_field.get(key, [])
-        qualified[options[0] if "." not in key and len(options) == 1 else key] = value
-    return qualified
+
+#: What the model can record in its DataCollector (the ``record`` argument).
+RECORDS = ("organizations", "metrics", "none")
+
+#: What the DataCollector records of each organization every month (Mesa agent reporters),
+#: under names that differ from the model's metrics (``mesa.batch_run`` merges both into one
+#: row): sector; staff (FTE); grants received (money units/month); its strategy's payoff /
+#: best payoff (``Organization.strategy_score``); commitment to the agenda (0..1).
+ORGANIZATION_REPORTERS = {"sector": "sector", "capacity": "capacity", "funding": "funding",
+                          "strategy_payoff": "strategy_score", "commitment": "commitment"}
+
+
+def seed_from(seed: Any, rng: Any) -> int:
+    """The integer seed of a run from Mesa's ``seed`` and ``rng`` arguments.
+
+    Integers are used as they are; a numpy ``Generator`` or ``BitGenerator`` gives one draw;
+    a ``SeedSequence`` (or a list of integers, its entropy) gives its first 63-bit state
+    word; with neither argument the seed comes from the operating system.
+    """
+    if seed is not None and rng is not None:
+        raise InputError("CollectiveImpactModel: give seed or rng, not both")
+    name, value = ("rng", rng) if rng is not None else ("seed", seed)
+    if value is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    if isinstance(value, np.random.Generator):
+        return int(value.integers(2**63))
+    if isinstance(value, np.random.BitGenerator):
+        return int(np.random.Generator(value).integers(2**63))
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+            for v in value):
+        value = np.random.SeedSequence([int(v) for v in value])
+    if isinstance(value, np.random.SeedSequence):
+        return int(value.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    raise InputError(f"CollectiveImpactModel: {name} must be a non-negative integer, a numpy "
+                     f"Generator or SeedSequence, got {value!r}")
+
+
+def build_scenario(scenario: Any, parameters: dict[str, Any]) -> Scenario:
+    """ci-sim's scenario from a :class:`Scenario`, name or path and parameters given by any
+    of their names (:func:`ci_sim.model.params.parameter_aliases`), resolved."""
+    from ci_sim.model.params import resolve_names
+    from ci_sim.model.scenarios import merge, nest, validate
+
+    label = "CollectiveImpactModel"
+    try:
+        overrides = resolve_names({key: plain_value(value) for key, value in parameters.items()},
+                                  label)
+    except ValueError as error:
+        raise InputError(str(error)) from None
+    if isinstance(scenario, Scenario):
+        if not overrides:
+            return scenario.resolved()
+        return validate(merge(scenario.model_dump(), nest(overrides)),
+                        f"{label}: {scenario.name} with parameters").resolved()
+    if scenario is not None and not isinstance(scenario, (str, Path)):
+        raise InputError(f"{label}: scenario must be a ci-sim Scenario, a built-in name or a "
+                         f"TOML path, got {type(scenario).__name__}")
+    return load_scenario(scenario, overrides, origin="parameters")[0]
+
+
+def plain_value(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (samplers give numpy scalars)."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -479,3 +479,58 @@ def get_value(scenario: Scenario, dotted: str) -> Any:
     """Value of a parameter by its dotted name."""
     owner, _, field_name = dotted.rpartition(".")
     return getattr(getattr(scenario, owner) if owner else scenario, field_name)
+
+
+def parameter_aliases() -> dict[str, str]:
+    """Every name a parameter can be given by in Python, mapped to its dotted name.
+
+    A parameter is known by its dotted name (``conditions.common_agenda``), by the same name
+    as a Python identifier (``conditions_common_agenda``: section and field joined by ``_``,
+    for tools such as EMA Workbench that need identifiers) and by its field name alone where
+    no other section has a field of that name (``common_agenda``; ``cut_year`` is in two
+    sections, so it must be given as ``backbone_cut_year`` or ``funding_cut_year``).
+    """
+    aliases: dict[str, str] = {}
+    by_field: dict[str, list[str]] = {}
+    for dotted in parameter_names():
+        aliases[dotted] = dotted
+        aliases[dotted.replace(".", "_")] = dotted
+        by_field.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    for field_name, owners in by_field.items():
+        if len(owners) == 1:
+            aliases.setdefault(field_name, owners[0])
+    return aliases
+
+
+def resolve_names(parameters: dict[str, Any], source: str) -> dict[str, Any]:
+    """Parameters given by any name of :func:`parameter_aliases`, by dotted name.
+
+    Raises:
+        ValueError: one line naming ``source`` and the key, for an unknown or ambiguous
+            name, or for one parameter given twice under two names.
+    """
+    import difflib
+
+    aliases = parameter_aliases()
+    by_field: dict[str, list[str]] = {}
+    for dotted in parameter_names():
+        by_field.setdefault(dotted.rpartition(".")[2], []).append(dotted)
+    resolved: dict[str, Any] = {}
+    given_as: dict[str, str] = {}
+    for key, value in parameters.items():
+        dotted = aliases.get(key)
+        if dotted is None:
+            if len(by_field.get(key, [])) > 1:
+                options = " or ".join(f"'{name}' ({name.replace('.', '_')})"
+                                      for name in by_field[key])
+                raise ValueError(f"{source}: '{key}' is in several sections; give {options}")
+            close = difflib.get_close_matches(key, list(aliases), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ValueError(f"{source}: unknown parameter '{key}'{hint}; the parameters are "
+                             f"listed in docs/ODD.md")
+        if dotted in resolved:
+            raise ValueError(f"{source}: '{given_as[dotted]}' and '{key}' both set {dotted}; "
+                             f"give one of them")
+        resolved[dotted] = value
+        given_as[dotted] = key
+    return resolved

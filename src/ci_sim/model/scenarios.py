@@ -170,13 +170,15 @@ def describe_error(error: ValidationError, allowed: Any = None) -> str:
     return f"key '{key}': {first['msg'].lower()}, got {got!r}"
 
 
-def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | None = None
-                  ) -> tuple[Scenario, str]:
+def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | None = None,
+                  *, origin: str = "--set") -> tuple[Scenario, str]:
     """Load a built-in scenario by name or a TOML file, apply dotted overrides, validate.
 
     Args:
         source: built-in name, path to a TOML file, or None for ``collective_impact``.
         overrides: ``{"conditions.common_agenda": 0.5, ...}`` applied on top of the file.
+        origin: where the overrides come from, for error messages (``--set``, or the
+            function they were given to).
 
     Returns:
         The validated scenario (problem fields resolved from the type) and the sha256 of
@@ -195,7 +197,7 @@ def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | 
         raise InputError(f"{label}: this is a sweep experiment, not a scenario; run it with "
                          f"'ci-sim sweep {label}'")
     if overrides:
-        label = f"{label} with --set"
+        label = f"{label} with {origin}"
         try:
             table = merge(table, nest(overrides))
         except InputError as error:
