@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sim.stress import load_experiment, run_stress_test
-from ci_sim.stress_report import FIGURES
+from ci_sim.studies.stress import load_experiment, run_stress_test
+from ci_sim.studies.stress.report import FIGURES
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),

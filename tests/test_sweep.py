@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.errors import InputError
-from ci_sim.sweep import analyze_sweep, load_experiment, run_sweep
+from ci_sim.studies.sweep import analyze_sweep, load_experiment, run_sweep
 
 PI = "3.141592653589793"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ci_sim.sweep.prim import inside, paste, prim
+from ci_sim.studies.sweep.prim import inside, paste, prim
 
 NAMES = ["a", "b", "c", "d"]
 

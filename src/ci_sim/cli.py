@@ -163,6 +163,16 @@ OverwriteOption = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the results already in the output folder.")]
 
 
+ResumeOption = Annotated[bool, typer.Option(
+    "--resume", help="Finish an interrupted run into --out, running only what is missing.")]
+
+
+def resume_or_overwrite(resume: bool, overwrite: bool) -> None:
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite: give one of them (--resume finishes the "
+                         "interrupted run into --out, --overwrite starts it again)")
+
+
 def workers_option(default: str) -> Any:
     return Annotated[Optional[int], typer.Option(
         min=1, max=4096, metavar="N",
@@ -190,7 +200,7 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
         ) -> None:
     """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary."""
     from ci_sim.model import GATEWAYS
-    from ci_sim.outputs import SUMMARY_METRICS, metric_label, most_common_gateway, run_scenario
+    from ci_sim.outputs import SUMMARY_METRICS, metric_label, run_scenario
 
     resolved, digest = resolve(scenario, plain(problem), years, set_)
     out = out or default_folder(resolved.name)
@@ -345,6 +355,7 @@ def stress_test(
             help="'local' (a Dask cluster on this machine) or a Dask scheduler address such "
                  "as tcp://host:8786.")] = None,
         out: out_option("results/stress") = None,
+        resume: ResumeOption = False,
         overwrite: OverwriteOption = False,
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
@@ -353,9 +364,9 @@ def stress_test(
     """
     import time
 
-    from ci_sim.executors import check_executor_options
-    from ci_sim.stress import ALL_SHOCKS, load_experiment, run_stress_test
+    from ci_sim.studies.stress import ALL_SHOCKS, load_experiment, run_stress_test
 
+    resume_or_overwrite(resume, overwrite)
     started = time.perf_counter()
     overrides = set_overrides(set_, plain(problem), years)
     experiment = load_experiment(config, scenario=scenario, problem=plain(problem),
@@ -363,15 +374,13 @@ def stress_test(
                                  replicates=replicates, shocks=shock or None, seed=seed,
                                  engine=plain(engine),
                                  set=overrides or None)
-    check_executor_options(workers, scheduler)
     out = out or Path("results/stress")
-    with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
-        def progress(cells: int):
-            task = bar.add_task("stress test", total=cells)
-            return lambda: bar.advance(task)
-
-        result, written = run_stress_test(experiment, staging, workers=workers,
-                                          scheduler=scheduler, progress=progress)
+    with progress_bar() as bar:
+        task = bar.add_task("stress test", total=None)
+        result, written = run_stress_test(
+            experiment, out, workers=workers, scheduler=scheduler, resume=resume,
+            overwrite=overwrite,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
     view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
                        f"(90% bootstrap interval)")
     for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
@@ -381,7 +390,7 @@ def stress_test(
                      f"{optimum.near_low:.0%} .. {optimum.near_high:.0%}",
                      f"{optimum.sufficient_share:.1%}", style="bold" if label == ALL_SHOCKS else None)
     console.print(view)
-    console.print(f"Wrote {', '.join(str(out / path.name) for path in written)} "
+    console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 
 
@@ -457,7 +466,7 @@ def sweep_progress() -> Progress:
 
 
 def print_sweep(result, folder: Path) -> None:
-    from ci_sim.sweep.analysis import describe_box
+    from ci_sim.studies.sweep.analysis import describe_box
 
     experiment = result.experiment
     for output, ranked in result.analysis.ranking.items():
@@ -494,19 +503,15 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
               metavar="ADDRESS",
               help="Dask scheduler: tcp://host:port, or 'local' to start a LocalCluster.")
                     ] = None,
-          resume: Annotated[bool, typer.Option(
-              "--resume", help="Finish an interrupted sweep in --out, running only what is "
-              "missing.")] = False,
+          resume: ResumeOption = False,
           overwrite: OverwriteOption = False,
           ) -> None:
     """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
     import time
 
-    from ci_sim.sweep import run_sweep
+    from ci_sim.studies.sweep import run_sweep
 
-    if resume and overwrite:
-        raise InputError("--resume and --overwrite: give one of them (--resume finishes the "
-                         "sweep in --out, --overwrite starts it again)")
+    resume_or_overwrite(resume, overwrite)
     started = {}
     with sweep_progress() as bar:
         task = bar.add_task("sweep", total=None, rate="-")
@@ -530,13 +535,9 @@ def analyze(folder: Annotated[Path, typer.Argument(metavar="FOLDER",
                                                    help="Folder of a finished sweep.")]
             ) -> None:
     """Recompute a sweep's indices, convergence check, discovery and plots from its runs."""
-    from ci_sim.sweep import analyze_sweep
+    from ci_sim.studies.sweep import analyze_sweep
 
     print_sweep(analyze_sweep(folder), folder)
-
-
-#: What ``ci-sim validate`` writes into its folder (docs/ holds other files too).
-VALIDATION_FILES = ("validation.md", "validation", "img/validation")
 
 
 @app.command()
@@ -557,13 +558,15 @@ def validate(names: Annotated[Optional[list[str]], typer.Argument(
                                                help="Base seed.")] = 1991,
              engine: EngineOption = EngineChoice.numba,
              workers: workers_option("every core") = None,
+             resume: ResumeOption = False,
              overwrite: OverwriteOption = False,
              ) -> None:
     """Reproduce published agent-based results; write validation.md, validation/*.csv and
     img/validation/*.png (only these: the folder may hold other files)."""
-    from ci_sim.validation import precision_line, verdict
-    from ci_sim.validation import validate as run_validation
+    from ci_sim.studies.validation import precision_line, verdict
+    from ci_sim.studies.validation import validate as run_validation
 
+    resume_or_overwrite(resume, overwrite)
     if replicates is not None and runs is not None:
         raise InputError("--replicates and --runs: --runs is the old name of --replicates; "
                          "give one")
@@ -573,10 +576,9 @@ def validate(names: Annotated[Optional[list[str]], typer.Argument(
         console.print(message, style="dim", soft_wrap=True)
 
     out = out or Path("results/validation")
-    with OutputFolder(out, overwrite=overwrite, members=VALIDATION_FILES) as staging:
-        done = run_validation(names, out=staging, seed=seed, runs=replicates,
-                              engine=plain(engine),
-                              workers=workers, progress=progress)
+    done = run_validation(names, out=out, seed=seed, runs=replicates, engine=plain(engine),
+                          workers=workers, progress=progress, resume=resume,
+                          overwrite=overwrite)
     for results in done:
         extra = precision_line(results)
         console.print(verdict(results) + (f"; {extra}" if extra else ""), soft_wrap=True)

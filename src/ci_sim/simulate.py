@@ -5,6 +5,7 @@ This is the function everything else (commands, sweeps, stress tests, notebooks)
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -12,6 +13,17 @@ import pandas as pd
 
 from ci_sim.model import METRICS, STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.model.params import Scenario
+
+
+def versions() -> dict[str, str]:
+    """Versions of ci-sim and the libraries that shape its results (for provenance)."""
+    import mesa
+    import numba
+
+    from ci_sim import __version__
+
+    return {"ci_sim": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "mesa": mesa.__version__, "pandas": pd.__version__}
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:

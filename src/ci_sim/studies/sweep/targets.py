@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ci_sim.model import STEPS_PER_YEAR
-from ci_sim.sweep.experiment import ISHIGAMI_OUTPUT, OutputSpec
+from ci_sim.studies.sweep.experiment import ISHIGAMI_OUTPUT, OutputSpec
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def run_batch(batch: RunBatch) -> dict[str, list]:
         outputs = ishigami_outputs(batch)
     else:
         outputs = model_outputs(batch)
-    return {"sample": list(batch.samples), "replicate": list(batch.replicates),
+    return {"point": list(batch.samples), "replicate": list(batch.replicates),
             "seed": list(batch.seeds), **outputs}
 
 

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
-from ci_sim.stress import ALL_SHOCKS, NEAR_BEST, TARGET_FRACTION
+from ci_sim.studies.plotting import PALETTE, new_figure, percent_axis, png_bytes
+from ci_sim.studies.stress.study import ALL_SHOCKS, NEAR_BEST, TARGET_FRACTION
 
 if TYPE_CHECKING:
-    from ci_sim.stress import Optimum, StressResult
+    from ci_sim.studies.stress.study import Optimum, StressResult
 
 TARGET_PERCENT = f"{TARGET_FRACTION:.0%}"
 
@@ -61,11 +61,8 @@ def nearest_share_index(result: StressResult, share: float) -> int:
 
 
 def colours(result: StressResult) -> list:
-    import matplotlib.pyplot as plt
-
-    palette = list(plt.get_cmap("tab10").colors)
     reference = reference_index(result)
-    chosen, others = [], iter(c for k, c in enumerate(palette) if k != 7)  # 7 is grey
+    chosen, others = [], iter(PALETTE[:-1])  # the last is black, kept for the reference
     for i in range(len(result.plan.shocks)):
         chosen.append("black" if i == reference else next(others, "grey"))
     return chosen
@@ -73,16 +70,11 @@ def colours(result: StressResult) -> list:
 
 def render_figures(result: StressResult) -> dict[str, bytes]:
     """Every figure of :data:`FIGURES` as PNG bytes (seed and version in the PNG metadata)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     figures = {
-        "outcome_vs_share": plot_outcome_vs_share(result, plt),
-        "cut_trajectories": plot_cut_trajectories(result, plt),
-        "risk_return": plot_risk_return(result, plt),
-        "gateway_timing": plot_gateway_timing(result, plt),
+        "outcome_vs_share": plot_outcome_vs_share(result),
+        "cut_trajectories": plot_cut_trajectories(result),
+        "risk_return": plot_risk_return(result),
+        "gateway_timing": plot_gateway_timing(result),
     }
     experiment = result.plan.experiment
     metadata = {"Title": "ci-sim stress test", "Software": f"ci-sim {__version__}",
@@ -90,10 +82,7 @@ def render_figures(result: StressResult) -> dict[str, bytes]:
                                f"{experiment.replicates} replicates"}
     images = {}
     for name, figure in figures.items():
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=100, metadata=metadata)
-        plt.close(figure)
-        images[name] = buffer.getvalue()
+        images[name] = png_bytes(figure, dpi=100, metadata=metadata)
     return images
 
 
@@ -104,7 +93,7 @@ def subtitle(result: StressResult) -> str:
             f"{experiment.replicates} replicates (seed {experiment.seed})")
 
 
-def plot_outcome_vs_share(result: StressResult, plt):
+def plot_outcome_vs_share(result: StressResult):
     """One panel per shock (mean and 90% band), each with the reference shock's mean for
     comparison; the first panel marks the best share, its interval and the sufficient share."""
     table, shares, shocks = result.table, result.plan.shares, result.plan.shocks
@@ -114,8 +103,8 @@ def plot_outcome_vs_share(result: StressResult, plt):
     order = [reference_i, *[i for i in range(len(shocks)) if i != reference_i]]
     columns = 1 if len(order) == 1 else 2
     rows_n = -(-len(order) // columns)
-    figure, axes = plt.subplots(rows_n, columns, figsize=(10, 2.6 + 2.4 * rows_n), sharex=True,
-                                sharey=True, squeeze=False)
+    figure, axes = new_figure(10, 2.6 + 2.4 * rows_n, rows=rows_n, columns=columns,
+                              sharex=True, sharey=True)
     palette = colours(result)
     base = table[table["shock"] == reference]
     for axis, i in zip(axes.flat, order):
@@ -140,7 +129,7 @@ def plot_outcome_vs_share(result: StressResult, plt):
         axis.set_visible(False)
     for axis in axes[-1]:
         axis.set_xlabel("Backbone share of the funding pool")
-        axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        percent_axis(axis)
         axis.xaxis.set_tick_params(labelbottom=True)
     for axis in axes[:, 0]:
         axis.set_ylabel("Final outcome (0-1)")
@@ -158,13 +147,14 @@ def trajectory_shocks(result: StressResult) -> list[int]:
     return [reference, *[i for i in cuts if i != reference]]
 
 
-def plot_cut_trajectories(result: StressResult, plt):
+def plot_cut_trajectories(result: StressResult):
     reference = result.plan.shocks[reference_index(result)].label
     j = nearest_share_index(result, result.optima[reference].share)
     share = result.plan.shares[j]
     months = result.outcome.shape[-1]
     years = np.arange(months) / STEPS_PER_YEAR
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True)
+    figure, axes = new_figure(11, 4.5, columns=2, sharex=True)
+    axes = axes[0]
     palette = colours(result)
     for i in trajectory_shocks(result):
         shock = result.plan.shocks[i]
@@ -186,11 +176,12 @@ def plot_cut_trajectories(result: StressResult, plt):
     return figure
 
 
-def plot_risk_return(result: StressResult, plt):
+def plot_risk_return(result: StressResult):
     """Expected outcome against downside for every share; the reference shock's ends and
     recommended share are labelled, the recommended share is starred on every shock's line."""
     table, shares = result.table, result.plan.shares
-    figure, axis = plt.subplots(figsize=(10, 5.5))
+    figure, axes = new_figure(10, 5.5)
+    axis = axes[0, 0]
     reference_i = reference_index(result)
     chosen = nearest_share_index(result, result.optima[result.plan.shocks[reference_i].label].share)
     for i, (shock, colour) in enumerate(zip(result.plan.shocks, colours(result))):
@@ -215,14 +206,16 @@ def plot_risk_return(result: StressResult, plt):
     return figure
 
 
-def plot_gateway_timing(result: StressResult, plt):
+def plot_gateway_timing(result: StressResult):
     table, shares = result.table, result.plan.shares
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharex=True)
+    figure, axes = new_figure(11, 4.5, columns=2, sharex=True)
+    axes = axes[0]
     for shock, colour in zip(result.plan.shocks, colours(result)):
         rows = table[table["shock"] == shock.label]
         axes[0].plot(shares, rows["systems_change_probability"], color=colour, marker="o", ms=3,
                      label=shock.label)
-        timing = rows["years_to_improve_median"].replace(np.inf, np.nan)
+        timing = rows["years_to_improve_median"].where(
+            rows["years_to_improve_median"] <= result.plan.scenario.years)
         axes[1].plot(shares, timing, color=colour, marker="o", ms=3, label=shock.label)
     axes[0].set_ylabel(f"Probability of reaching {GATEWAYS[3]}")
     axes[0].set_ylim(-0.03, 1.03)
@@ -230,7 +223,7 @@ def plot_gateway_timing(result: StressResult, plt):
     axes[1].set_ylabel(f"Median years until the outcome is up {100 * threshold:g} points")
     for axis in axes:
         axis.set_xlabel("Backbone share of the funding pool")
-        axis.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        percent_axis(axis)
         axis.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     figure.suptitle(f"Gateway and timing by backbone share\n{subtitle(result)}", fontsize=10)
@@ -375,7 +368,7 @@ def shock_summary(result: StressResult, reference: str, optimum: Optimum) -> str
     for shock in checked.shocks:
         row = at_share.loc[shock.label]
         timing = row["years_to_improve_median"]
-        timing_text = f"{timing:.1f}" if np.isfinite(timing) else "not reached"
+        timing_text = f"{timing:.1f}" if timing <= checked.scenario.years else "not reached"
         lines.append(f"<tr><td>{e(shock.description)}</td><td>{row['outcome_mean']:.3f}</td>"
                      f"<td>{row['outcome_p05']:.3f} to {row['outcome_p95']:.3f}</td>"
                      f"<td>{row['outcome_p05']:.3f}</td>"

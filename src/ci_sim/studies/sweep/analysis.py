@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Rectangle
 
-from ci_sim.sweep.design import RANKING_INDEX, analyze, convergence_sizes
-from ci_sim.sweep.experiment import Experiment
-from ci_sim.sweep.prim import Box, prim
+from ci_sim.studies.sweep.design import RANKING_INDEX, analyze, convergence_sizes
+from ci_sim.studies.sweep.experiment import Experiment
+from ci_sim.studies.plotting import finish, new_figure, panels, save_png
+from ci_sim.studies.sweep.prim import Box, prim
 
 #: Parameters whose order the ranking check and the convergence check look at.
 TOP = 3
@@ -147,27 +149,6 @@ def boxes_table(experiment: Experiment, runs: pd.DataFrame, boxes: list[Box]) ->
 
 
 # ---------------------------------------------------------------------------- plots
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def panels(plt, count: int, *, width: float, height: float):
-    """A figure with ``count`` panels, two per row; unused panels hidden."""
-    columns = min(2, count)
-    rows = -(-count // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows),
-                                squeeze=False)
-    flat = list(axes.flat)
-    for spare in flat[count:]:
-        spare.set_visible(False)
-    return figure, flat[:count]
-
-
 #: Most parameters a panel of indices.png shows (the most influential; indices.csv has all),
 #: so the figure stays readable whatever the number of parameters.
 SHOWN_PARAMETERS = 20
@@ -177,12 +158,11 @@ def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, titl
     """Ranked horizontal bars per output: the ranking index with its 95% interval (and S1
     beside ST for Sobol and FAST), for the :data:`SHOWN_PARAMETERS` highest-ranked
     parameters."""
-    plt = _pyplot()
     outputs = list(experiment.outputs)
     names = experiment.parameter_names
     shown = min(len(names), SHOWN_PARAMETERS)
     height = max(2.8, 0.32 * shown + 1.4)
-    figure, axes = panels(plt, len(outputs), width=6.4, height=height)
+    figure, axes = panels(len(outputs), width=6.4, height=height)
     main = RANKING_INDEX[experiment.method]
     for output, axis in zip(outputs, axes):
         table = analysis.indices[analysis.indices["output"] == output]
@@ -204,18 +184,14 @@ def plot_indices(experiment: Experiment, analysis: Analysis, path: Path, *, titl
         axis.set_xlabel({"ST": "Sobol index", "mu_star": "Morris mu* (per unit quantile)",
                          "S1": "first-order index"}[main])
         axis.legend(fontsize=8, loc="lower right")
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110, format="png")
-    plt.close(figure)
+    save_png(finish(figure, title), path)
 
 
 def plot_convergence(experiment: Experiment, analysis: Analysis, path: Path, *, title: str
                      ) -> None:
     """The ranking index of the top parameters against the number of sample points."""
-    plt = _pyplot()
     outputs = list(experiment.outputs)
-    figure, axes = panels(plt, len(outputs), width=5.4, height=3.8)
+    figure, axes = panels(len(outputs), width=5.4, height=3.8)
     for output, axis in zip(outputs, axes):
         table = analysis.convergence[analysis.convergence["output"] == output]
         for name in analysis.ranking[output][:5]:
@@ -228,19 +204,16 @@ def plot_convergence(experiment: Experiment, analysis: Analysis, path: Path, *, 
         axis.set_title(output)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110, format="png")
-    plt.close(figure)
+    save_png(finish(figure, title), path)
 
 
 def plot_discovery(experiment: Experiment, runs: pd.DataFrame, analysis: Analysis,
                    path: Path, *, title: str) -> None:
     """Left: PRIM's peeling trajectory (coverage against density). Right: the first box's
     ranges on the two parameters it narrows most, over the runs coloured by success."""
-    plt = _pyplot()
     discovery = experiment.discovery
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+    figure, axes = new_figure(11, 4.6, columns=2)
+    left, right = axes[0]
     for number, box in enumerate(analysis.boxes, start=1):
         coverage, density, _ = zip(*box.trajectory)
         left.plot(coverage, density, marker=".", lw=1, label=f"box {number} peeling")
@@ -269,7 +242,7 @@ def plot_discovery(experiment: Experiment, runs: pd.DataFrame, analysis: Analysi
                       s=6, alpha=0.7)
         if box is not None:
             i, j = names.index(x_name), names.index(y_name)
-            right.add_patch(plt.Rectangle((box.lower[i], box.lower[j]),
+            right.add_patch(Rectangle((box.lower[i], box.lower[j]),
                                           box.upper[i] - box.lower[i],
                                           box.upper[j] - box.lower[j], fill=False,
                                           edgecolor="black", lw=2))
@@ -278,10 +251,7 @@ def plot_discovery(experiment: Experiment, runs: pd.DataFrame, analysis: Analysi
     rule = (f">= {discovery.at_least:g}" if discovery.at_least is not None
             else f"<= {discovery.at_most:g}")
     right.set_title(f"success: {discovery.output} {rule} (green)", fontsize=9)
-    figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110, format="png")
-    plt.close(figure)
+    save_png(finish(figure, title), path)
 
 
 def describe_box(box: Box, runs: pd.DataFrame) -> str:

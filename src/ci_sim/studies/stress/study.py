@@ -22,9 +22,8 @@ A shock is written ``KIND:ARGUMENTS`` (see :data:`SHOCKS`); ``+`` combines shock
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,11 +33,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_sim import __version__
-from ci_sim.model import GATEWAYS, STEPS_PER_YEAR
+from ci_sim.model import GATEWAYS
 from ci_sim.model.params import SECTIONS, ProblemType, Scenario
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import (describe_error, load_scenario, merge, nest, read_toml, scenario_record, validate)
-from ci_sim.simulate import replicate_seeds, run
+from ci_sim.simulate import replicate_seeds, run, versions
+from ci_sim.studies.stats import (bootstrap_weights, first_year_reaching, percentile_interval,
+                                  reached)
+from ci_sim.studies.store import Store
+from ci_sim.studies.study import Progress, Study, Task, run_study
 
 #: Width of the band of replicate outcomes reported around each mean, and of the bootstrap
 #: interval of the optimum.
@@ -317,45 +320,50 @@ def plan(experiment: StressExperiment) -> Plan:
 
 # ---------------------------------------------------------------------------- running
 @dataclass(frozen=True)
-class Cell:
-    """One share under one shock, all replicates: the unit of work handed to an executor."""
+class Batch:
+    """Runs of the stress test: each task's point is ``shock x len(shares) + share``."""
 
-    shock_index: int
-    share_index: int
-    scenario: Scenario
-    seeds: tuple[int, ...]
+    scenarios: dict[int, Scenario]
+    tasks: tuple[Task, ...]
     engine: str
 
 
-def run_cell(cell: Cell) -> dict[str, Any]:
-    """Run every replicate of a cell; return its trajectories and final values.
-
-    Returns:
-        ``shock_index``, ``share_index``; ``outcome`` and ``agenda_alignment`` (replicates x
-        months+1), ``gateway`` (final gateway per replicate), ``money`` (money funders gave
-        over the whole run, money units).
-    """
-    outcome, alignment, gateway, money = [], [], [], []
-    for seed in cell.seeds:
-        frame = run(cell.scenario, seed, engine=cell.engine)
-        outcome.append(frame["outcome"].to_numpy())
-        alignment.append(frame["agenda_alignment"].to_numpy())
-        gateway.append(frame["gateway"].iloc[-1])
-        money.append(frame["money_given"].sum())
-    return {"shock_index": cell.shock_index, "share_index": cell.share_index,
-            "outcome": np.array(outcome), "agenda_alignment": np.array(alignment),
-            "gateway": np.array(gateway), "money": np.array(money)}
+#: What each run records besides its point, replicate and seed.
+OUTCOMES = ["outcome", "agenda_alignment", "gateway", "money", "backbone_spend"]
 
 
-def map_cells(cells: Sequence[Cell], *, workers: int | None = None,
-              scheduler: str | None = None) -> Iterator[dict[str, Any]]:
-    """Run cells on the executor chosen by ``workers``/``scheduler``
-    (:func:`ci_sim.executors.make_executor`); results come back in any order, keyed by index."""
-    from ci_sim.executors import make_executor
+def run_batch(batch: Batch) -> dict[str, list]:
+    """Run every task of a batch: columns ``point``, ``replicate``, ``seed``; ``outcome``
+    and ``agenda_alignment`` (months+1 each), ``gateway`` (final gateway), ``money`` (money
+    funders gave over the whole run) and ``backbone_spend`` (what the model paid the
+    backbone, per month on average), in money units."""
+    columns: dict[str, list] = {name: [] for name in ("point", "replicate", "seed", *OUTCOMES)}
+    for task in batch.tasks:
+        frame = run(batch.scenarios[task.point], task.seed, engine=batch.engine)
+        columns["point"].append(task.point)
+        columns["replicate"].append(task.replicate)
+        columns["seed"].append(task.seed)
+        columns["outcome"].append(frame["outcome"].to_numpy())
+        columns["agenda_alignment"].append(frame["agenda_alignment"].to_numpy())
+        columns["gateway"].append(float(frame["gateway"].iloc[-1]))
+        columns["money"].append(float(frame["money_given"].sum()))
+        columns["backbone_spend"].append(float(frame["backbone_spend"].iloc[1:].mean()))
+    return columns
 
-    with make_executor(workers=workers, scheduler=scheduler) as executor:
-        for _, result in executor.map_unordered(run_cell, cells):
-            yield result
+
+def stress_study(checked: Plan) -> Study:
+    """The stress test as a :class:`~ci_sim.studies.study.Study`: one point per shock and
+    share, every point on the same replicate seeds."""
+    flat = {i * len(checked.shares) + j: scenario
+            for i, row in enumerate(checked.scenarios) for j, scenario in enumerate(row)}
+
+    def make_batch(tasks: list[Task]) -> Batch:
+        return Batch({task.point: flat[task.point] for task in tasks}, tuple(tasks),
+                     checked.experiment.engine)
+
+    return Study(kind="stress test", points=len(flat), replicates=len(checked.seeds),
+                 seeds=checked.seeds, run_batch=run_batch, make_batch=make_batch,
+                 outcomes=OUTCOMES, largest_batch=8)
 
 
 @dataclass
@@ -371,7 +379,9 @@ class StressResult:
     agenda_alignment: np.ndarray
     gateway: np.ndarray
     money: np.ndarray
+    backbone_spend: np.ndarray
     table: pd.DataFrame = field(init=False)
+    ran: int = field(init=False, default=0)
     optima: dict[str, Optimum] = field(init=False)
 
     @property
@@ -386,35 +396,32 @@ class StressResult:
 
 
 def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = None,
-                scheduler: str | None = None, progress: Callable[[], None] | None = None
-                ) -> StressResult:
-    """Run the stress test and compute its table and optima (nothing is written).
+                scheduler: str | None = None, progress: Progress | None = None,
+                store: Store | None = None) -> StressResult:
+    """Run the stress test and compute its table and optima (nothing is published).
 
     Args:
         experiment: what to run (or an already checked :class:`Plan`).
-        workers: cells run at the same time: 1 in this process, more (None: every core) on a
+        workers: runs at the same time: 1 in this process, more (None: every core) on a
             local process pool, or Dask workers with ``scheduler="local"``.
         scheduler: ``"local"`` or the address of a Dask scheduler to run on.
-        progress: called once per finished cell (share x shock).
+        progress: called with (runs done, runs in all) as batches finish.
+        store: where finished runs are saved, so that a killed stress test resumes.
     """
+    from ci_sim.executors import make_executor
+
     checked = experiment if isinstance(experiment, Plan) else plan(experiment)
-    cells = [Cell(i, j, scenario, checked.seeds, checked.experiment.engine)
-             for i, row in enumerate(checked.scenarios) for j, scenario in enumerate(row)]
-    n_shocks, n_shares, n_replicates = len(checked.shocks), len(checked.shares), len(checked.seeds)
-    months = int(round(checked.scenario.years * STEPS_PER_YEAR)) + 1
-    outcome = np.full((n_shocks, n_shares, n_replicates, months), np.nan)
-    alignment = np.full_like(outcome, np.nan)
-    gateway = np.full((n_shocks, n_shares, n_replicates), np.nan)
-    money = np.full_like(gateway, np.nan)
-    for result in map_cells(cells, workers=workers, scheduler=scheduler):
-        where = result["shock_index"], result["share_index"]
-        outcome[where] = result["outcome"]
-        alignment[where] = result["agenda_alignment"]
-        gateway[where] = result["gateway"]
-        money[where] = result["money"]
-        if progress is not None:
-            progress()
-    result = StressResult(checked, outcome, alignment, gateway, money)
+    with make_executor(workers=workers, scheduler=scheduler) as executor:
+        done = run_study(stress_study(checked), executor, store=store, progress=progress)
+    shape = (len(checked.shocks), len(checked.shares), len(checked.seeds))
+
+    def gather(name: str) -> np.ndarray:
+        values = np.array([np.asarray(value, dtype=float) for value in done.table[name]])
+        return values.reshape(*shape, *values.shape[1:])
+
+    result = StressResult(checked, gather("outcome"), gather("agenda_alignment"),
+                          gather("gateway"), gather("money"), gather("backbone_spend"))
+    result.ran = done.ran
     result.table = summarize(result)
     result.optima = find_optima(result)
     return result
@@ -422,15 +429,10 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
 
 # ---------------------------------------------------------------------------- measures
 def years_to_improve(outcome: np.ndarray, improvement: float) -> np.ndarray:
-    """Years until each trajectory first reaches its start plus ``improvement``; inf if never.
-
-    Args:
-        outcome: trajectories, last axis months (0 = start).
-        improvement: gain in outcome index points (0..1).
-    """
-    reached = outcome >= outcome[..., :1] + improvement
-    first = np.argmax(reached, axis=-1).astype(float)
-    return np.where(reached.any(axis=-1), first / STEPS_PER_YEAR, np.inf)
+    """Years until each trajectory (last axis months, 0 = start) first reaches its start plus
+    ``improvement``; a run that never does counts as one month past the horizon
+    (:func:`ci_sim.studies.stats.first_year_reaching`)."""
+    return first_year_reaching(outcome - outcome[..., :1], improvement)
 
 
 def summarize(result: StressResult) -> pd.DataFrame:
@@ -452,10 +454,11 @@ def summarize(result: StressResult) -> pd.DataFrame:
                 "outcome_sd": final.std(ddof=1),
                 "points_per_1000_money": float(np.mean(100 * gain / money)),
                 "years_to_improve_median": float(np.median(timing[i, j])),
-                "improved_share": float(np.mean(np.isfinite(timing[i, j]))),
+                "improved_share": float(np.mean(reached(timing[i, j],
+                                                        checked.scenario.years))),
                 "systems_change_probability": float(np.mean(result.gateway[i, j]
                                                             >= SYSTEMS_CHANGE)),
-                "backbone_money_per_month": float(share) * checked.scenario.pool(),
+                "backbone_money_per_month": float(result.backbone_spend[i, j].mean()),
             })
     table = pd.DataFrame(rows)
     table["replicates"] = len(checked.seeds)
@@ -573,15 +576,12 @@ def find_optimum(shares: Sequence[float], outcomes: np.ndarray, *, start: float,
     outcomes = np.asarray(outcomes, dtype=float)
     n_replicates = outcomes.shape[1]
     mean_curve = outcomes.mean(axis=1)
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x0B007,)))
-    picks = rng.integers(0, n_replicates, size=(resamples, n_replicates))
-    weights = np.stack([np.bincount(row, minlength=n_replicates) for row in picks]) / n_replicates
+    weights = bootstrap_weights(n_replicates, resamples, seed)
     curves = weights @ outcomes.T  # resample x share
     optima = best_share(shares, curves)
     enough = sufficient_share(shares, curves, start, fraction)
-    tails = [100 * (1 - level) / 2, 100 * (1 + level) / 2]
-    low, high = np.percentile(optima, tails)
-    sufficient_low, sufficient_high = np.percentile(enough, tails)
+    low, high = percentile_interval(optima, level)
+    sufficient_low, sufficient_high = percentile_interval(enough, level)
     at_edge = np.mean((optima <= shares[0]) | (optima >= shares[-1]))
     near = shares[mean_curve >= mean_curve.max() - NEAR_BEST]
     return Optimum(share=float(best_share(shares, mean_curve)[0]), low=float(low), high=float(high),
@@ -613,8 +613,6 @@ def find_optima(result: StressResult) -> dict[str, Optimum]:
 # ---------------------------------------------------------------------------- writing
 def summary_record(result: StressResult) -> dict[str, Any]:
     """What stress.json holds: the experiment, seeds, versions, scenario and optima."""
-    from ci_sim.outputs import versions
-
     checked = result.plan
     return {
         "experiment": checked.experiment.model_dump(),
@@ -631,47 +629,4 @@ def summary_record(result: StressResult) -> dict[str, Any]:
         "scenario_file": scenario_record(checked.scenario, checked.digest),
     }
 
-
-def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
-    """Write stress.csv, stress.json, the figures and report.html into ``out``.
-
-    Every file is written to a temporary name and moved into place.
-    """
-    from ci_sim.folders import write_atomic
-    from ci_sim.stress_report import FIGURES, render_figures, render_html
-
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    write_atomic(out / "stress.csv", lambda p: result.table.to_csv(p, index=False))
-    record = summary_record(result)
-    write_atomic(out / "stress.json", lambda p: p.write_text(json.dumps(record, indent=2,
-                                                                          default=float)))
-    images = render_figures(result)
-    for name, png in images.items():
-        write_atomic(out / f"{name}.png", lambda p, png=png: p.write_bytes(png))
-    html = render_html(result, images)
-    write_atomic(out / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
-    written += [out / "report.html", out / "stress.csv", out / "stress.json"]
-    written += [out / f"{name}.png" for name in FIGURES if name in images]
-    return written
-
-
-def run_stress_test(experiment: StressExperiment, out: Path, *, workers: int | None = None,
-                    scheduler: str | None = None,
-                    progress: Callable[[int], Callable[[], None]] | None = None
-                    ) -> tuple[StressResult, list[Path]]:
-    """Check, run and write a stress test: what ``ci-sim stress-test`` does.
-
-    Args:
-        progress: given the number of cells, returns the callback for one finished cell.
-
-    Raises:
-        InputError: bad input, before anything runs or is written.
-    """
-    checked = plan(experiment)
-    callback = None
-    if progress is not None:
-        callback = progress(len(checked.shocks) * len(checked.shares))
-    result = stress_test(checked, workers=workers, scheduler=scheduler, progress=callback)
-    return result, write_stress_outputs(result, out)
 

@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ci_sim.model.params import describe
-from ci_sim.sweep.experiment import Experiment, ParameterSpec
+from ci_sim.studies.sweep.experiment import Experiment, ParameterSpec
 
 #: The index each method ranks parameters by, and whether it carries an interval.
 RANKING_INDEX = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "latin": "S1",
