@@ -487,8 +487,11 @@ def print_sweep(result, folder: Path) -> None:
             view.add_row(parameter, *cells)
         console.print(view)
     for number, box in enumerate(result.analysis.boxes, start=1):
-        console.print(f"Box {number}: {describe_box(box, result.runs)} (coverage "
+        console.print(f"Box {number}: {describe_box(box, result.runs, experiment)} (coverage "
                       f"{box.coverage:.0%}, density {box.density:.0%})")
+        significance = result.analysis.significance[number - 1]
+        for name, (quasi, kept) in significance.items():
+            console.print(f"  {name}: quasi-p {quasi:.3f}, kept in {kept:.0%} of resamples")
     for message in result.analysis.warnings:
         console.print(Text.assemble(("warning: ", "yellow"), message))
     console.print(f"Wrote {', '.join(path.name for path in result.written)} in {folder}")

@@ -16,9 +16,9 @@ from ci_sim import __version__
 from ci_sim.errors import InputError
 from ci_sim.executors import check_executor_options, make_executor
 from ci_sim.folders import check_folder_path, check_unlocked, default_folder, locked, write_atomic
-from ci_sim.model.scenarios import merge, nest, validate
 from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
+from ci_sim.studies.loading import point_scenario
 from ci_sim.studies.store import Store, damaged
 from ci_sim.studies.study import Study, Task, run_study
 from ci_sim.studies.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
@@ -64,7 +64,7 @@ class SweepPlan:
         experiment = self.experiment
         names = tuple(experiment.parameter_names)
         points = list(zip(*(self.design[name].tolist() for name in names)))
-        base = None if self.loaded.base is None else self.loaded.base.model_dump()
+        base = self.loaded.table
         outputs = tuple(experiment.outputs.items())
 
         def make_batch(tasks: list[Task]) -> RunBatch:
@@ -110,13 +110,13 @@ def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
         design[f"q:{name}"] = unit[:, column]
     design = pd.concat([design, values], axis=1)
     if loaded.base is not None:
-        base = loaded.base.model_dump()
         names = experiment.parameter_names
         for sample, point in enumerate(zip(*(values[name].tolist() for name in names))):
             try:
-                validate(merge(base, nest(dict(zip(names, point)))), "")
+                point_scenario(loaded.table, dict(zip(names, point)), "")
             except InputError as error:
-                setting = ", ".join(f"{name} = {value:g}" for name, value in zip(names, point))
+                setting = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
+                                    else f"{name} = {value}" for name, value in zip(names, point))
                 raise InputError(f"{loaded.path}: sample point {sample} ({setting}) is not a "
                                  f"valid scenario{error}") from None
     return SweepPlan(loaded, design, replicate_seeds(experiment.seed, experiment.replicates))
@@ -264,7 +264,8 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
         write_atomic(out / name, write)
         written.append(out / name)
 
-    indices = analysis.indices.assign(**provenance)
+    indices = analysis.indices.assign(role=analysis.indices["parameter"].map(experiment.role),
+                                      **provenance)
     save("indices.csv", lambda p: indices.to_csv(p, index=False))
     save("indices.png", lambda p: plot_indices(experiment, analysis, p, title=title))
     if not analysis.convergence.empty:
@@ -275,7 +276,7 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
         save("convergence.png", lambda p: plot_convergence(experiment, analysis, p,
                                                            title=title))
     if experiment.discovery is not None:
-        boxes = boxes_table(experiment, runs, analysis.boxes).assign(**provenance)
+        boxes = boxes_table(experiment, runs, analysis).assign(**provenance)
         save("discovery.csv", lambda p: boxes.to_csv(p, index=False))
         save("discovery.png", lambda p: plot_discovery(experiment, runs, analysis, p,
                                                        title=title))
