@@ -346,6 +346,13 @@ def stress_test(
                                                  help=SHOCK_HELP)] = [],
         seed: Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, metavar="SEED",
                                                     help="Base seed.")] = None,
+        target: Annotated[Optional[float], typer.Option(
+            min=0, max=1, metavar="OUTCOME",
+            help="Final outcome (0-1) the funder wants to reach, for the chance of reaching "
+                 "it (default: the start plus 10 points).")] = None,
+        samples: Annotated[Optional[int], typer.Option(
+            min=0, max=10_000, metavar="N",
+            help="Worlds sampled from the experiment's uncertainties (0: none).")] = None,
         engine: Annotated[Optional[EngineChoice], typer.Option(
             help="numba or python (default: the experiment's).")] = None,
         set_: SetOption = [],
@@ -364,7 +371,7 @@ def stress_test(
     """
     import time
 
-    from ci_sim.studies.stress import ALL_SHOCKS, load_experiment, run_stress_test
+    from ci_sim.studies.stress import load_experiment, run_stress_test
 
     resume_or_overwrite(resume, overwrite)
     started = time.perf_counter()
@@ -372,7 +379,7 @@ def stress_test(
     experiment = load_experiment(config, scenario=scenario, problem=plain(problem),
                                  shares=shares, budget=budget, years=years,
                                  replicates=replicates, shocks=shock or None, seed=seed,
-                                 engine=plain(engine),
+                                 engine=plain(engine), target=target, samples=samples,
                                  set=overrides or None)
     out = out or Path("results/stress")
     with progress_bar() as bar:
@@ -381,15 +388,25 @@ def stress_test(
             experiment, out, workers=workers, scheduler=scheduler, resume=resume,
             overwrite=overwrite,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
-                       f"(90% bootstrap interval)")
-    for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
-        view.add_column(column, justify="left" if column == "situation" else "right")
-    for label, optimum in result.optima.items():
-        view.add_row(label, f"{optimum.share:.1%}", f"{optimum.low:.1%} .. {optimum.high:.1%}",
-                     f"{optimum.near_low:.0%} .. {optimum.near_high:.0%}",
-                     f"{optimum.sufficient_share:.1%}", style="bold" if label == ALL_SHOCKS else None)
+    from ci_sim.studies.stress.study import best_by_criterion, good_range
+
+    low, high = good_range(result)
+    console.print(f"Good backbone shares: {low:.0%} to {high:.0%} of the pool (expected "
+                  f"outcome within 1 point of the best over {len(result.plan.worlds)} "
+                  f"situations, {result.plan.experiment.replicates} replicates each)")
+    view = Table(title="The share each robustness criterion picks")
+    for column in ("if the funder wants the best", "share", "expected", "worst 5%",
+                   "largest regret", "reaches target"):
+        view.add_column(column, justify="left" if column.startswith("if") else "right")
+    for criterion, index in best_by_criterion(result.robust).items():
+        row = result.robust.loc[index]
+        view.add_row(criterion, f"{row['backbone_share']:.0%}", f"{row['expected_outcome']:.3f}",
+                     f"{row['outcome_p05']:.3f}", f"{100 * row['max_regret']:.1f} points",
+                     f"{row['target_probability']:.0%}")
     console.print(view)
+    if not result.sensitivity.empty:
+        top = result.sensitivity.iloc[0]
+        console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})")
     console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 

@@ -1,5 +1,6 @@
-"""The funder stress test: how much of a funding pool should go to the backbone, and what if
-it is cut? (:mod:`~ci_sim.studies.stress.study` plans and measures it,
+"""The funder stress test: how much of a funding pool should go to the backbone, against
+uncertainties and shocks? (:mod:`~ci_sim.studies.stress.experiment` declares the levers and
+uncertainties, :mod:`~ci_sim.studies.stress.study` runs and measures them,
 :mod:`~ci_sim.studies.stress.report` writes the report.)"""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
     """Write stress.csv, stress.json, the figures and report.html into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "stress.csv", lambda p: result.table.to_csv(p, index=False))
+    write_atomic(out / "robustness.csv", lambda p: result.robust.to_csv(p, index=False))
     record = summary_record(result)
     write_atomic(out / "stress.json", lambda p: p.write_text(json.dumps(record, indent=2,
                                                                           default=float)))
@@ -30,14 +32,15 @@ def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
         write_atomic(out / f"{name}.png", lambda p, png=png: p.write_bytes(png))
     html = render_html(result, images)
     write_atomic(out / "report.html", lambda p: p.write_text(html, encoding="utf-8"))
-    return [out / "report.html", out / "stress.csv", out / "stress.json",
+    return [out / "report.html", out / "stress.csv", out / "robustness.csv", out / "stress.json",
             *(out / f"{name}.png" for name in FIGURES if name in images)]
 
 
 def identity(checked: Plan) -> dict:
     """What must not change between the start of a stress test and its resume."""
     record = {"experiment": checked.experiment.model_dump(mode="json"),
-              "scenario_sha256": checked.digest, "seeds": list(checked.seeds)}
+              "scenario_sha256": checked.digest, "seeds": list(checked.seeds),
+              "worlds": [world.label for world in checked.worlds]}
     text = json.dumps(record, sort_keys=True, default=float)
     return {"sha256": hashlib.sha256(text.encode()).hexdigest()}
 

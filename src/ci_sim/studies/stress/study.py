@@ -1,327 +1,63 @@
 """The funder stress test: how much of a funding pool should go to the backbone, and what if
-it is cut?
+the world is not the one planned for?
 
-Funders are known to under-fund infrastructure (brief, section 1; Turner et al. 2012). This
-module sweeps the backbone's share of the funding pool (``backbone.budget_share``) and runs
-every share under a set of shocks: the backbone's funding cut to zero, the whole pool cut,
-the champion leaving, the largest funder withdrawing, committed funding that ends early.
-Every share and every shock runs on the same replicate seeds
-(:func:`ci_sim.simulate.replicate_seeds`), so differences between them are not differences
-between random draws (common random numbers).
+Funders are known to under-fund infrastructure (brief, section 1; Turner et al. 2012). The
+stress test is a levers x uncertainties study (as in EMA Workbench and robust decision
+making, Lempert, Popper & Bankes 2003): every lever setting (the backbone's share of the
+pool, and other levers where given) runs in every world (a named shock in a sampled
+setting of the uncertainties, :mod:`.experiment`), on the same replicate seeds.
 
-For each share and shock it reports the final population outcome (mean and 90% band of the
-replicates), the outcome gained per unit of money, the time until the outcome first improves
-by a threshold, the probability of reaching the Systems Change gateway and the downside (5th
-percentile outcome). It then finds the share that maximizes the expected outcome, with a
-bootstrap interval over replicates, and the smallest share that achieves 90% of the best
-improvement.
-
-A shock is written ``KIND:ARGUMENTS`` (see :data:`SHOCKS`); ``+`` combines shocks
-(``backbone_cut:3+champion_leaves:3``) and ``none`` is the baseline without a shock.
+What it measures (see :func:`robustness`): per lever setting, the expected final outcome
+(every world equally likely), its 5th percentile over all runs (the downside), the largest
+regret (how far below the best setting for that world it falls, at worst) and the
+probability of reaching the funder's target (satisficing); per world, the outcome, the time
+until it first improves by a threshold, the Systems Change gateway and the money the model
+paid the backbone (``backbone_spend``). It finds the range of good shares (every share
+within one point of the best expected outcome), the best share with a bootstrap interval
+(:mod:`.optimum`), and which uncertainty most changes the best decision
+(:func:`decision_sensitivity`).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS
-from ci_sim.model.params import SECTIONS, ProblemType, Scenario
-from ci_sim.errors import InputError
-from ci_sim.model.scenarios import (describe_error, load_scenario, merge, nest, read_toml, scenario_record, validate)
-from ci_sim.simulate import replicate_seeds, run, versions
-from ci_sim.studies.stats import (bootstrap_weights, first_year_reaching, percentile_interval,
-                                  reached)
+from ci_sim.model.params import Scenario
+from ci_sim.model.scenarios import scenario_record
+from ci_sim.simulate import run, versions
 from ci_sim.studies.store import Store
+from ci_sim.studies.stress.experiment import (Plan, StressExperiment, load_experiment,
+                                              plan)
+from ci_sim.studies.stress.optimum import (LEVEL, NEAR_BEST, TARGET_FRACTION, Optimum,
+                                           best_share, find_optimum, sufficient_share)
+from ci_sim.studies.stress.shocks import SHOCKS, parse_shares, parse_shock
 from ci_sim.studies.study import Progress, Study, Task, run_study
+from ci_sim.studies.stats import first_year_reaching, reached
 
-#: Width of the band of replicate outcomes reported around each mean, and of the bootstrap
-#: interval of the optimum.
-LEVEL = 0.90
-#: The "good enough" share achieves this fraction of the best expected improvement.
-TARGET_FRACTION = 0.90
-#: Shares whose expected outcome is within this much of the best (outcome index, 0.01 = one
-#: point) are reported as the near-best range: where the response curve is flat, any of them
-#: will do.
-NEAR_BEST = 0.01
+__all__ = ["ALL_SHOCKS", "LEVEL", "NEAR_BEST", "SHOCKS", "TARGET_FRACTION", "Optimum",
+           "StressExperiment", "StressResult", "best_share", "find_optimum", "load_experiment",
+           "parse_shares", "parse_shock", "plan", "stress_test", "sufficient_share",
+           "years_to_improve"]
+
 #: Gateway whose probability is reported (StriveTogether's fourth gateway).
 SYSTEMS_CHANGE = GATEWAYS.index("Systems Change")
 #: Money is reported per this many money units (money units read as thousands of dollars,
 #: so per 1,000 units is per about a million dollars).
 MONEY_UNIT = 1000.0
-
-
-# ---------------------------------------------------------------------------- shocks
-@dataclass(frozen=True)
-class ShockKind:
-    """One kind of shock: its arguments and the parameters it sets."""
-
-    name: str
-    arguments: tuple[str, ...]
-    meaning: str
-    overrides: Callable[..., dict[str, Any]]
-    #: Plain-language description with the arguments filled in (``str.format`` fields).
-    words: str
-
-
-#: Shocks by name. Years are simulated years since the start; fractions are shares 0..1.
-SHOCKS: dict[str, ShockKind] = {kind.name: kind for kind in (
-    ShockKind("none", (), "no shock: the baseline every other shock is compared with",
-              lambda: {}, "no shock"),
-    ShockKind("backbone_cut", ("YEAR",), "the backbone's funding stops in YEAR "
-              "(backbone.cut_year)", lambda year: {"backbone.cut_year": year},
-              "backbone funding cut to zero in year {0:g}"),
-    ShockKind("pool_cut", ("YEAR", "FRACTION"), "the whole funding pool loses FRACTION from "
-              "YEAR on (funding.cut_year, funding.cut_fraction)",
-              lambda year, fraction: {"funding.cut_year": year, "funding.cut_fraction": fraction},
-              "whole pool cut by {1:.0%} in year {0:g}"),
-    ShockKind("champion_leaves", ("YEAR",), "the influential champion leaves in YEAR "
-              "(preconditions.champion_leaves_year)",
-              lambda year: {"preconditions.champion_leaves_year": year},
-              "champion leaves in year {0:g}"),
-    ShockKind("funder_withdraws", ("YEAR",), "the largest funder withdraws in YEAR "
-              "(funding.funder_withdraws_year)",
-              lambda year: {"funding.funder_withdraws_year": year},
-              "largest funder withdraws in year {0:g}"),
-    ShockKind("short_funding", ("YEARS",), "committed funding lasts YEARS instead of the "
-              "scenario's (preconditions.funding_years); after it only the renewed share comes",
-              lambda years: {"preconditions.funding_years": years},
-              "committed funding for {0:g} years only"),
-)}
-
-
-def shock_help() -> str:
-    """The shock syntax in a few lines, for ``--help`` and error messages."""
-    kinds = "; ".join(f"{kind.name}{''.join(':' + a for a in kind.arguments)}"
-                      for kind in SHOCKS.values())
-    return f"{kinds}. Combine with '+', e.g. backbone_cut:3+champion_leaves:3."
-
-
-@dataclass(frozen=True)
-class Shock:
-    """A parsed shock specification: its label (as written, normalized) and the parameter
-    overrides it applies on top of the scenario."""
-
-    label: str
-    overrides: dict[str, Any] = field(hash=False)
-    #: Years at which something happens (for marking plots), sorted.
-    years: tuple[float, ...] = ()
-    #: Plain-language description for reports.
-    description: str = ""
-
-    @property
-    def cuts_backbone(self) -> bool:
-        return "backbone.cut_year" in self.overrides
-
-
-def parse_shock(text: str, horizon: float) -> Shock:
-    """Parse ``KIND:ARG[:ARG]`` (``+`` joins several) against a horizon of ``horizon`` years.
-
-    Raises:
-        InputError: one line naming the shock and what is allowed.
-    """
-    where = f"--shock {text!r}"
-    parts = [part.strip() for part in text.split("+")]
-    if not text.strip() or any(not part for part in parts):
-        raise InputError(f"{where}: empty shock (allowed: {shock_help()})")
-    overrides: dict[str, Any] = {}
-    labels, years, words = [], [], []
-    for part in parts:
-        name, *values = [piece.strip() for piece in part.split(":")]
-        kind = SHOCKS.get(name)
-        if kind is None:
-            raise InputError(f"{where}: unknown shock {name!r} (allowed: {shock_help()})")
-        if name == "none" and len(parts) > 1:
-            raise InputError(f"{where}: 'none' cannot be combined with other shocks")
-        if len(values) != len(kind.arguments):
-            usage = name + "".join(":" + argument for argument in kind.arguments)
-            raise InputError(f"{where}: {name} takes {len(kind.arguments)} argument(s): {usage}")
-        numbers = []
-        for argument, value in zip(kind.arguments, values):
-            try:
-                number = float(value)
-            except ValueError:
-                raise InputError(f"{where}: {argument} must be a number, got {value!r}") from None
-            if not math.isfinite(number):
-                raise InputError(f"{where}: {argument} must be a finite number, got {value!r}")
-            if argument == "FRACTION" and not 0 < number <= 1:
-                raise InputError(f"{where}: FRACTION must be above 0 and at most 1, got {value}")
-            if argument in ("YEAR", "YEARS"):
-                if number < 0:
-                    raise InputError(f"{where}: {argument} must be at least 0, got {value}")
-                if number >= horizon:
-                    raise InputError(f"{where}: {argument} {number:g} is past the horizon of "
-                                     f"{horizon:g} years (must be below it)")
-                years.append(number)
-            numbers.append(number)
-        for key, value in kind.overrides(*numbers).items():
-            if key in overrides:
-                raise InputError(f"{where}: two shocks set {key}; give them as separate shocks")
-            overrides[key] = value
-        labels.append(name + "".join(f":{number:g}" for number in numbers))
-        words.append(kind.words.format(*numbers))
-    return Shock("+".join(labels), overrides, tuple(sorted(years)), " and ".join(words))
-
-
-def parse_shares(text: str) -> np.ndarray:
-    """Parse backbone shares: ``START:STOP:STEP`` (STOP included) or a comma list.
-
-    Raises:
-        InputError: a share outside 0..1, a bad range, or fewer than two shares.
-    """
-    where = f"--shares {text!r}"
-    try:
-        if ":" in text:
-            start, stop, step = (float(piece) for piece in text.split(":"))
-            if not step > 0:
-                raise InputError(f"{where}: STEP must be above 0")
-            if stop < start:
-                raise InputError(f"{where}: STOP must not be below START")
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
-            if count > 501:
-                raise InputError(f"{where}: {count} shares is too many (at most 501)")
-            shares = np.round(start + step * np.arange(count), 10)
-        else:
-            shares = np.array([float(piece) for piece in text.split(",")])
-    except ValueError:
-        raise InputError(f"{where}: expected START:STOP:STEP or a comma list of shares, "
-                         f"e.g. 0:0.30:0.02") from None
-    if not np.all(np.isfinite(shares)) or shares.min() < 0 or shares.max() > 1:
-        raise InputError(f"{where}: shares must be between 0 and 1 (a share of the pool)")
-    shares = np.unique(shares)
-    if len(shares) < 2:
-        raise InputError(f"{where}: give at least two different shares")
-    return shares
-
-
-# ---------------------------------------------------------------------------- experiment
-class StressExperiment(BaseModel):
-    """What a stress test varies, as read from an experiment file (``experiments/*.toml``).
-
-    The defaults here are those of ``experiments/backbone_stress.toml``.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    scenario: str = Field("collective_impact", description="Built-in scenario name or TOML file.")
-    problem: ProblemType | None = Field(None, description="simple | complicated | complex "
-                                        "(unset: the scenario's).")
-    set: dict[str, Any] = Field(default_factory=dict,
-                                description="Parameter overrides by dotted name.")
-    shares: str = Field("0:0.30:0.02", description="Backbone shares of the pool to sweep.")
-    budget: float | None = Field(None, gt=0, le=1e9, description="Funding pool, money/month "
-                                 "(unset: the scenario's funding.grant_per_organization "
-                                 "x grantees).")
-    years: float | None = Field(None, gt=0, le=100, description="Simulated years (unset: the "
-                                "scenario's).")
-    replicates: int = Field(24, ge=2, le=100_000, description="Replicates (seeds) per cell.")
-    seed: int = Field(0, ge=0, description="Base seed; replicate seeds derive from it.")
-    shocks: list[str] = Field(default_factory=lambda: [
-        "none", "backbone_cut:3", "backbone_cut:7", "pool_cut:4:0.3", "champion_leaves:3",
-        "funder_withdraws:3", "short_funding:2"], min_length=1,
-        description="Shock specifications; each runs at every share.")
-    improvement: float = Field(0.1, gt=0, le=1, description="Outcome gain (index points, "
-                               "0..1) whose first crossing is timed.")
-    bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples of the "
-                           "replicates for the optimum's interval.")
-    engine: str = Field("numba", description="numba (fast) or python (reference).")
-
-
-def load_experiment(path: Path | None = None, **changes: Any) -> StressExperiment:
-    """The experiment in ``path`` (default: the built-in defaults) with ``changes`` applied
-    (options given on the command line; None means not given).
-
-    Raises:
-        InputError: unknown keys or values out of range, in one line.
-    """
-    table: dict[str, Any] = {}
-    label = "stress-test options"
-    if path is not None:
-        table, _ = read_toml(Path(path))
-        label = str(path)
-        if set(table) & {"name", *SECTIONS}:
-            raise InputError(f"{label}: this is a scenario file, not a stress-test experiment; "
-                             f"give it as the SCENARIO argument, or --config an experiment "
-                             f"such as experiments/backbone_stress.toml")
-    given = {key: value for key, value in changes.items() if value is not None}
-    if isinstance(given.get("set"), dict) and isinstance(table.get("set"), dict):
-        given["set"] = {**table["set"], **given["set"]}  # --set adds to the file's overrides
-    table.update(given)
-    try:
-        return StressExperiment.model_validate(table, strict=True)
-    except ValidationError as error:
-        key = str(error.errors()[0]["loc"][0]) if error.errors()[0]["loc"] else ""
-        if key in given:  # a command-line option: name it
-            label = "--shock" if key == "shocks" else f"--{key}"
-        raise InputError(f"{label}: {describe_error(error, StressExperiment.model_fields)}"
-                         ) from None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A validated stress test: the scenario at every share under every shock."""
-
-    experiment: StressExperiment
-    scenario: Scenario
-    digest: str
-    shares: np.ndarray
-    shocks: tuple[Shock, ...]
-    seeds: tuple[int, ...]
-    #: scenarios[shock][share]
-    scenarios: tuple[tuple[Scenario, ...], ...]
-
-
-def plan(experiment: StressExperiment) -> Plan:
-    """Check everything and build every scenario before anything runs.
-
-    Raises:
-        InputError: the first problem, in one line.
-    """
-    from ci_sim.model.engines import ENGINES
-
-    if experiment.engine not in ENGINES:
-        raise InputError(f"--engine: must be one of {', '.join(ENGINES)}, "
-                         f"got {experiment.engine!r}")
-    overrides = dict(experiment.set)
-    if experiment.problem is not None:
-        overrides["problem.type"] = experiment.problem
-    if experiment.years is not None:
-        overrides["years"] = experiment.years
-    scenario, digest = load_scenario(experiment.scenario, overrides)
-    if experiment.budget is not None:  # a total pool, shared equally per grantee
-        overrides["funding.grant_per_organization"] = experiment.budget / scenario.grantees()
-        scenario, digest = load_scenario(experiment.scenario, overrides)
-    if not scenario.backbone.enabled:
-        raise InputError(f"{experiment.scenario}: backbone.enabled is false; the stress test "
-                         f"varies the backbone's share, so it needs a backbone")
-    shares = parse_shares(experiment.shares)
-    shocks = tuple(parse_shock(text, scenario.years) for text in experiment.shocks)
-    labels = [shock.label for shock in shocks]
-    if len(set(labels)) < len(labels):
-        raise InputError(f"--shock: each shock must be given once, got {', '.join(labels)}")
-    base = scenario.model_dump()
-    scenarios = tuple(
-        tuple(validate(merge(base, nest({**shock.overrides,
-                                         "backbone.budget_share": float(share)})),
-                       f"{experiment.scenario} with --shock {shock.label!r}").resolved()
-              for share in shares)
-        for shock in shocks)
-    seeds = tuple(replicate_seeds(experiment.seed, experiment.replicates))
-    return Plan(experiment, scenario, digest, shares, shocks, seeds, scenarios)
+#: Key of the optimum over all worlds taken as equally likely.
+ALL_SHOCKS = "all situations (equal weight)"
 
 
 # ---------------------------------------------------------------------------- running
 @dataclass(frozen=True)
 class Batch:
-    """Runs of the stress test: each task's point is ``shock x len(shares) + share``."""
+    """Runs of the stress test: a task's point is ``world x settings + setting``."""
 
     scenarios: dict[int, Scenario]
     tasks: tuple[Task, ...]
@@ -336,7 +72,7 @@ def run_batch(batch: Batch) -> dict[str, list]:
     """Run every task of a batch: columns ``point``, ``replicate``, ``seed``; ``outcome``
     and ``agenda_alignment`` (months+1 each), ``gateway`` (final gateway), ``money`` (money
     funders gave over the whole run) and ``backbone_spend`` (what the model paid the
-    backbone, per month on average), in money units."""
+    backbone, money units per month on average), in money units."""
     columns: dict[str, list] = {name: [] for name in ("point", "replicate", "seed", *OUTCOMES)}
     for task in batch.tasks:
         frame = run(batch.scenarios[task.point], task.seed, engine=batch.engine)
@@ -352,10 +88,11 @@ def run_batch(batch: Batch) -> dict[str, list]:
 
 
 def stress_study(checked: Plan) -> Study:
-    """The stress test as a :class:`~ci_sim.studies.study.Study`: one point per shock and
-    share, every point on the same replicate seeds."""
-    flat = {i * len(checked.shares) + j: scenario
-            for i, row in enumerate(checked.scenarios) for j, scenario in enumerate(row)}
+    """The stress test as a :class:`~ci_sim.studies.study.Study`: one point per world and
+    lever setting, every point on the same replicate seeds."""
+    settings = len(checked.levers)
+    flat = {w * settings + s: scenario
+            for w, row in enumerate(checked.scenarios) for s, scenario in enumerate(row)}
 
     def make_batch(tasks: list[Task]) -> Batch:
         return Batch({task.point: flat[task.point] for task in tasks}, tuple(tasks),
@@ -370,8 +107,8 @@ def stress_study(checked: Plan) -> Study:
 class StressResult:
     """Everything a stress test computed.
 
-    Arrays are indexed ``[shock, share, replicate]`` (and ``month`` for trajectories, 0 being
-    the start); replicate ``r`` ran on seed ``plan.seeds[r]`` in every cell.
+    Arrays are indexed ``[world, setting, replicate]`` (and ``month`` for trajectories, 0
+    being the start); replicate ``r`` ran on seed ``plan.seeds[r]`` everywhere.
     """
 
     plan: Plan
@@ -381,24 +118,48 @@ class StressResult:
     money: np.ndarray
     backbone_spend: np.ndarray
     table: pd.DataFrame = field(init=False)
-    ran: int = field(init=False, default=0)
+    robust: pd.DataFrame = field(init=False)
+    sensitivity: pd.DataFrame = field(init=False)
     optima: dict[str, Optimum] = field(init=False)
+    ran: int = field(init=False, default=0)
 
     @property
     def final(self) -> np.ndarray:
-        """Final outcome, ``[shock, share, replicate]``."""
+        """Final outcome, ``[world, setting, replicate]``."""
         return self.outcome[..., -1]
 
     @property
     def start(self) -> float:
-        """Outcome before the first month (the same in every cell: common random numbers)."""
+        """Outcome before the first month (the same everywhere: common random numbers)."""
         return float(self.outcome[..., 0].mean())
+
+    @property
+    def target(self) -> float:
+        """The satisficing target: the funder's, or the start plus the improvement."""
+        experiment = self.plan.experiment
+        return experiment.target if experiment.target is not None else \
+            self.start + experiment.improvement
+
+    @property
+    def chosen(self) -> dict[str, Any]:
+        """The other levers' values of the setting with the best expected outcome: the
+        share curves are drawn with the other levers fixed there."""
+        best = int(self.robust["expected_outcome"].idxmax())
+        return {name: self.plan.levers[best][name] for name in self.plan.other_levers}
+
+    def curve_settings(self) -> np.ndarray:
+        """Indices of the settings on the share curve (other levers at :attr:`chosen`), in
+        increasing share."""
+        chosen = self.chosen
+        picked = [s for s, setting in enumerate(self.plan.levers)
+                  if all(setting[name] == value for name, value in chosen.items())]
+        return np.array(sorted(picked, key=lambda s: self.plan.shares[s]))
 
 
 def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = None,
                 scheduler: str | None = None, progress: Progress | None = None,
                 store: Store | None = None) -> StressResult:
-    """Run the stress test and compute its table and optima (nothing is published).
+    """Run the stress test and compute its tables and optima (nothing is published).
 
     Args:
         experiment: what to run (or an already checked :class:`Plan`).
@@ -413,7 +174,7 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
     checked = experiment if isinstance(experiment, Plan) else plan(experiment)
     with make_executor(workers=workers, scheduler=scheduler) as executor:
         done = run_study(stress_study(checked), executor, store=store, progress=progress)
-    shape = (len(checked.shocks), len(checked.shares), len(checked.seeds))
+    shape = (len(checked.worlds), len(checked.levers), len(checked.seeds))
 
     def gather(name: str) -> np.ndarray:
         values = np.array([np.asarray(value, dtype=float) for value in done.table[name]])
@@ -423,7 +184,9 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
                           gather("gateway"), gather("money"), gather("backbone_spend"))
     result.ran = done.ran
     result.table = summarize(result)
+    result.robust = robustness(result)
     result.optima = find_optima(result)
+    result.sensitivity = decision_sensitivity(result)
     return result
 
 
@@ -435,30 +198,40 @@ def years_to_improve(outcome: np.ndarray, improvement: float) -> np.ndarray:
     return first_year_reaching(outcome - outcome[..., :1], improvement)
 
 
+def setting_columns(result: StressResult, s: int) -> dict[str, Any]:
+    return {"backbone_share": float(result.plan.shares[s]),
+            **{name: result.plan.levers[s][name] for name in result.plan.other_levers}}
+
+
 def summarize(result: StressResult) -> pd.DataFrame:
-    """One row per shock and share: the measures of the report (see docs/stress-test.md)."""
+    """One row per world and lever setting: the measures of the report (docs/stress-test.md).
+
+    Units: outcomes are the population outcome index (0..1); money is in the model's money
+    units (read as thousands of dollars); years are simulated years.
+    """
     checked, experiment = result.plan, result.plan.experiment
-    low, high = 100 * (1 - LEVEL) / 2, 100 * (1 + LEVEL) / 2
+    low, high = 5.0, 95.0
     timing = years_to_improve(result.outcome, experiment.improvement)
     rows = []
-    for i, shock in enumerate(checked.shocks):
-        for j, share in enumerate(checked.shares):
-            final = result.final[i, j]
-            gain = final - result.outcome[i, j, :, 0]
-            money = result.money[i, j] / MONEY_UNIT
+    for w, world in enumerate(checked.worlds):
+        for s in range(len(checked.levers)):
+            final = result.final[w, s]
+            gain = final - result.outcome[w, s, :, 0]
+            money = result.money[w, s] / MONEY_UNIT
             rows.append({
-                "shock": shock.label, "backbone_share": float(share),
+                "situation": world.label, "shock": world.shock.label, "world": world.sample,
+                **world.values, **setting_columns(result, s),
                 "outcome_mean": final.mean(),
                 "outcome_p05": np.percentile(final, low),
                 "outcome_p95": np.percentile(final, high),
                 "outcome_sd": final.std(ddof=1),
+                "target_probability": float(np.mean(final >= result.target)),
                 "points_per_1000_money": float(np.mean(100 * gain / money)),
-                "years_to_improve_median": float(np.median(timing[i, j])),
-                "improved_share": float(np.mean(reached(timing[i, j],
-                                                        checked.scenario.years))),
-                "systems_change_probability": float(np.mean(result.gateway[i, j]
+                "years_to_improve_median": float(np.median(timing[w, s])),
+                "improved_share": float(np.mean(reached(timing[w, s], checked.scenario.years))),
+                "systems_change_probability": float(np.mean(result.gateway[w, s]
                                                             >= SYSTEMS_CHANGE)),
-                "backbone_money_per_month": float(result.backbone_spend[i, j].mean()),
+                "backbone_money_per_month": float(result.backbone_spend[w, s].mean()),
             })
     table = pd.DataFrame(rows)
     table["replicates"] = len(checked.seeds)
@@ -468,165 +241,149 @@ def summarize(result: StressResult) -> pd.DataFrame:
     table["pool_per_month"] = checked.scenario.pool()
     table["years"] = checked.scenario.years
     table["improvement_threshold"] = experiment.improvement
+    table["target"] = result.target
     table["engine"] = experiment.engine
     table["sha256"] = checked.digest
     table["ci_sim"] = __version__
     return table
 
 
-# ---------------------------------------------------------------------------- the optimum
-@dataclass(frozen=True)
-class Optimum:
-    """The best share on a response curve and how sure we are of it.
+def robustness(result: StressResult) -> pd.DataFrame:
+    """One row per lever setting, the robustness measures side by side (every world equally
+    likely):
 
-    Attributes:
-        share: share maximizing the expected outcome (between grid points by a parabola
-            through the best grid point and its neighbours).
-        low, high: bootstrap percentile interval of ``share`` (level :data:`LEVEL`).
-        outcome: expected outcome at the best grid share.
-        sufficient_share: smallest share whose expected outcome achieves
-            :data:`TARGET_FRACTION` of the best expected improvement over ``start``.
-        sufficient_low, sufficient_high: its bootstrap interval.
-        interior: the interval lies strictly inside the shares tried, so the optimum is
-            neither "as little as possible" nor "as much as tried".
-        at_edge_probability: share of bootstrap resamples whose optimum is an end of the grid.
-        near_low, near_high: smallest and largest share tried whose expected outcome is
-            within :data:`NEAR_BEST` of ``outcome``.
+    - ``expected_outcome``: mean final outcome over worlds and replicates;
+    - ``outcome_p05``: 5th percentile of the final outcome over all runs (the downside);
+    - ``max_regret``: the largest shortfall, over worlds, of this setting's mean outcome
+      below the best setting's in that world (minimax regret picks the smallest);
+    - ``target_probability``: share of runs whose final outcome reaches the target
+      (satisficing);
+    - ``backbone_money_per_month``: what the model paid the backbone, money units a month,
+      averaged over worlds and runs.
     """
-
-    share: float
-    low: float
-    high: float
-    outcome: float
-    sufficient_share: float
-    sufficient_low: float
-    sufficient_high: float
-    interior: bool
-    at_edge_probability: float
-    near_low: float
-    near_high: float
-    resamples: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
-
-
-def best_share(shares: np.ndarray, curves: np.ndarray) -> np.ndarray:
-    """Share maximizing each expected-outcome curve (last axis over ``shares``).
-
-    The best grid point is refined by the vertex of the parabola through it and its two
-    neighbours (kept between the neighbours); at an end of the grid the end is returned.
-    """
-    curves = np.atleast_2d(curves)
-    best = np.argmax(curves, axis=-1)
-    result = shares[best].astype(float)
-    inner = (best > 0) & (best < len(shares) - 1)
-    if inner.any():
-        rows = np.nonzero(inner)[0]
-        i = best[rows]
-        x0, x1, x2 = shares[i - 1], shares[i], shares[i + 1]
-        y0, y1, y2 = curves[rows, i - 1], curves[rows, i], curves[rows, i + 1]
-        # Vertex of the parabola through three points (any spacing).
-        numerator = (x1 - x0) ** 2 * (y1 - y2) - (x1 - x2) ** 2 * (y1 - y0)
-        denominator = (x1 - x0) * (y1 - y2) - (x1 - x2) * (y1 - y0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vertex = x1 - 0.5 * numerator / denominator
-        result[rows] = np.where(np.isfinite(vertex), np.clip(vertex, x0, x2), x1)
-    return result
+    final = result.final  # world x setting x replicate
+    means = final.mean(axis=2)  # world x setting
+    regret = means.max(axis=1, keepdims=True) - means
+    rows = []
+    for s in range(final.shape[1]):
+        runs = final[:, s].ravel()
+        rows.append({**setting_columns(result, s),
+                     "expected_outcome": float(means[:, s].mean()),
+                     "outcome_p05": float(np.percentile(runs, 5)),
+                     "max_regret": float(regret[:, s].max()),
+                     "target_probability": float(np.mean(runs >= result.target)),
+                     "backbone_money_per_month": float(result.backbone_spend[:, s].mean())})
+    table = pd.DataFrame(rows)
+    table["best_expected"] = table["expected_outcome"] == table["expected_outcome"].max()
+    table["good"] = table["expected_outcome"] >= table["expected_outcome"].max() - NEAR_BEST
+    return table
 
 
-def sufficient_share(shares: np.ndarray, curves: np.ndarray, start: float,
-                     fraction: float = TARGET_FRACTION) -> np.ndarray:
-    """Smallest share whose expected outcome reaches ``start + fraction * (best - start)``,
-    linearly interpolated between grid points (last axis over ``shares``)."""
-    curves = np.atleast_2d(curves)
-    target = start + fraction * (curves.max(axis=-1) - start)
-    first = np.argmax(curves >= target[:, None], axis=-1)
-    result = shares[first].astype(float)
-    rows = np.nonzero(first > 0)[0]
-    if len(rows):
-        i = first[rows]
-        y0, y1 = curves[rows, i - 1], curves[rows, i]
-        weight = (target[rows] - y0) / (y1 - y0)
-        result[rows] = shares[i - 1] + weight * (shares[i] - shares[i - 1])
-    return result
+#: The robustness criteria, their column and whether larger is better.
+CRITERIA = {"expected outcome": ("expected_outcome", True),
+            "5th percentile": ("outcome_p05", True),
+            "minimax regret": ("max_regret", False),
+            "chance of reaching the target": ("target_probability", True)}
 
 
-def find_optimum(shares: Sequence[float], outcomes: np.ndarray, *, start: float, seed: int,
-                 resamples: int = 2000, level: float = LEVEL,
-                 fraction: float = TARGET_FRACTION) -> Optimum:
-    """Best share of a response curve estimated from replicates, with a bootstrap interval.
-
-    Args:
-        shares: the shares tried, increasing.
-        outcomes: ``[share, replicate]`` final outcomes; column ``r`` of every share ran on
-            the same seed (common random numbers), so replicates are resampled as whole
-            columns and the pairing between shares is kept.
-        start: outcome before any work (the improvement is measured from it).
-        seed: seed of the bootstrap's random stream.
-        resamples: bootstrap resamples.
-        level: width of the percentile interval.
-        fraction: ``sufficient_share`` reaches this fraction of the best improvement.
-
-    References:
-        Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13 (percentile
-        interval).
-    """
-    shares = np.asarray(shares, dtype=float)
-    outcomes = np.asarray(outcomes, dtype=float)
-    n_replicates = outcomes.shape[1]
-    mean_curve = outcomes.mean(axis=1)
-    weights = bootstrap_weights(n_replicates, resamples, seed)
-    curves = weights @ outcomes.T  # resample x share
-    optima = best_share(shares, curves)
-    enough = sufficient_share(shares, curves, start, fraction)
-    low, high = percentile_interval(optima, level)
-    sufficient_low, sufficient_high = percentile_interval(enough, level)
-    at_edge = np.mean((optima <= shares[0]) | (optima >= shares[-1]))
-    near = shares[mean_curve >= mean_curve.max() - NEAR_BEST]
-    return Optimum(share=float(best_share(shares, mean_curve)[0]), low=float(low), high=float(high),
-                   outcome=float(mean_curve.max()),
-                   sufficient_share=float(sufficient_share(shares, mean_curve, start, fraction)[0]),
-                   sufficient_low=float(sufficient_low), sufficient_high=float(sufficient_high),
-                   interior=bool(low > shares[0] and high < shares[-1]),
-                   at_edge_probability=float(at_edge), near_low=float(near.min()),
-                   near_high=float(near.max()), resamples=resamples)
+def best_by_criterion(robust: pd.DataFrame) -> dict[str, int]:
+    """The lever setting each robustness criterion picks (row index of :func:`robustness`)."""
+    return {name: int(robust[column].idxmax() if larger else robust[column].idxmin())
+            for name, (column, larger) in CRITERIA.items()}
 
 
-#: Key of the optimum over all shocks taken as equally likely.
-ALL_SHOCKS = "all shocks (equal weight)"
+def share_curve(result: StressResult, worlds: list[int]) -> np.ndarray:
+    """``[share, replicate]`` final outcomes on the share curve, averaged over ``worlds``
+    (equal weight)."""
+    settings = result.curve_settings()
+    return result.final[worlds][:, settings].mean(axis=0)
 
 
 def find_optima(result: StressResult) -> dict[str, Optimum]:
-    """The optimum under each shock and, with several shocks, over all of them taken as
-    equally likely (each replicate's outcome averaged over the shocks)."""
+    """The optimum of the share curve under each shock (its sampled worlds equally likely)
+    and, with several worlds, over all of them."""
     checked = result.plan
-    curves = {shock.label: result.final[i] for i, shock in enumerate(checked.shocks)}
-    if len(checked.shocks) > 1:
-        curves[ALL_SHOCKS] = result.final.mean(axis=0)
-    return {label: find_optimum(checked.shares, outcomes, start=result.start,
+    shares = checked.shares[result.curve_settings()]
+    groups = {shock.label: [w for w, world in enumerate(checked.worlds) if world.shock == shock]
+              for shock in checked.shocks}
+    if len(checked.worlds) > 1:
+        groups[ALL_SHOCKS] = list(range(len(checked.worlds)))
+    return {label: find_optimum(shares, share_curve(result, worlds), start=result.start,
                                 seed=checked.experiment.seed,
                                 resamples=checked.experiment.bootstrap)
-            for label, outcomes in curves.items()}
+            for label, worlds in groups.items()}
+
+
+def decision_sensitivity(result: StressResult) -> pd.DataFrame:
+    """Which uncertainty most changes the best decision.
+
+    For each uncertainty, the worlds are split at the middle of its range (lower and upper
+    half of its sampled quantiles); for the shocks, by shock. The best share (expected
+    outcome, other levers as chosen) is found in each group; ``shift`` is how far apart the
+    groups' best shares are, and ``regret`` the most outcome a funder loses in a group by
+    keeping the share that is best over all worlds. Sorted by shift, then regret.
+    """
+    checked = result.plan
+    shares = checked.shares[result.curve_settings()]
+    overall = int(np.argmax(share_curve(result, list(range(len(checked.worlds)))).mean(axis=1)))
+    factors: dict[str, dict[str, list[int]]] = {}
+    if len(checked.shocks) > 1:
+        factors["shock"] = {shock.label: [w for w, world in enumerate(checked.worlds)
+                                          if world.shock == shock] for shock in checked.shocks}
+    for name in checked.uncertainties:
+        low = [w for w, world in enumerate(checked.worlds) if world.quantiles[name] < 0.5]
+        high = [w for w, world in enumerate(checked.worlds) if world.quantiles[name] >= 0.5]
+        if low and high:
+            factors[name] = {"lower half": low, "upper half": high}
+    rows = []
+    for name, groups in factors.items():
+        best, regret = {}, 0.0
+        for label, worlds in groups.items():
+            curve = share_curve(result, worlds).mean(axis=1)
+            best[label] = float(shares[int(np.argmax(curve))])
+            regret = max(regret, float(curve.max() - curve[overall]))
+        rows.append({"uncertainty": name, "shift": max(best.values()) - min(best.values()),
+                     "regret": regret,
+                     "best_shares": "; ".join(f"{label}: {value:.0%}"
+                                              for label, value in best.items())})
+    table = pd.DataFrame(rows, columns=["uncertainty", "shift", "regret", "best_shares"])
+    return table.sort_values(["shift", "regret"], ascending=False, kind="stable"
+                             ).reset_index(drop=True)
+
+
+def good_range(result: StressResult) -> tuple[float, float]:
+    """Smallest and largest share (other levers as chosen) whose expected outcome is within
+    :data:`NEAR_BEST` of the best."""
+    optimum = result.optima.get(ALL_SHOCKS) or next(iter(result.optima.values()))
+    return optimum.near_low, optimum.near_high
 
 
 # ---------------------------------------------------------------------------- writing
 def summary_record(result: StressResult) -> dict[str, Any]:
-    """What stress.json holds: the experiment, seeds, versions, scenario and optima."""
+    """What stress.json holds: the experiment, worlds, seeds, versions, scenario, measures."""
     checked = result.plan
     return {
         "experiment": checked.experiment.model_dump(),
         "scenario": checked.scenario.name,
-        "shares": [float(share) for share in checked.shares],
+        "shares": [float(share) for share in checked.share_values],
+        "levers": [dict(setting) for setting in checked.levers],
         "shocks": {shock.label: shock.overrides for shock in checked.shocks},
+        "worlds": [{"label": world.label, "shock": world.shock.label, **world.values}
+                   for world in checked.worlds],
         "seed": checked.experiment.seed,
         "replicate_seeds": list(checked.seeds),
         "start_outcome": result.start,
+        "target": result.target,
+        "robustness": result.robust.to_dict("records"),
+        "decision_sensitivity": result.sensitivity.to_dict("records"),
         "optima": {label: optimum.as_dict() for label, optimum in result.optima.items()},
         "band_level": LEVEL,
         "target_fraction": TARGET_FRACTION,
+        "units": {"outcome": "population outcome index, 0..1 (a point is 0.01)",
+                  "money": "the model's money units (read as thousands of dollars)",
+                  "backbone_money_per_month": "money units a month the model paid the "
+                                              "backbone (backbone_spend), averaged over runs"},
         "versions": versions(),
         "scenario_file": scenario_record(checked.scenario, checked.digest),
     }
-
 
