@@ -135,14 +135,14 @@ def kill_once_saved(command: list[str], checkpoint: Path) -> None:
 
 
 STRESS = ["--shares", "0,0.1,0.2", "--replicates", "3", "--years", "2", "--shock", "none",
-          "--shock", "pool_cut:1:0.3"]
+          "--shock", "pool_cut:1:0.3", "--samples", "0"]
 
 
 def test_a_killed_stress_test_resumes_to_the_results_of_an_uninterrupted_one(tmp_path):
     from ci_sim.studies.stress import load_experiment, run_stress_test
 
     experiment = load_experiment(None, shares="0,0.1,0.2", replicates=3, years=2.0,
-                                 shocks=["none", "pool_cut:1:0.3"])
+                                 shocks=["none", "pool_cut:1:0.3"], samples=0)
     whole, _ = run_stress_test(experiment, tmp_path / "whole", workers=1)
     out = tmp_path / "out"
     checkpoint = tmp_path / ".out.checkpoint"

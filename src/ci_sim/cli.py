@@ -349,7 +349,7 @@ def stress_test(
         target: Annotated[Optional[float], typer.Option(
             min=0, max=1, metavar="OUTCOME",
             help="Final outcome (0-1) the funder wants to reach, for the chance of reaching "
-                 "it (default: the start plus 10 points).")] = None,
+                 "it (default: the experiment's, 0.7).")] = None,
         samples: Annotated[Optional[int], typer.Option(
             min=0, max=10_000, metavar="N",
             help="Worlds sampled from the experiment's uncertainties (0: none).")] = None,
@@ -406,7 +406,8 @@ def stress_test(
     console.print(view)
     if not result.sensitivity.empty:
         top = result.sensitivity.iloc[0]
-        console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})")
+        console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})"
+                      if top["shift"] > 0 else "No uncertainty tested moves the best share")
     console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 

@@ -82,7 +82,8 @@ def draw_band(axis, x: Sequence[float], values, *, label: str, colour: str | Non
 
 def percent_axis(axis, which: str = "x") -> None:
     """Label an axis holding shares 0..1 as percentages."""
-    (axis.xaxis if which == "x" else axis.yaxis).set_major_formatter(PercentFormatter(1.0))
+    (axis.xaxis if which == "x" else axis.yaxis).set_major_formatter(
+        PercentFormatter(1.0, decimals=0))
 
 
 def finish(figure: Figure, title: str, *, fontsize: float = 10) -> Figure:

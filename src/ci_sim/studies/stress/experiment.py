@@ -67,9 +67,9 @@ class StressExperiment(BaseModel):
     shocks: list[str] = Field(default_factory=lambda: [
         "none", "backbone_cut:3", "pool_cut:4:0.3", "champion_leaves:3", "short_funding:2"],
         min_length=1, description="Shock specifications; each runs in every sampled world.")
-    target: float | None = Field(None, ge=0, le=1, description="The funder's target final "
-                                 "outcome (0..1) for the satisficing probability (unset: the "
-                                 "start plus `improvement`).")
+    target: float | None = Field(0.7, ge=0, le=1, description="The funder's target final "
+                                 "outcome (0..1) for the chance of reaching it (satisficing); "
+                                 "unset: the start plus `improvement`.")
     improvement: float = Field(0.1, gt=0, le=1, description="Outcome gain (index points, "
                                "0..1) whose first crossing is timed.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples of the "

@@ -166,7 +166,7 @@ def plot_robustness(result: StressResult):
         axis.set_xlabel("Backbone share of the funding pool")
         percent_axis(axis)
     percent_axis(axes[1, 1], "y")
-    figure.suptitle(f"Robustness by backbone share\n{subtitle(result)}", fontsize=10)
+    figure.suptitle(f"Robustness by backbone share\n{subtitle(result)}", fontsize=9)
     figure.tight_layout()
     return figure
 
@@ -180,23 +180,40 @@ def pareto(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def plot_risk_return(result: StressResult):
+    """Left: every share, joined in order of share, the ends and the good range labelled.
+    Right: a close-up of the good shares, each labelled."""
     rows = curve(result)
     x, y = rows["outcome_p05"].to_numpy(), rows["expected_outcome"].to_numpy()
-    figure, axes = new_figure(8.5, 5.6)
-    axis = axes[0, 0]
-    front = pareto(x, y)
-    axis.plot(x[front], y[front], color=GOOD, lw=1, alpha=0.6)
+    shares = rows["backbone_share"].to_numpy()
     good = rows["good"].to_numpy()
-    axis.scatter(x[~good], y[~good], s=40, color=OTHER, zorder=3, label="other shares")
-    axis.scatter(x[good], y[good], s=55, color=GOOD, zorder=4, label="good shares")
-    for share, px, py in zip(rows["backbone_share"], x, y):
-        axis.annotate(percent(share), (px, py), textcoords="offset points", xytext=(5, 4),
-                      fontsize=8)
-    axis.set_xlabel("Downside: outcome of the worst 5% of runs (0-1 index; right is better)")
-    axis.set_ylabel("Expected final outcome (0-1 index; up is better)")
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8, loc="lower right")
-    axis.set_title(f"Risk and return of each backbone share\n{subtitle(result)}", fontsize=10)
+    best = int(np.argmax(y))
+    figure, axes = new_figure(11, 5.0, columns=2)
+    whole, close = axes[0]
+    for axis in (whole, close):
+        axis.plot(x, y, color="0.75", lw=1, zorder=1)
+        axis.scatter(x[~good], y[~good], s=40, color=OTHER, zorder=3, label="other shares")
+        axis.scatter(x[good], y[good], s=55, color=GOOD, zorder=4, label="good shares")
+        axis.scatter([x[best]], [y[best]], s=160, facecolors="none", edgecolors="black",
+                     zorder=5, label="best expected outcome")
+        axis.grid(alpha=0.3)
+        axis.set_xlabel("Downside: worst 5% of runs (0-1; right is better)")
+    labelled = sorted({0, len(shares) - 1, best, *np.flatnonzero(good)[[0, -1]]})
+    for i in labelled:
+        whole.annotate(percent(shares[i]), (x[i], y[i]), textcoords="offset points",
+                       xytext=(6, -12 if i % 2 else 5), fontsize=8)
+    inside = np.flatnonzero(good)
+    pad_x = max(np.ptp(x[inside]), 1e-3) * 0.25
+    pad_y = max(np.ptp(y[inside]), 1e-3) * 0.25
+    close.set_xlim(x[inside].min() - pad_x, x[inside].max() + pad_x)
+    close.set_ylim(y[inside].min() - pad_y, y[inside].max() + pad_y)
+    for rank, i in enumerate(sorted(inside, key=lambda i: x[i])):
+        close.annotate(percent(shares[i]), (x[i], y[i]), textcoords="offset points",
+                       xytext=(6, 6 if rank % 2 == 0 else -13), fontsize=9)
+    whole.set_ylabel("Expected final outcome (0-1; up is better)")
+    whole.set_title("Every share", fontsize=10)
+    close.set_title("Close-up of the good shares", fontsize=10)
+    whole.legend(fontsize=8, loc="lower right")
+    figure.suptitle(f"Risk and return of each backbone share\n{subtitle(result)}", fontsize=9)
     figure.tight_layout()
     return figure
 
@@ -387,9 +404,15 @@ def recommendation(result: StressResult) -> str:
     ]
     if not result.sensitivity.empty:
         top = result.sensitivity.iloc[0]
-        lines.append(f"<p>What most changes the best share: <b>{e(str(top['uncertainty']))}"
-                     f"</b> (best share {e(str(top['best_shares']))}; keeping the overall best "
-                     f"costs up to {100 * top['regret']:.1f} points there).</p>")
+        if top["shift"] > 0:
+            lines.append(f"<p>What most changes the best share: <b>"
+                         f"{e(str(top['uncertainty']))}</b> (best share "
+                         f"{e(str(top['best_shares']))}; keeping the overall best costs up to "
+                         f"{100 * top['regret']:.1f} points there).</p>")
+        else:
+            lines.append(f"<p>None of the uncertainties tested "
+                         f"({e(', '.join(map(str, result.sensitivity['uncertainty'])))}) moves "
+                         f"the best share: it is the same whichever way each goes.</p>")
     if not optimum.interior:
         lines.append(
             '<p class="warning">The interval of the best share touches the edge of the range '
@@ -402,13 +425,13 @@ def recommendation(result: StressResult) -> str:
 
 def measures_table(result: StressResult) -> str:
     """The share each robustness criterion picks, side by side, with its measures."""
-    rows = curve(result)
     robust = result.robust
     picks = best_by_criterion(robust)
     low, high = good_range(result)
     lines = ["<table><thead><tr><th>if the funder wants</th><th>best share</th>"
              "<th>in the good range?</th><th>expected outcome</th><th>downside (worst 5%)</th>"
-             "<th>largest regret</th><th>chance of reaching target</th></tr></thead><tbody>"]
+             f"<th>largest regret</th><th>chance of reaching {result.target:.2f}</th>"
+             "</tr></thead><tbody>"]
     for criterion, index in picks.items():
         row = robust.loc[index]
         share = row["backbone_share"]
@@ -419,7 +442,6 @@ def measures_table(result: StressResult) -> str:
                      f"<td>{100 * row['max_regret']:.1f} points</td>"
                      f"<td>{row['target_probability']:.0%}</td></tr>")
     lines.append("</tbody></table>")
-    del rows
     return "\n".join(lines)
 
 

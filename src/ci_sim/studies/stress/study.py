@@ -287,9 +287,14 @@ CRITERIA = {"expected outcome": ("expected_outcome", True),
 
 
 def best_by_criterion(robust: pd.DataFrame) -> dict[str, int]:
-    """The lever setting each robustness criterion picks (row index of :func:`robustness`)."""
-    return {name: int(robust[column].idxmax() if larger else robust[column].idxmin())
-            for name, (column, larger) in CRITERIA.items()}
+    """The lever setting each robustness criterion picks (row index of :func:`robustness`);
+    among settings tied on a criterion, the one with the best expected outcome."""
+    picks = {}
+    for name, (column, larger) in CRITERIA.items():
+        values = robust[column] if larger else -robust[column]
+        tied = robust[values >= values.max() - 1e-12]
+        picks[name] = int(tied["expected_outcome"].idxmax())
+    return picks
 
 
 def share_curve(result: StressResult, worlds: list[int]) -> np.ndarray:
