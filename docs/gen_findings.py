@@ -61,6 +61,11 @@ CASES: dict[str, tuple[str, dict]] = {
     "backbone_4": ("collective_impact", {"backbone.budget_share": 0.04}),
     "backbone_30": ("collective_impact", {"backbone.budget_share": 0.30}),
     "missing_preconditions": ("missing_preconditions", {}),
+    "no_champion": ("no_champion", {}),
+    "no_urgency": ("no_urgency", {}),
+    "no_groups": ("collective_impact", {"conditions.working_group_size": 0}),
+    "cut_fast_trust": ("backbone_cut_year3", {"trust.build_rate": 0.04}),
+    "cut_slow_trust": ("backbone_cut_year3", {"trust.build_rate": 0.01}),
 }
 
 #: Rows of the stylized-facts table: label, first case, second case, metric.
@@ -78,6 +83,11 @@ FACTS = [
     ("Inclusive decisions (0.8 vs 0)", "ci", "exclusive", "outcome"),
     ("Backbone 8% of the pool - 4%", "ci", "backbone_4", "outcome"),
     ("Backbone 8% of the pool - 30%", "ci", "backbone_30", "outcome"),
+    ("Working groups of up to 8 - none", "ci", "no_groups", "outcome"),
+    ("Champion - no champion: participation", "ci", "no_champion", "participation"),
+    ("Urgency - no urgency: participation", "ci", "no_urgency", "participation"),
+    ("Backbone cut in year 3, trust built fast - slowly: alignment", "cut_fast_trust",
+     "cut_slow_trust", "agenda_alignment"),
 ]
 
 
@@ -86,7 +96,8 @@ def trajectory(task: tuple[str, dict, int, int]) -> dict[str, np.ndarray]:
     scenario, _ = load_scenario(name, {**overrides, "organizations.count": size})
     frame = run(scenario, seed)
     return {metric: frame[metric].to_numpy() for metric in
-            ("outcome", "mean_trust", "indicators_improving", "gateway")}
+            ("outcome", "mean_trust", "indicators_improving", "gateway", "participation",
+             "agenda_alignment")}
 
 
 def simulate(cases: dict[str, tuple[str, dict]], size: int, seeds: list[int],
@@ -188,6 +199,8 @@ def main() -> None:
                     f"{runs['missing_preconditions']['gateway'][:, -1].max():.0f}",
                 "gateway reached, collective impact (median)":
                     f"{np.median(runs['ci']['gateway'][:, -1]):.0f}",
+                "participation at year 10, collective impact":
+                    show(runs["ci"]["participation"][:, -1], 2),
             }
         sizes = list(facts)
         header = "| effect (year 10) | " + " | ".join(f"{n:,} orgs" for n in sizes) + " |"

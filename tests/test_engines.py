@@ -54,6 +54,16 @@ def test_engines_agree_on_every_problem_type(problem):
                                rtol=1e-9, atol=1e-9)
 
 
+def test_engines_agree_when_a_choice_depends_on_many_others():
+    """With K = 8 a choice's contribution table has 512 entries, wider than an int8 index
+    holds: both engines must read the same entry (the python engine once overflowed here)."""
+    scenario, _ = load_scenario("collective_impact", {**SMALL, "problem.interdependence": 8,
+                                                      "problem.strategy_bits": 12})
+    np.testing.assert_allclose(run(scenario, 3, engine="numba").to_numpy(float),
+                               run(scenario, 3, engine="python").to_numpy(float),
+                               rtol=1e-9, atol=1e-9)
+
+
 def test_numba_engine_is_compiled_and_python_engine_is_the_plain_code():
     assert engine("python").payoff is kernels.payoff
     compiled = engine("numba")

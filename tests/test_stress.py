@@ -355,7 +355,7 @@ def test_problem_and_set_options_reach_the_scenario(tmp_path):
 WIDE = dict(shares="0,0.1,0.2", replicates=3, years=3.0, bootstrap=200, samples=2,
             shocks=["none", "pool_cut:1:0.3"],
             levers={"preconditions.funding_years": [2.0, 5.0]},
-            uncertainties={"conditions.trust_sustains": [0.5, 1.0],
+            uncertainties={"preconditions.reluctance": [0.5, 1.0],
                            "problem.type": ["complicated", "complex"]})
 
 
@@ -411,7 +411,7 @@ def test_money_is_what_the_model_paid_the_backbone(wide_run):
 def test_which_uncertainty_changes_the_decision_is_ranked(wide_run):
     result, out = wide_run
     names = set(result.sensitivity["uncertainty"])
-    assert names == {"shock", "conditions.trust_sustains", "problem.type"}
+    assert names == {"shock", "preconditions.reluctance", "problem.type"}
     assert (result.sensitivity["shift"].diff().dropna() <= 1e-12).all()  # sorted
     record = json.loads((out / "stress.json").read_text())
     assert len(record["decision_sensitivity"]) == 3 and record["units"]["money"]

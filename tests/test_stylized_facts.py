@@ -67,9 +67,10 @@ def advantage(overrides) -> np.ndarray:
         - final("isolated_impact", "outcome", *overrides)
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds the advantage is "
-                   "+0.136, +0.169, +0.168, +0.138 at K = 0, 2, 5, 8 (peaks, then falls)")
 def test_the_advantage_grows_with_interdependence():
+    """Grows from K = 0 to K = 8 and no step falls beyond its interval. At the edge of what 30
+    seeds resolve: +0.129, +0.162, +0.164, +0.153 at K = 0, 2, 5, 8 (the point estimates
+    peak at K = 5); on the calibration seeds the step from 5 to 8 falls significantly."""
     gains = [advantage([COMPLEX, ("problem.interdependence", k)]) for k in (0, 2, 5, 8)]
     assert better(gains[-1], gains[0])
     for low, high in zip(gains, gains[1:]):
@@ -86,7 +87,7 @@ def test_on_simple_problems_the_advantage_is_smaller_and_reversed_early():
 
 
 @pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds the simple-problem "
-                   "advantage is +0.119, 71% of the complex one (+0.168)")
+                   "advantage is +0.113, 69% of the complex one (+0.164)")
 def test_on_a_separable_immediate_problem_the_advantage_is_small():
     assert advantage([SIMPLE]).mean() < 0.5 * advantage([COMPLEX]).mean()
 
@@ -106,9 +107,8 @@ def test_j_curve_collective_impact_trails_during_set_up_then_overtakes():
     assert full[:, -1].mean() > 10 * abs(gap.mean())
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge at this size: on held-out seeds "
-                   "collective impact trails by at most 0.006 on average (month 24), on 0% of "
-                   "seeds by 0.02")
+@pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds collective impact "
+                   "trails by at most 0.004 on average (month 24), on 0% of seeds by 0.02")
 def test_j_curve_dip_is_visible():
     assert np.mean(early_gap().min(axis=1) <= -0.02) >= 0.8
 
@@ -132,9 +132,9 @@ def test_inclusive_decisions_improve_the_outcome():
                     final("collective_impact", "outcome", ("conditions.inclusive_decisions", 0.0)))
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: at year 4 on held-out seeds 82% of "
+@pytest.mark.xfail(strict=True, reason="does not emerge: at year 4 on held-out seeds 80% of "
                    "indicators improve under collective impact and 81% under isolated impact "
-                   "(difference +0.017 +/- 0.029); Strive reported 64%")
+                   "(difference -0.011 +/- 0.022); Strive reported 64%")
 def test_indicators_improving_after_four_years_separate_the_scenarios():
     ci = trajectories("collective_impact")["indicators_improving"][:, 48]
     assert better(ci, trajectories("isolated_impact")["indicators_improving"][:, 48])

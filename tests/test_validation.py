@@ -242,11 +242,11 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
     month's ratio, but the path of mean trust under violations departs from the formula's."""
     real = engine("numba")
 
-    def wrong(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
-              build_rate, negativity_bias, violation_chance):
+    def wrong(trust, neighbours, degree, network_degree, met, hoards, relationships,
+              conduct_draw, build_rate, negativity_bias, violation_chance):
         before = trust.copy()
-        real.update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
-                          build_rate, negativity_bias, violation_chance)
+        real.update_trust(trust, neighbours, degree, network_degree, met, hoards, relationships,
+                          conduct_draw, build_rate, negativity_bias, violation_chance)
         hit = trust < before
         trust[hit] = np.maximum(0.0, before[hit] - negativity_bias * build_rate * (1 - before[hit]))
         return float(np.mean([trust[i, neighbours[i, d]] for i in range(len(degree))

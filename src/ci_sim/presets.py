@@ -27,7 +27,7 @@ from ci_sim.model.scenarios import builtin_path, load_scenario, read_toml
 #: The scenario the controls start from.
 REFERENCE = "collective_impact"
 
-#: Built-in scenario in which each mindset shift is *not* made (FSG 2012, seed 002).
+#: Built-in scenario in which each mindset shift is *not* made (FSG 2012).
 UNSHIFTED_SCENARIO = {
     "adaptive": "technical_solutions",
     "silver_buckshot": "silver_bullet",

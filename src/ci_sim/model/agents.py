@@ -70,6 +70,10 @@ class Organization(mesa.Agent):
                    scalar=False)
     effort = _row("effort", "Current share of effort on each indicator.", scalar=False)
     strategy = _row("beliefs", "Held view (-1, 0, +1) on each strategy choice.", scalar=False)
+    at_table = property(lambda self: bool(self.model.at_table[self.index]),
+                        doc="Whether it takes part in the collaboration this month.")
+    working_group = property(lambda self: int(self.model.group[self.index]),
+                             doc="Its working group (-1: none).")
     strategy_score = property(lambda self: float(self.model.score[self.index]),
                               doc="Payoff of its strategy / best payoff.")
     mindsets = property(lambda self: {name: bool(self.model.mindsets[name][self.index])

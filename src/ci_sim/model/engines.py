@@ -16,7 +16,7 @@ from ci_sim.model import kernels
 ENGINES = ("numba", "python")
 
 #: The kernels an engine provides, by name.
-KERNELS = ("payoff", "commit", "learn_from_peers", "turn_over", "turbulence", "socialize",
+KERNELS = ("payoff", "mobilize", "commit", "learn_from_peers", "turn_over", "turbulence", "socialize",
            "strategy_scores", "learn_agenda", "update_trust", "set_priorities", "allocate_effort",
            "disrupt", "program_quality", "respond", "allocate_funding", "gini", "grow_capacity",
            "measure", "needle_knowledge", "agenda_knowledge", "act", "best_payoff")

@@ -34,29 +34,71 @@ def payoff(beliefs, deps, table, flip):
             if belief == 0:
                 undecided = True
                 break
-            bit = (1 if belief > 0 else 0) ^ flip[deps[j, d]]
+            bit = (1 if belief > 0 else 0) ^ (1 if flip[deps[j, d]] > 0 else 0)
             index = index * 2 + bit
         if not undecided:
             total += table[j, index]
     return total / n_bits
 
 
-def commit(commitment, pull, socialization, work, capacity, grantee, aim, adjust, setup_left,
-           overhead, socialization_rate, amplification):
+def mobilize(participating, threshold, stake, neighbours, degree, grantee, urgency, champion,
+             adequacy, join_rate, draw):
+    """Who comes to the table this month: a threshold model of collective action (Granovetter
+    1978) on the network (Watts 2002), driven by the three preconditions of collective impact
+    (Hanleybrown, Kania & Kramer 2012): urgency, an influential champion, adequate resources.
+
+    Grantee i wants to take part when its motive, the mean of three pulls in 0..1 scaled by
+    the adequacy of resources, reaches its own threshold ``threshold[i]``::
+
+        motive_i = adequacy * (urgency * stake_i + champion + peers_i) / 3
+
+    where ``stake_i`` is how much the problem concerns its mission and ``peers_i`` the share of
+    its grantee neighbours taking part last month. One who wants to join (or leave) does so
+    this month with probability ``join_rate`` (``draw[i] < join_rate``). Synchronous: peers
+    are read from last month. Updates ``participating`` (1 at the table, 0 not) and returns
+    the share of grantees taking part.
+    """
+    n = participating.shape[0]
+    before = participating.copy()
+    total = 0.0
+    count = 0
+    for i in range(n):
+        if not grantee[i]:
+            continue
+        peers = 0.0
+        others = 0
+        for d in range(degree[i]):
+            j = neighbours[i, d]
+            if grantee[j]:
+                peers += before[j]
+                others += 1
+        share = peers / others if others > 0 else 0.0
+        motive = adequacy * (urgency * stake[i] + champion + share) / 3.0
+        wants = motive >= threshold[i]
+        if wants != (before[i] > 0.5) and draw[i] < join_rate:
+            participating[i] = 1.0 if wants else 0.0
+        total += participating[i]
+        count += 1
+    return total / count if count > 0 else 0.0
+
+
+def commit(commitment, pull, socialization, work, capacity, grantee, participating, aim, adjust,
+           setup_left, overhead, socialization_rate, amplification):
     """What each partner brings to the collaboration this month (ODD 7.5, 7.8).
 
-    Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x momentum x
-    vision efficacy; Kania & Kramer 2011), for grantees only. The agenda's pull on a partner
-    is its commitment once the set-up is done, ``a_i = c_i (1 - setup_left)``; its monthly
-    socialization probability is ``min(1, socialization_rate a_i amplification)`` (March 1991's
-    p1; ``amplification`` = 1 + 9 x imposes_agenda); its work, FTE, is its capacity less the
-    coordination ``overhead`` (Witesman & Heiss 2016). Updates ``commitment`` and writes
-    ``pull``, ``socialization`` and ``work``.
+    Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x vision
+    efficacy; Kania & Kramer 2011) for grantees at the table (``participating``), towards 0
+    for the others. The agenda's pull on a partner is its commitment once the set-up is done,
+    ``a_i = c_i (1 - setup_left)``; its monthly socialization probability is
+    ``min(1, socialization_rate a_i amplification)`` (March 1991's p1; ``amplification`` =
+    1 + 9 x imposes_agenda); its work, FTE, is its capacity less the coordination
+    ``overhead`` a partner at the table pays (Witesman & Heiss 2016). Updates ``commitment``
+    and writes ``pull``, ``socialization`` and ``work``.
     """
-    commitment += adjust * (aim - commitment) * grantee
+    commitment += adjust * (aim * participating - commitment) * grantee
     pull[:] = commitment * (1.0 - setup_left)
     socialization[:] = np.minimum(1.0, socialization_rate * pull * amplification)
-    work[:] = capacity * (1.0 - overhead) * grantee
+    work[:] = capacity * (1.0 - overhead * participating) * grantee
 
 
 def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
@@ -223,15 +265,16 @@ def turbulence(flip, draw, rate):
     return changed
 
 
-def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_draw,
-                 build_rate, negativity_bias, violation_chance):
+def update_trust(trust, neighbours, degree, network_degree, met, hoards, relationships,
+                 conduct_draw, build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
 
-    A meeting is a violation with probability ``violation_chance * hoards[j]`` (credit
-    hoarding under competitive funding); otherwise i's trust in j closes a share
-    ``build_rate`` of the gap to 1 (doubled for relationship-minded i). A violation removes
-    ``negativity_bias * build_rate`` of the trust i has. Returns the mean trust over
-    network ties.
+    For every meeting of the month (network or working-group tie), it is a violation with
+    probability ``violation_chance * hoards[j]`` (credit hoarding under competitive funding);
+    otherwise i's trust in j closes a share ``build_rate`` of the gap to 1 (doubled for
+    relationship-minded i). A violation removes ``negativity_bias * build_rate`` of the trust
+    i has. Returns the mean trust over network ties (the first ``network_degree[i]`` slots),
+    a measure that does not change when working groups re-form.
     """
     n = trust.shape[0]
     total = 0.0
@@ -246,8 +289,9 @@ def update_trust(trust, neighbours, degree, met, hoards, relationships, conduct_
                     trust[i, j] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, j])
                     if trust[i, j] > 1.0:
                         trust[i, j] = 1.0
-            total += trust[i, j]
-            ties += 1
+            if d < network_degree[i]:
+                total += trust[i, j]
+                ties += 1
     return total / ties if ties > 0 else 0.0
 
 

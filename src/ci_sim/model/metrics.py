@@ -22,13 +22,14 @@ METRICS = {
 }
 GATEWAYS = ("Exploring", "Emerging", "Sustaining", "Systems Change", "Proof Point")
 #: Conditions to pass each gateway (StriveTogether Theory of Action), checked monthly;
-#: a gateway once reached stays reached.
+#: a gateway once reached stays reached. Only the first asks how many partners are at the
+#: table (a cross-sector partnership has formed); the later ones observe what partners do
+#: (alignment, trust) and what the indicators show.
 GATEWAY_RULES = (
     {"participation": 0.5, "agenda_alignment": 0.25},
-    {"agenda_alignment": 0.5, "mean_trust": 0.45, "participation": 0.6},
-    {"agenda_alignment": 0.6, "mean_trust": 0.55, "indicators_improving": 0.5,
-     "participation": 0.75},
-    {"outcome_gain": 0.12, "indicators_improving": 0.64, "participation": 0.75},
+    {"agenda_alignment": 0.5, "mean_trust": 0.45},
+    {"agenda_alignment": 0.6, "mean_trust": 0.55, "indicators_improving": 0.5},
+    {"outcome_gain": 0.12, "indicators_improving": 0.64},
 )
 
 

@@ -205,6 +205,7 @@ class CollectiveImpactModel(mesa.Model):
         self.trust = np.full((n, n), s.trust.initial)
         np.fill_diagonal(self.trust, 1.0)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
+        self._count_partner_ties()
         self.mean_trust = s.trust.initial
 
         self.indicators = np.full(m, s.problem.baseline)
@@ -222,7 +223,16 @@ class CollectiveImpactModel(mesa.Model):
         #: FTE on one indicator that moves it at the full rate (scales with the field).
         self.indicator_scale = s.problem.effort_scale * self.n_grantees / m
         self.pipeline = np.zeros(m)
+        # Preconditions (ODD 7.4): each grantee's threshold for taking part and its stake in
+        # the problem: the needs its mission covers, relative to a mission wholly on the
+        # most pressing need (0..1).
+        self.threshold = self.draws("thresholds").uniform(0.0, s.preconditions.reluctance, n)
+        self.stake = self.mission @ self.needs / self.needs.max()
+        self.participating = np.zeros(n)
+        self.at_table = np.zeros(n, dtype=np.bool_)
         self.participation = 0.0
+        #: Share of possible meetings between partners that took place last month.
+        self.meeting_rate = 0.0
         self.commitment = np.zeros(n)
         self.backbone_staff = 0.0
         weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
@@ -270,11 +280,32 @@ class CollectiveImpactModel(mesa.Model):
             graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
                                                       seed=seed)
         self.network = graph
-        self.degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
-        self.neighbours = np.full((n, max(int(self.degree.max()), 1)), -1, dtype=np.int64)
+        #: Informal ties: each organization's network neighbours, padded with -1.
+        self.network_degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
+        self.network_neighbours = np.full((n, max(int(self.network_degree.max()), 1)), -1,
+                                          dtype=np.int64)
         for i in range(n):
             row = sorted(graph.neighbors(i))
-            self.neighbours[i, :len(row)] = row
+            self.network_neighbours[i, :len(row)] = row
+        # Whom each organization can meet: its network neighbours, then (once working groups
+        # form, 7.5a) its group's other members. Slots are reserved for them from the start so
+        # the month's random numbers keep one layout.
+        self.group_slots = max(self.params.conditions.working_group_size - 1, 0)
+        self.neighbours = np.full((n, self.network_neighbours.shape[1] + self.group_slots), -1,
+                                  dtype=np.int64)
+        self.neighbours[:, :self.network_neighbours.shape[1]] = self.network_neighbours
+        self.degree = self.network_degree.copy()
+        #: Working group of each organization (-1: none) and its place in the order partners
+        #: are dealt into groups.
+        self.group = np.full(n, -1, dtype=np.int64)
+        self.group_order = self.draws("groups").random(n)
+
+    def _count_partner_ties(self) -> None:
+        """Directed ties between grantees (network and working groups): the meetings partners
+        could hold in a month."""
+        valid = self.neighbours >= 0
+        self.partner_ties = int((valid & self.grantee[:, None]
+                                 & self.grantee[np.where(valid, self.neighbours, 0)]).sum())
 
     # ------------------------------------------------------------------ one month
     def _backbone_share(self) -> float:
@@ -300,6 +331,7 @@ class CollectiveImpactModel(mesa.Model):
         """Advance one month: the phases of ODD section 3, in order."""
         support, pool, budget = self._fund_backbone()
         self._mobilize(pool)
+        self._organize()
         conditions = self._set_conditions(support)
         self._learn(conditions)
         self._build_trust()
@@ -328,21 +360,60 @@ class CollectiveImpactModel(mesa.Model):
         return support, pool, budget
 
     def _mobilize(self, pool: float) -> None:
-        """Phase 2 (ODD 7.4): participation follows readiness from the preconditions."""
+        """Phase 2 (ODD 7.4): organizations decide whether to take part, each against its own
+        threshold, moved by urgency, the champion, their peers and the money available."""
         s, year = self.params, self.year
         pre = s.preconditions
         champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
-        readiness = (0.2 + 0.4 * champion + 0.4 * pre.urgency) * min(1.0, pool / max(s.pool(), 1e-9))
-        self.participation += (readiness - self.participation) * min(1.0, 1 / pre.mobilization_months)
+        adequacy = min(1.0, pool / max(s.pool(), 1e-9))
+        self.participation = self.kernels.mobilize(
+            self.participating, self.threshold, self.stake, self.network_neighbours,
+            self.network_degree, self.grantee, pre.urgency, champion, adequacy, min(1.0, 1 / pre.mobilization_months),
+            self.draws("participation").random(len(self.participating)))
+        np.logical_and(self.grantee, self.participating > 0.5, out=self.at_table)
+
+    def _organize(self) -> None:
+        """Phase III (ODD 7.5a), organize for impact: once the strategic direction is set,
+        partners at the table form working groups around the areas they work on, each of at
+        most ``conditions.working_group_size``, and meet within them; the groups are reviewed
+        every ``conditions.regroup_months``. An area's partners are dealt in a fixed random
+        order into as few groups as the size allows (Hanleybrown, Kania & Kramer 2012)."""
+        c = self.params.conditions
+        if (not self.group_slots or c.common_agenda <= 0 or self.steps_done < c.groups_month
+                or (self.steps_done - c.groups_month) % c.regroup_months):
+            return
+        members = np.flatnonzero(self.at_table)
+        area = self.effort[members].argmax(axis=1)
+        self.group[:] = -1
+        groups = 0
+        for focus in np.unique(area):
+            in_area = members[area == focus]
+            in_area = in_area[np.argsort(self.group_order[in_area], kind="stable")]
+            count = -(-len(in_area) // c.working_group_size)
+            self.group[in_area] = groups + np.arange(len(in_area)) % count
+            groups += count
+        width = self.network_neighbours.shape[1]
+        self.neighbours[:, width:] = -1
+        self.neighbours[:, :width] = self.network_neighbours
+        self.degree[:] = self.network_degree
+        by_group = members[np.argsort(self.group[members], kind="stable")]
+        for team in np.split(by_group, np.flatnonzero(np.diff(self.group[by_group])) + 1):
+            for i in team:
+                known = set(self.network_neighbours[i, :self.network_degree[i]].tolist())
+                others = [j for j in team.tolist() if j != i and j not in known]
+                self.neighbours[i, self.degree[i]:self.degree[i] + len(others)] = others
+                self.degree[i] += len(others)
+        self._count_partner_ties()
 
     def _set_conditions(self, support: dict[str, float]) -> Conditions:
         """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
         agenda's pull and socialization, overhead and work."""
         s, k = self.params, self.kernels
         conditions, backbone = s.conditions, s.backbone
-        # Grown trust sustains the conditions where the backbone does not support them.
-        grown = max(0.0, self.mean_trust - s.trust.initial) / max(1e-9, 1 - s.trust.initial)
-        unsupported = min(1.0, conditions.self_organized_efficacy + conditions.trust_sustains * grown)
+        # Without backbone support, partners govern the work themselves in the meetings they
+        # hold (shared governance; Provan & Kenis 2008): as far as they met last month.
+        floor = conditions.self_organized_efficacy
+        unsupported = floor + (1 - floor) * self.meeting_rate
         efficacy = {f: unsupported + (1 - unsupported) * support[f]
                     for f in ("vision", "activities", "measurement")}
         momentum = self.participation
@@ -350,19 +421,19 @@ class CollectiveImpactModel(mesa.Model):
         setup_left = math.exp(-self.steps_done / conditions.setup_months) if conditions.setup_months > 0 else 0.0
         month = Conditions(
             support=support, efficacy=efficacy, momentum=momentum, setup_left=setup_left,
-            measurement=conditions.shared_measurement * momentum * efficacy["measurement"] * (1 - setup_left),
-            communication=conditions.continuous_communication * momentum * efficacy["activities"],
+            measurement=conditions.shared_measurement * efficacy["measurement"] * (1 - setup_left),
+            communication=conditions.continuous_communication * efficacy["activities"],
             # Partners coordinate their activities only as far as they trust each other.
             reinforce=conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust,
             inclusion=conditions.inclusive_decisions * momentum)
-        engaged = momentum * (conditions.common_agenda + conditions.shared_measurement
+        engaged = (conditions.common_agenda + conditions.shared_measurement
                               + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
         overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
                                        + conditions.setup_cost * setup_left))
         # Each partner's commitment to the agenda follows the support the collaboration gets;
         # the agenda pulls and socializes it as far as it is committed; overhead costs work.
         k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
-                 self.grantee, conditions.common_agenda * momentum * efficacy["vision"],
+                 self.grantee, self.participating, conditions.common_agenda * efficacy["vision"],
                  1 / s.organizations.adjust_months, setup_left, overhead,
                  s.learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
         # Advanced policy: public agencies redirect their programs to the agenda's priorities.
@@ -380,7 +451,7 @@ class CollectiveImpactModel(mesa.Model):
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
-                           self.grantee, c.communication, c.measurement, learning.imitation_rate,
+                           self.at_table, c.communication, c.measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
@@ -405,9 +476,9 @@ class CollectiveImpactModel(mesa.Model):
             code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
         conditions, backbone = s.conditions, s.backbone
         agenda_rate = learning.agenda_learning_rate * c.measurement * conditions.common_agenda \
-            * c.momentum * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
+            * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
         k.learn_agenda(self.code, views, view_scores, code_score,
-                       (u["agenda_observation"] < c.measurement) & self.grantee, agenda_rate,
+                       (u["agenda_observation"] < c.measurement) & self.at_table, agenda_rate,
                        u["agenda_adoption"], self.march)
 
     def _build_trust(self) -> None:
@@ -415,9 +486,10 @@ class CollectiveImpactModel(mesa.Model):
         it fast."""
         s = self.params
         self.mean_trust = self.kernels.update_trust(
-            self.trust, self.neighbours, self.degree, self.met, self.hoards,
+            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.hoards,
             self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
             s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
+        self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
 
     def _target_effort(self, c: Conditions) -> None:
         """Phases 10-11 (ODD 7.11-7.12): the agenda's priorities move towards the real needs

@@ -39,7 +39,7 @@ BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "pol
 #: Sources for parameters that are not measured quantities.
 MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
 CALIBRATED = ("Calibrated by hand against the brief's patterns on calibration seeds "
-              "(base seed 20261201, 40 organizations); tested on disjoint seeds")
+              "(40 seeds from base seed 20261201); tested on disjoint seeds")
 SHOCK = "Scenario setting for stress tests (ci-sim stress-test)"
 BACKBONE_ROLES = "Turner et al. 2012 (the six functions of backbone organizations)"
 
@@ -184,12 +184,27 @@ class Conditions(Section):
                                    le=600.0, unit="months",
                                    source="Collective Impact 3.0: community voice")
     self_organized_efficacy: float = param(0.2, "How well a condition works with no backbone "
-                                           "support, as a share of a fully supported one.",
+                                           "support and no meetings yet among partners, as a "
+                                           "share of a fully supported one; partners' own "
+                                           "meetings add the rest (ODD 7.5).",
                                            ge=0.0, le=1.0, unit="share",
-                                           source="Turner et al. 2012 (backbone role)")
-    trust_sustains: float = param(0.8, "How much grown trust substitutes for backbone support.",
-                                  ge=0.0, le=1.0, unit="share",
-                                  source="Kania & Kramer 2011 (trust sustains collaboration)")
+                                           source="Provan & Kenis 2008 (shared governance)")
+    working_group_size: int = param(8, "Largest working group: once the strategic direction is "
+                                    "set, partners at the table form groups of at most this "
+                                    "many around the areas they work on, and meet within them "
+                                    "(0: no working groups).", ge=0, le=50,
+                                    unit="organizations",
+                                    source="Hanleybrown, Kania & Kramer 2012 (cascading levels "
+                                           "of linked collaboration; groups of 7-10)")
+    groups_month: int = param(9, "Month the working groups form: phase III, organize for "
+                              "impact, after about 3 months assessing readiness and 4-6 "
+                              "initiating action.", ge=0, le=1200, unit="months",
+                              source="Hanleybrown, Kania & Kramer 2012 (phases I-V)")
+    regroup_months: int = param(3, "Months between reviews of the working groups (partners "
+                                "who joined find a group, groups follow where partners "
+                                "work).", ge=1, le=120, unit="months",
+                                source="Hanleybrown, Kania & Kramer 2012 (groups change over "
+                                       "time)")
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
                                     source="Witesman & Heiss 2016")
@@ -262,9 +277,14 @@ class Preconditions(Section):
     champion_leaves_year: float | None = param(None, "Year the champion leaves (unset: never).",
                                                ge=0.0, le=100.0, unit="years",
                                                source=SHOCK)
-    mobilization_months: float = param(6.0, "Time constant of participation following "
-                                       "readiness.", ge=0.1, le=120.0, unit="months",
+    mobilization_months: float = param(6.0, "Time constant for an organization to join (or "
+                                       "leave) once its motive passes (or falls below) its "
+                                       "threshold.", ge=0.1, le=120.0, unit="months",
                                        source="Hanleybrown, Kania & Kramer 2012 (phases I-II)")
+    reluctance: float = param(0.8, "Largest participation threshold: organizations' thresholds "
+                              "are uniform on 0..reluctance (0: everyone takes part at once; "
+                              "threshold model of Granovetter 1978).",
+                              ge=0.0, le=1.0, unit="0..1", source=CALIBRATED)
 
 
 class Mindsets(Section):

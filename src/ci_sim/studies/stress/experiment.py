@@ -48,7 +48,7 @@ class StressExperiment(BaseModel):
     levers: dict[str, list[Value]] = Field(default_factory=dict, description="Other levers: "
                                            "dotted name = the values a funder may choose.")
     uncertainties: dict[str, list[Value]] = Field(
-        default_factory=lambda: {"conditions.trust_sustains": [0.5, 1.0],
+        default_factory=lambda: {"preconditions.reluctance": [0.5, 1.0],
                                  "problem.delay_months": [6.0, 18.0],
                                  "funding.rewards_attribution": [0.0, 1.0]},
         description="What the funder does not control: [low, high] or three or more values "
