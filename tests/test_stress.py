@@ -453,3 +453,16 @@ def test_columns_that_do_not_vary_are_said_once_not_repeated():
                               "reaches Systems Change", "expected_outcome": "expected"})
     assert "The same in every row: reaches Systems Change: 100%" in text
     assert "<th>reaches Systems Change</th>" not in text and "<th>expected</th>" in text
+
+
+def test_replicates_are_added_until_every_mean_is_known_to_the_precision(tmp_path):
+    from ci_sim.studies.stats import half_width
+
+    experiment = load_experiment(None, shares="0,0.1", replicates=2, years=2.0, samples=0,
+                                 shocks=["none"], precision=0.004, max_replicates=8,
+                                 bootstrap=200)
+    result = stress_test(experiment, workers=1)
+    assert 2 < result.replicates <= 8 and result.final.shape == (1, 2, result.replicates)
+    widths = [half_width(result.final[0, s]) for s in range(2)]
+    assert max(widths) <= 0.004 or result.replicates == 8
+    assert result.seeds == replicate_seeds(0, result.replicates)

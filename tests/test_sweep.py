@@ -457,3 +457,19 @@ def test_a_target_the_replicate_seed_explains_is_flagged(tmp_path):
     assert analysis.feature_scores["replicate"] > max(analysis.feature_scores[name]
                                                       for name in ("x1", "x2", "x3"))
     assert any("replicate seed explains" in message for message in analysis.warnings)
+
+
+def test_replicates_are_added_to_every_point_until_the_interval_is_narrow(tmp_path):
+    from ci_sim.studies.stats import half_width
+
+    text = LANGUAGE.replace("[discovery]", "[precision]\noutput = \"outcome_year2\"\n"
+                            "half_width = 0.01\nmax_replicates = 6\n\n[discovery]")
+    result = run_sweep(write(tmp_path, text), tmp_path / "out", workers=1)
+    counts = result.runs.groupby("sample").size()
+    assert counts.nunique() == 1 and 2 < counts.iloc[0] <= 6  # every point alike
+    widths = result.runs.groupby("sample")["outcome_year2"].apply(half_width)
+    assert (widths <= 0.01).all() or counts.iloc[0] == 6
+    again = analyze_sweep(tmp_path / "out")  # a finished adaptive sweep reads back
+    assert len(again.runs) == len(result.runs)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["replicates"] == counts.iloc[0]

@@ -350,6 +350,10 @@ def stress_test(
             min=0, max=1, metavar="OUTCOME",
             help="Final outcome (0-1) the funder wants to reach, for the chance of reaching "
                  "it (default: the experiment's, 0.7).")] = None,
+        precision: Annotated[Optional[float], typer.Option(
+            min=0.0001, max=1, metavar="HALF_WIDTH",
+            help="Add replicates until every mean final outcome is known to +- this (95% "
+                 "interval), up to the experiment's max_replicates.")] = None,
         samples: Annotated[Optional[int], typer.Option(
             min=0, max=10_000, metavar="N",
             help="Worlds sampled from the experiment's uncertainties (0: none).")] = None,
@@ -380,6 +384,7 @@ def stress_test(
                                  shares=shares, budget=budget, years=years,
                                  replicates=replicates, shocks=shock or None, seed=seed,
                                  engine=plain(engine), target=target, samples=samples,
+                                 precision=precision,
                                  set=overrides or None)
     out = out or Path("results/stress")
     with progress_bar() as bar:
@@ -393,7 +398,7 @@ def stress_test(
     low, high = good_range(result)
     console.print(f"Good backbone shares: {low:.0%} to {high:.0%} of the pool (expected "
                   f"outcome within 1 point of the best over {len(result.plan.worlds)} "
-                  f"situations, {result.plan.experiment.replicates} replicates each)")
+                  f"situations, {result.replicates} replicates each)")
     view = Table(title="The share each robustness criterion picks")
     for column in ("if the funder wants the best", "share", "expected", "worst 5%",
                    "largest regret", "reaches target"):

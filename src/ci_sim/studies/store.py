@@ -191,11 +191,12 @@ class Store:
     def remove_chunks(self) -> None:
         shutil.rmtree(self.chunk_folder, ignore_errors=True)
 
-    def read_runs(self, columns: list[str], rows: int) -> pd.DataFrame:
-        """runs.parquet, checked to have ``columns`` and ``rows`` runs."""
+    def read_runs(self, columns: list[str], rows: int | None) -> pd.DataFrame:
+        """runs.parquet, checked to have ``columns`` and ``rows`` runs (None: any number,
+        for a study that added replicates until a precision was met)."""
         advice = f"delete it and run the {self.kind} again with --resume"
         runs = read_parquet(self.runs_path, advice, columns)
-        if len(runs) != rows:
+        if rows is not None and len(runs) != rows:
             raise damaged(self.runs_path, ValueError(f"{len(runs)} runs, expected {rows}"),
                           advice)
         return runs

@@ -51,11 +51,16 @@ class Task:
 class Precision:
     """Adaptive replicates: add runs to a point until the 95% interval of the mean of
     ``outcome`` (its last value, for a trajectory) is at most ``half_width`` on each side,
-    or the point has ``cap`` replicates."""
+    or the point has ``cap`` replicates.
+
+    ``together``: every point gets the replicates the neediest point needs, so every point
+    keeps the same seeds (common random numbers stay paired, arrays stay rectangular).
+    """
 
     outcome: str
     half_width: float
     cap: int
+    together: bool = False
 
 
 @dataclass
@@ -182,6 +187,9 @@ def more_replicates(study: Study, rows: dict[tuple[int, int], dict[str, Any]],
         if half_width(finals) > precision.half_width and count < precision.cap:
             need = replicates_for(finals, precision.half_width)
             more[point] = min(precision.cap, max(need, count + 10))
+    if precision.together and more:
+        most = max(more.values())
+        return {point: most for point, count in wanted.items() if count < most}
     return more
 
 

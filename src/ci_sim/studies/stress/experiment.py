@@ -67,6 +67,12 @@ class StressExperiment(BaseModel):
     shocks: list[str] = Field(default_factory=lambda: [
         "none", "backbone_cut:3", "pool_cut:4:0.3", "champion_leaves:3", "short_funding:2"],
         min_length=1, description="Shock specifications; each runs in every sampled world.")
+    precision: float | None = Field(None, gt=0, le=1, description="Add replicates (to every "
+                                    "point alike) until each situation's mean final outcome at "
+                                    "each setting is known to +- this (95% interval), up to "
+                                    "max_replicates; unset: exactly `replicates`.")
+    max_replicates: int = Field(100, ge=2, le=100_000, description="Most replicates with "
+                                "`precision`.")
     target: float | None = Field(0.7, ge=0, le=1, description="The funder's target final "
                                  "outcome (0..1) for the chance of reaching it (satisficing); "
                                  "unset: the start plus `improvement`.")
@@ -88,6 +94,9 @@ class StressExperiment(BaseModel):
                 if len(values) < 2:
                     raise ValueError(f"{table}.{name}: give at least two values, got "
                                      f"{values!r}")
+        if self.precision is not None and self.max_replicates < self.replicates:
+            raise ValueError(f"max_replicates: must be at least replicates "
+                             f"({self.replicates}), got {self.max_replicates}")
         both = set(self.levers) & set(self.uncertainties)
         if both:
             raise ValueError(f"levers.{sorted(both)[0]}: also an uncertainty; a parameter "
@@ -125,6 +134,7 @@ class Plan:
             levers).
         levers: each lever setting, as dotted name -> value (the share included).
         scenarios: ``scenarios[world][setting]``.
+        seeds: the replicate seeds, as many as the most replicates the test may run.
     """
 
     experiment: StressExperiment
@@ -271,6 +281,8 @@ def plan(experiment: StressExperiment) -> Plan:
                       f"{', '.join(f'{k} = {v}' for k, v in setting.items())}")
               for setting in levers)
         for world in worlds)
-    seeds = tuple(replicate_seeds(experiment.seed, experiment.replicates))
+    most = experiment.max_replicates if experiment.precision is not None else \
+        experiment.replicates
+    seeds = tuple(replicate_seeds(experiment.seed, most))
     return Plan(experiment, base, np.array([setting[SHARE] for setting in levers]), levers,
                 shocks, worlds, seeds, scenarios)

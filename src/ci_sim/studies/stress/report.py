@@ -117,7 +117,7 @@ def subtitle(result: StressResult) -> str:
               if checked.uncertainties else f"{len(checked.shocks)} situations")
     return (f"{scenario.name}, {scenario.problem.type} problem, pool "
             f"{scenario.pool():,.0f} money units/month, {scenario.years:g} years, {worlds}, "
-            f"{len(checked.seeds)} replicates each (seed {checked.experiment.seed})")
+            f"{result.replicates} replicates each (seed {checked.experiment.seed})")
 
 
 def colours(result: StressResult) -> list[str]:
@@ -137,7 +137,7 @@ def render_figures(result: StressResult) -> dict[str, bytes]:
     experiment = result.plan.experiment
     metadata = {"Title": "ci-sim stress test", "Software": f"ci-sim {__version__}",
                 "Description": f"scenario {result.plan.scenario.name}, seed {experiment.seed}, "
-                               f"{experiment.replicates} replicates"}
+                               f"{result.replicates} replicates"}
     return {name: png_bytes(figure, dpi=100, metadata=metadata)
             for name, figure in figures.items()}
 
@@ -615,7 +615,7 @@ def method(result: StressResult) -> str:
         f"({len(checked.share_values)} shares"
         + (f", crossed with {', '.join(map(e, checked.other_levers))}" if checked.other_levers
            else "")
-        + f") in each of {len(checked.worlds)} situations, {len(checked.seeds)} times each "
+        + f") in each of {len(checked.worlds)} situations, {result.replicates} times each "
         f"with the same random seeds (base seed {experiment.seed}), "
         f"{checked.scenario.years:g} simulated years. The best share maximizes the mean final "
         f"outcome over all situations (refined between grid points by a parabola); its "

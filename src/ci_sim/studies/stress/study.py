@@ -37,7 +37,7 @@ from ci_sim.studies.stress.experiment import (Plan, StressExperiment, load_exper
 from ci_sim.studies.stress.optimum import (LEVEL, NEAR_BEST, TARGET_FRACTION, Optimum,
                                            best_share, find_optimum, sufficient_share)
 from ci_sim.studies.stress.shocks import SHOCKS, parse_shares, parse_shock
-from ci_sim.studies.study import Progress, Study, Task, run_study
+from ci_sim.studies.study import Precision, Progress, Study, Task, run_study
 from ci_sim.studies.stats import first_year_reaching, reached
 
 __all__ = ["ALL_SHOCKS", "LEVEL", "NEAR_BEST", "SHOCKS", "TARGET_FRACTION", "Optimum",
@@ -98,9 +98,12 @@ def stress_study(checked: Plan) -> Study:
         return Batch({task.point: flat[task.point] for task in tasks}, tuple(tasks),
                      checked.experiment.engine)
 
-    return Study(kind="stress test", points=len(flat), replicates=len(checked.seeds),
+    experiment = checked.experiment
+    precision = None if experiment.precision is None else Precision(
+        "outcome", experiment.precision, cap=experiment.max_replicates, together=True)
+    return Study(kind="stress test", points=len(flat), replicates=experiment.replicates,
                  seeds=checked.seeds, run_batch=run_batch, make_batch=make_batch,
-                 outcomes=OUTCOMES, largest_batch=8)
+                 outcomes=OUTCOMES, largest_batch=8, precision=precision)
 
 
 @dataclass
@@ -108,7 +111,7 @@ class StressResult:
     """Everything a stress test computed.
 
     Arrays are indexed ``[world, setting, replicate]`` (and ``month`` for trajectories, 0
-    being the start); replicate ``r`` ran on seed ``plan.seeds[r]`` everywhere.
+    being the start); replicate ``r`` ran on seed ``seeds[r]`` everywhere.
     """
 
     plan: Plan
@@ -122,6 +125,15 @@ class StressResult:
     sensitivity: pd.DataFrame = field(init=False)
     optima: dict[str, Optimum] = field(init=False)
     ran: int = field(init=False, default=0)
+
+    @property
+    def replicates(self) -> int:
+        """Replicates every point ran (more than asked where a precision was asked for)."""
+        return int(self.outcome.shape[2])
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(self.plan.seeds[:self.replicates])
 
     @property
     def final(self) -> np.ndarray:
@@ -174,7 +186,8 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
     checked = experiment if isinstance(experiment, Plan) else plan(experiment)
     with make_executor(workers=workers, scheduler=scheduler) as executor:
         done = run_study(stress_study(checked), executor, store=store, progress=progress)
-    shape = (len(checked.worlds), len(checked.levers), len(checked.seeds))
+    points = len(checked.worlds) * len(checked.levers)
+    shape = (len(checked.worlds), len(checked.levers), len(done.table) // points)
 
     def gather(name: str) -> np.ndarray:
         values = np.array([np.asarray(value, dtype=float) for value in done.table[name]])
@@ -234,7 +247,7 @@ def summarize(result: StressResult) -> pd.DataFrame:
                 "backbone_money_per_month": float(result.backbone_spend[w, s].mean()),
             })
     table = pd.DataFrame(rows)
-    table["replicates"] = len(checked.seeds)
+    table["replicates"] = result.replicates
     table["seed"] = experiment.seed
     table["scenario"] = checked.scenario.name
     table["problem"] = checked.scenario.problem.type
@@ -376,7 +389,7 @@ def summary_record(result: StressResult) -> dict[str, Any]:
         "worlds": [{"label": world.label, "shock": world.shock.label, **world.values}
                    for world in checked.worlds],
         "seed": checked.experiment.seed,
-        "replicate_seeds": list(checked.seeds),
+        "replicate_seeds": result.seeds,
         "start_outcome": result.start,
         "target": result.target,
         "robustness": result.robust.to_dict("records"),

@@ -124,7 +124,7 @@ def discover(experiment: Experiment, runs: pd.DataFrame, result: Analysis) -> No
         remaining[indices[inside(Xr, box.lower, box.upper)]] = False
     result.feature_scores = feature_scores(experiment, runs, success)
     scores = result.feature_scores
-    if scores and experiment.replicates > 1:
+    if scores and runs["replicate"].nunique() > 1:
         best = max(names, key=scores.get)
         if scores["replicate"] > scores[best]:
             result.warnings.append(

@@ -34,6 +34,11 @@ An experiment is declared outside the model (``experiments/*.toml``)::
     output = "outcome_year10"
     at_least = 0.6
 
+    [precision]                      # optional: replicates until intervals are this narrow
+    output = "outcome_year10"
+    half_width = 0.01
+    max_replicates = 20
+
 ``[parameters]`` is the older name of ``[uncertainties]``. A list of two numbers is a
 range (uniform from the first to the second); three or more values, or any list of names
 or true/false, are the values the parameter takes, each equally likely
@@ -96,7 +101,7 @@ class ParameterSpec(Strict):
         if self.values is not None:
             others = [key for key in ("low", "high", "mode", "mean", "sd")
                       if getattr(self, key) is not None]
-            if others or "distribution" in self.model_fields_set:
+            if others or self.distribution != "uniform":
                 raise ValueError(f"values lists every value, so it takes no "
                                  f"{', '.join(others) or 'distribution'}")
             kinds = {kind_of(value) for value in self.values}
@@ -218,6 +223,16 @@ class DiscoverySpec(Strict):
         return self
 
 
+class PrecisionSpec(Strict):
+    """Adaptive replicates: add replicates (to every sample point alike, so they keep
+    sharing seeds) until the 95% interval of ``output``'s mean at every point is at most
+    ``half_width`` on each side, or there are ``max_replicates``."""
+
+    output: str
+    half_width: float = Field(gt=0)
+    max_replicates: int = Field(ge=2, le=10_000)
+
+
 class Experiment(Strict):
     """A validated experiment file."""
 
@@ -241,9 +256,13 @@ class Experiment(Strict):
     constants: dict[str, Any] = Field(default_factory=dict)
     outputs: dict[str, OutputSpec] = Field(min_length=1)
     discovery: DiscoverySpec | None = None
+    precision: PrecisionSpec | None = None
 
     @model_validator(mode="after")
     def _method_options(self) -> Experiment:
+        if self.precision is not None and self.precision.max_replicates < self.replicates:
+            raise ValueError(f"precision.max_replicates: must be at least replicates "
+                             f"({self.replicates}), got {self.precision.max_replicates}")
         tables = {"levers": self.levers, "uncertainties": self.uncertainties,
                   "parameters": self.parameters}
         if not any(tables.values()):
@@ -365,7 +384,8 @@ def describe_error(error: ValidationError) -> str:
     experiment file allows there."""
     location = error.errors()[0]["loc"]
     fallback = OutputSpec if location and location[0] == "outputs" else ParameterSpec
-    return describe_validation(error, {(): Experiment, ("discovery",): DiscoverySpec}, fallback)
+    return describe_validation(error, {(): Experiment, ("discovery",): DiscoverySpec,
+                                       ("precision",): PrecisionSpec}, fallback)
 
 
 def load_experiment(path: str | Path) -> LoadedExperiment:
@@ -436,6 +456,10 @@ def expand_output(name: str, output: OutputSpec, horizon: float) -> dict[str, Ou
 
 
 def check_discovery(experiment: Experiment, path: Path) -> None:
+    if experiment.precision is not None and experiment.precision.output not in experiment.outputs:
+        raise InputError(f"{path}: precision.output: must be one of the outputs "
+                         f"({', '.join(experiment.outputs)}), got "
+                         f"{experiment.precision.output!r}")
     if experiment.discovery is not None and experiment.discovery.output not in experiment.outputs:
         raise InputError(f"{path}: discovery.output: must be one of the outputs "
                          f"({', '.join(experiment.outputs)}), got "

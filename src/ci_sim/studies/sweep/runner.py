@@ -20,7 +20,7 @@ from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.loading import point_scenario
 from ci_sim.studies.store import Store, damaged
-from ci_sim.studies.study import Study, Task, run_study
+from ci_sim.studies.study import Precision, Study, Task, run_study
 from ci_sim.studies.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
                                            plot_discovery, plot_indices, summary_record)
 from ci_sim.studies.sweep.design import design_size, parameter_values, sample_unit
@@ -56,7 +56,10 @@ class SweepPlan:
         return self.loaded.experiment
 
     @property
-    def runs(self) -> int:
+    def runs(self) -> int | None:
+        """Runs in the sweep; None when replicates are added until a precision is met."""
+        if self.experiment.precision is not None:
+            return None
         return len(self.design) * len(self.seeds)
 
     def study(self) -> Study:
@@ -75,9 +78,12 @@ class SweepPlan:
                             seeds=tuple(task.seed for task in tasks),
                             values=tuple(points[task.point] for task in tasks))
 
-        return Study(kind=KIND, points=len(points), replicates=len(self.seeds),
+        wanted = experiment.precision
+        precision = None if wanted is None else Precision(
+            wanted.output, wanted.half_width, cap=wanted.max_replicates, together=True)
+        return Study(kind=KIND, points=len(points), replicates=experiment.replicates,
                      seeds=self.seeds, run_batch=run_batch, make_batch=make_batch,
-                     outcomes=list(experiment.outputs),
+                     outcomes=list(experiment.outputs), precision=precision,
                      largest_batch=LARGEST_BATCH[experiment.target])
 
 
@@ -119,7 +125,9 @@ def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
                                     else f"{name} = {value}" for name, value in zip(names, point))
                 raise InputError(f"{loaded.path}: sample point {sample} ({setting}) is not a "
                                  f"valid scenario{error}") from None
-    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, experiment.replicates))
+    most = experiment.replicates if experiment.precision is None else \
+        experiment.precision.max_replicates
+    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, most))
 
 
 def identity(loaded: LoadedExperiment) -> dict[str, Any]:
@@ -213,7 +221,7 @@ def run_locked(plan: SweepPlan, folder: Store, workers: int | None, scheduler: s
                                 plan.runs)
         folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
         if progress is not None:
-            progress(plan.runs, plan.runs)
+            progress(len(runs), len(runs))
     seconds = time.perf_counter() - started
     result = write_analysis(folder.path, experiment, plan.design, runs,
                             extra={"run_seconds": round(seconds, 3), "runs_this_session": ran,
@@ -237,12 +245,15 @@ def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataF
     runs = runs[["sample", "replicate", "seed", *experiment.parameter_names,
                  *experiment.outputs]].sort_values(["sample", "replicate"], kind="stable")
     runs = runs.reset_index(drop=True)
-    if len(runs) != plan.runs or runs.duplicated(["sample", "replicate"]).any():
+    expected = plan.runs if plan.runs is not None else \
+        len(plan.design) * (len(runs) // max(len(plan.design), 1))
+    if len(runs) != expected or runs.duplicated(["sample", "replicate"]).any():
         raise damaged(folder.chunk_folder, ValueError(f"the checkpoints hold {len(runs)} "
-                                                      f"runs, expected {plan.runs}"),
+                                                      f"runs, expected {expected}"),
                       "delete it and run the sweep again with --resume")
+    used = plan.seeds[:len(runs) // max(len(plan.design), 1)]
     folder.write_runs(runs, {"experiment": experiment.name, "seed": experiment.seed,
-                             "replicate_seeds": plan.seeds, "ci_sim": __version__,
+                             "replicate_seeds": used, "ci_sim": __version__,
                              "experiment_sha256": plan.loaded.sha256})
     return runs
 
@@ -252,11 +263,12 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
     """Compute and write indices.csv, indices.png, convergence.csv/png, discovery.csv/png
     and summary.json into ``out``."""
     analysis = analyze_runs(experiment, design, runs)
+    replicates = int(runs.groupby("sample").size().max())
     title = (f"{experiment.name}: {experiment.method}, {len(design)} points x "
-             f"{experiment.replicates} replicate{'s' if experiment.replicates > 1 else ''}, "
+             f"{replicates} replicate{'s' if replicates > 1 else ''}, "
              f"seed {experiment.seed}, ci-sim {__version__}")
     provenance = {"method": experiment.method, "samples": experiment.samples,
-                  "points": len(design), "replicates": experiment.replicates,
+                  "points": len(design), "replicates": replicates,
                   "seed": experiment.seed, "ci_sim": __version__}
     written = []
 
