@@ -249,6 +249,7 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
             ) -> None:
     """Run scenarios on the same seeds; write compare.csv and compare.png."""
     from ci_sim.outputs import compare_scenarios, metric_label
+    from ci_sim.studies.stats import span
 
     loaded = [resolve(source, plain(problem), years, set_) for source in scenarios]
     names = [scenario.name for scenario, _ in loaded]
@@ -277,7 +278,7 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
             continue
         view.add_row(metric_label(metric), *(
             f"{rows.loc[name, 'mean']:.3f}" + (
-                f" ± {(rows.loc[name, 'high'] - rows.loc[name, 'low']) / 2:.3f}"
+                f" ± {span(rows.loc[name]):.3f}"
                 if replicates >= 2 else "") for name in names))
     console.print(view)
     console.print(f"Wrote {out}/compare.csv, compare.png")

@@ -52,7 +52,11 @@ def interval(values, level: float = LEVEL) -> dict[str, float]:
 
 def half_width(values, level: float = LEVEL) -> float:
     """Half the width of :func:`interval`."""
-    summary = interval(values, level)
+    return span(interval(values, level))
+
+
+def span(summary: dict[str, float]) -> float:
+    """Half the width of an interval summary (``{"low", "high"}``): the "±" of a table."""
     return (summary["high"] - summary["low"]) / 2
 
 

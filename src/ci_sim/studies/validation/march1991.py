@@ -18,7 +18,7 @@ from scipy import stats
 from ci_sim.model import STEPS_PER_YEAR
 from ci_sim.model.params import Scenario
 from ci_sim.studies.plotting import draw_points
-from ci_sim.studies.stats import interval, normal_interval
+from ci_sim.studies.stats import interval, normal_interval, span
 from ci_sim.studies.validation.figures import finish, one_panel
 from ci_sim.studies.validation.study import (CHI2_ALPHA, DOCKING_MARGIN, POOLED_MARGIN, Check,
                                              Results, difference, paired, signed, signed4)
@@ -69,7 +69,7 @@ def docking_checks(results: Results) -> list[Check]:
     worst = int(np.argmax(edges))
     inside = sum(edge <= DOCKING_MARGIN for edge in edges)
     tight = sum(edge <= DOCKING_MARGIN / 2 for edge in edges)
-    halves = [(d["high"] - d["low"]) / 2 for d in diffs]
+    halves = [span(d) for d in diffs]
     pooled_mean = float(np.mean([d["mean"] for d in diffs]))
     pooled_half = NORMAL_95 * math.sqrt(sum(d["se"] ** 2 for d in diffs)) / count
     chi2 = float(sum(d["z"] ** 2 for d in diffs))

@@ -15,7 +15,7 @@ from ci_sim.executors import make_executor
 from ci_sim.folders import write_atomic
 from ci_sim.model.engines import ENGINES
 from ci_sim.simulate import versions
-from ci_sim.studies.stats import interval
+from ci_sim.studies.stats import interval, span
 from ci_sim.studies.store import Store
 from ci_sim.studies.study import checkpointed
 from ci_sim.studies.validation.experiments import EXPERIMENTS
@@ -194,7 +194,7 @@ def point_table(results: Results) -> str:
         for column in column_values:
             summary = interval(results.final(results.point(**{row_name: row,
                                                                  column_name: column})))
-            cells.append(f"{summary['mean']:.3f} ± {half(summary):.3f}")
+            cells.append(f"{summary['mean']:.3f} ± {span(summary):.3f}")
         lines.append(f"| {row:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -211,13 +211,9 @@ def docking_table(results: Results) -> str:
         gap = difference(results, index)
         lines.append(
             "| " + " | ".join(f"{value:g}" for value in point.values())
-            + f" | {model['mean']:.4f} ± {half(model):.4f} "
+            + f" | {model['mean']:.4f} ± {span(model):.4f} "
             f"| {len(results.final(index))} | {results.steps[index].mean():.0f} "
-            f"| {reference['mean']:.4f} ± {half(reference):.4f} "
+            f"| {reference['mean']:.4f} ± {span(reference):.4f} "
             f"| {len(results.reference[index])} | {signed4(gap)} | {gap['z']:+.2f} |")
     return "\n".join(lines)
 
-
-def half(summary: dict[str, float]) -> float:
-    """Half the width of an interval summary."""
-    return (summary["high"] - summary["low"]) / 2
