@@ -35,6 +35,9 @@ def test_takeaway_states_the_computed_direction_and_size():
     unclear = takeaway(preset, synthetic_runs([0.40, 0.60, 0.50], [0.60, 0.40, 0.51]))
     assert "no clear difference" in unclear["title"]
     assert unclear["difference"]["low"] < 0 < unclear["difference"]["high"]
+    small = takeaway(preset, synthetic_runs([0.400, 0.402, 0.401], [0.409, 0.411, 0.410]))
+    assert small["title"].endswith("after 10 years, a small effect in this model")
+    assert small["small"] and not higher["small"]
 
 
 def test_make_figures_writes_slides_animation_and_provenance(tmp_path):

@@ -132,3 +132,71 @@ def test_workshop_command_rejects_a_busy_port():
     assert result.exit_code == 2
     assert "cannot serve on 127.0.0.1" in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_control_reads_out_its_value_with_its_unit():
+    from ci_sim.presets import CONTROLS_BY_NAME
+
+    settings = default_settings()
+    readings = {name: control.reading(settings[name])
+                for name, control in CONTROLS_BY_NAME.items()}
+    assert readings["budget_share"] == "8% of the funding pool"
+    assert readings["organizations"] == "40 organizations"
+    assert readings["funding_years"] == "5 years"
+    assert readings["backbone"] == "on"
+    assert readings["shared_credit"].startswith("credit as shared currency (shift made by 80%")
+    off = CONTROLS_BY_NAME["shared_credit"].reading(False)
+    assert off.startswith("credit hoarded (shift made by")
+    for control in CONTROLS:
+        if control.kind == "slider":
+            assert any(ch.isdigit() for ch in readings[control.name]), control.name
+
+
+def test_refusals_are_said_in_the_rooms_words():
+    from ci_sim.app import refusal_message
+    from ci_sim.presets import CONTROLS_BY_NAME
+
+    preset = get_preset("backbone_cut_year3")
+    with pytest.raises(InputError) as refused:
+        before_after(preset, {**preset.start_settings(), "backbone": False})
+    message = refusal_message(preset, CONTROLS_BY_NAME["backbone"], refused.value)
+    assert "cuts the backbone in year 3" in message and "coalition_without_backbone" in message
+    assert "--set" not in message and "cut_year" not in message
+    other = refusal_message(get_preset("isolated_vs_collective"),
+                            CONTROLS_BY_NAME["budget_share"],
+                            InputError("after with --set: backbone.budget_share: too big"))
+    assert other.startswith("That change to 'Backbone budget share' cannot be combined")
+    assert "--set" not in other and other.endswith("The control is back where it was.")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--seed", "3"], "--seed: only used with --room"),
+    (["--max-participants", "5"], "--max-participants: only used with --room"),
+    (["--room", "--max-participants", "0"], "--max-participants"),
+])
+def test_workshop_room_options_are_checked(args, message):
+    result = CliRunner().invoke(app, ["workshop", *args])
+    assert result.exit_code == 2 and message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_room_refuses_a_busy_port_before_printing_its_code(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["workshop", "--room", "--port", str(port),
+                                          "--out", str(tmp_path / "room")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --host/--port: cannot serve on 127.0.0.1")
+    assert "Room " not in result.output and not (tmp_path / "room").exists()
+
+
+def test_room_refuses_a_folder_that_holds_a_session(tmp_path):
+    (tmp_path / "session.toml").write_text("")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = CliRunner().invoke(app, ["workshop", "--room", "--port", str(port), "--out",
+                                      str(tmp_path)])
+    assert result.exit_code == 2 and "already holds a session" in result.output

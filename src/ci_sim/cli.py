@@ -187,9 +187,13 @@ def out_option(default: str) -> Any:
 @app.command()
 def run(scenario: Annotated[Optional[str], typer.Argument(
             metavar="SCENARIO",
-            help="Built-in scenario name or TOML file (default: collective_impact).")] = None,
+            help="Built-in scenario name, TOML file, or a workshop room's session file "
+                 "(default: collective_impact).")] = None,
         problem: ProblemOption = None,
-        seed: SeedOption = 0,
+        seed: Annotated[Optional[int], typer.Option(
+            min=0, max=2**63 - 1, metavar="SEED",
+            help="Base seed; replicate seeds derive from it (default 0, or a session's "
+                 "seed).")] = None,
         years: YearsOption = None,
         replicates: ReplicatesOption = 20,
         engine: EngineOption = EngineChoice.numba,
@@ -198,17 +202,32 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
         out: out_option("results/SCENARIO") = None,
         overwrite: OverwriteOption = False,
         ) -> None:
-    """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary."""
+    """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary.
+
+    A session file of ``ci-sim workshop --room`` replays the room's choices: replicate 0 of
+    its seed is the room's run.
+    """
     from ci_sim.model import GATEWAYS
     from ci_sim.outputs import SUMMARY_METRICS, metric_label, run_scenario
+    from ci_sim.session import is_session_file, read_session
 
-    resolved, digest = resolve(scenario, plain(problem), years, set_)
+    plays = ()
+    if is_session_file(scenario):
+        overrides = set_overrides(set_, plain(problem), years)
+        given = {"problem.type": plain(problem), "years": years}
+        overrides.update({key: value for key, value in given.items() if value is not None})
+        session, digest = read_session(Path(scenario), overrides)
+        resolved, plays = session.scenario, session.plays
+        seed = session.seed if seed is None else seed
+    else:
+        resolved, digest = resolve(scenario, plain(problem), years, set_)
+    seed = 0 if seed is None else seed
     out = out or default_folder(resolved.name)
     with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
         task = bar.add_task(resolved.name, total=replicates)
         summary = run_scenario(resolved, digest, seed=seed, replicates=replicates,
                                engine=plain(engine), out=staging, workers=workers,
-                               progress=lambda: bar.advance(task))
+                               progress=lambda: bar.advance(task), plays=plays)
     table = Table(title=f"{resolved.name}: {resolved.problem.type} problem, year "
                         f"{resolved.years:g}, {replicates} replicate"
                         f"{'s' if replicates > 1 else ''} (seed {seed})")
@@ -438,11 +457,35 @@ def workshop(host: Annotated[str, typer.Option(
                                                help="Port.")] = 8765,
              open_browser: Annotated[bool, typer.Option("--open/--no-open",
                                                         help="Open a browser tab.")] = False,
+             room: Annotated[bool, typer.Option(
+                 "--room", help="A participatory session: participants join from their "
+                 "phones with a room code and each plays an organization.")] = False,
+             seed: Annotated[int, typer.Option(min=0, max=2**63 - 1, metavar="SEED",
+                                               help="Seed of the room's run (--room).")] = 0,
+             max_participants: Annotated[int, typer.Option(
+                 min=1, max=200, metavar="N",
+                 help="Most participants admitted (--room; at most one per organization)."
+                 )] = 30,
+             out: out_option("results/room_CODE; --room") = None,
+             overwrite: OverwriteOption = False,
              ) -> None:
-    """Serve the workshop page: before and after runs side by side, presets, toggles.
+    """Serve the workshop page: before and after runs side by side, presets, toggles; or,
+    with --room, a session where participants play organizations from their phones.
 
     Works without internet. Stop it with Ctrl+C.
     """
+    from ci_sim.serving import check_address
+
+    if not room:
+        for option, given in (("--seed", seed != 0), ("--max-participants",
+                                                     max_participants != 30),
+                              ("--out", out is not None), ("--overwrite", overwrite)):
+            if given:
+                raise InputError(f"{option}: only used with --room")
+    check_address(host, port)
+    if room:
+        return serve_room_command(host, port, seed=seed, max_participants=max_participants,
+                                  out=out, overwrite=overwrite, open_browser=open_browser)
     from ci_sim.app import serve
 
     if not is_loopback(host):
@@ -452,6 +495,48 @@ def workshop(host: Annotated[str, typer.Option(
                           f"{port}; use 127.0.0.1 to keep it to this machine"), soft_wrap=True)
     console.print(f"Workshop page at {server_url(host, port)} (Ctrl+C to stop)")
     serve(host=host, port=port, open_browser=open_browser)
+
+
+def serve_room_command(host: str, port: int, *, seed: int, max_participants: int,
+                       out: Optional[Path], overwrite: bool, open_browser: bool) -> None:
+    """Start a room, print how to join and how to steer, serve it until Ctrl+C; with
+    ``open_browser``, open the facilitator's page on this machine."""
+    from ci_sim.room import Room, make_code
+    from ci_sim.room_web import serve_room
+
+    code = make_code()
+    folder = out or Path(f"results/room_{code}")
+    if (folder / "session.toml").exists() and not overwrite:
+        raise InputError(f"--out: {folder} already holds a session; give another folder or "
+                         "--overwrite")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"--out: {folder} is a file, not a folder")
+    the_room = Room(seed=seed, max_participants=max_participants, out=folder, code=code)
+    shown = "THIS_MACHINE" if host in ("0.0.0.0", "::") else host
+    address = server_url(shown, port)
+    # soft_wrap: links stay on one line, whole, however narrow the terminal.
+    console.print(f"Room {the_room.code}: participants open {address} and type the code "
+                  f"(up to {the_room.max_participants}).", soft_wrap=True)
+    console.print(f"Facilitator (keep this link to yourself): "
+                  f"{address}/facilitator#token={the_room.token}", soft_wrap=True)
+    if shown == "THIS_MACHINE":
+        console.print("THIS_MACHINE: this computer's address on the room's network.")
+    console.print(f"The session is saved to {folder}/session.toml after every quarter "
+                  "(Ctrl+C to stop).")
+    if not is_loopback(host):
+        Console(stderr=True, markup=False, highlight=False).print(
+            Text.assemble(("note: ", "yellow"), f"--host {host}: anyone who can reach this "
+                          f"machine on port {port} and has the room code can join; only the "
+                          "facilitator's link steers"), soft_wrap=True)
+    console.file.flush()
+    if open_browser:
+        import threading
+        import webbrowser
+
+        local = server_url("127.0.0.1" if shown == "THIS_MACHINE" else host, port)
+        threading.Timer(1.0, webbrowser.open,
+                        [f"{local}/facilitator#token={the_room.token}"]).start()
+    serve_room(the_room, host=host, port=port)
 
 
 @app.command()

@@ -55,6 +55,11 @@ PANELS = (("outcome", "Population outcome", (0, 1)),
           ("indicators_improving", "Indicators improving (share)", (0, 1)),
           ("gateway", "Gateway reached", (-0.2, len(GATEWAYS) - 0.8)))
 
+#: A final difference below this (on the 0-1 scale of every headline metric) is called
+#: small on the slide: below the smallest effect ``docs/findings.md`` reports for a mindset
+#: shift (0.02), too small to see on a 0-1 axis from the back of a room.
+SMALL_EFFECT = 0.02
+
 SLIDE_STYLE = {"font.size": 17, "axes.titlesize": 19, "axes.labelsize": 17,
                "xtick.labelsize": 15, "ytick.labelsize": 15, "legend.fontsize": 16,
                "figure.titlesize": 26, "axes.spines.top": False, "axes.spines.right": False}
@@ -183,14 +188,17 @@ def takeaway(preset: Preset, runs: dict[str, pd.DataFrame]) -> dict[str, Any]:
     after, before = short_label(preset.after_label), short_label(preset.before_label)
     heading = dict((name, heading) for name, heading, _ in PANELS)[metric]
     heading = heading.partition(" (")[0].lower()
+    small = abs(gap["mean"]) < SMALL_EFFECT
     if gap["low"] > 0 or gap["high"] < 0:
         direction = "higher" if gap["mean"] > 0 else "lower"
         title = (f"{after[:1].upper()}{after[1:]}: {heading} ends {abs(gap['mean']):.2g} "
-                 f"{direction} than with {before} after {years:g} years")
+                 f"{direction} than with {before} after {years:g} years"
+                 + (", a small effect in this model" if small else ""))
     else:
         title = (f"{after[:1].upper()}{after[1:]} and {before}: no clear difference in "
                  f"{heading} after {years:g} years")
     return {"metric": metric, "difference": gap, "years": years, "title": title,
+            "small": bool(small),
             "after_final": interval(finals["after"][metric].to_numpy()),
             "before_final": interval(finals["before"][metric].to_numpy())}
 
@@ -212,21 +220,69 @@ def slide_figure(preset: Preset, runs: dict[str, pd.DataFrame], summary: dict[st
 
     with matplotlib.rc_context(SLIDE_STYLE):
         figure = Figure(figsize=(16, 9), layout="constrained")
-        axes = figure.subplots(2, 3, sharex=True)
+        # A row of its own for the legend: inside a panel it covers the lines or the next
+        # panel, above the panels it collides with the title.
+        panels = figure.subplot_mosaic([["key"] * 4, ["0", "1", "2", "gap"],
+                                        ["3", "4", "5", "gap"]],
+                                       width_ratios=(1, 1, 1, 1.1), height_ratios=(0.1, 1, 1))
+        axes = np.array([[panels[str(k)] for k in range(3)],
+                         [panels[str(k)] for k in range(3, 6)]])
         labels = {"before": short_label(preset.before_label),
                   "after": short_label(preset.after_label)}
         draw_metrics(axes.flat, runs, labels, years=summary["years"])
+        for axis in axes.flat:  # four columns: long headings take two lines
+            axis.set_title(textwrap.fill(axis.get_title(), 22))
         for axis in axes[1]:
             axis.set_xlabel("Year")
+        for axis in axes[0]:
+            axis.tick_params(labelbottom=False)
+        draw_difference(panels["gap"], preset, runs, summary)
         gap = summary["difference"]
         figure.suptitle(textwrap.fill(summary["title"], 70), fontweight="bold")
-        axes.flat[[metric for metric, _, _ in PANELS].index(preset.headline)].legend(
-            loc="best", frameon=True)
+        panels["key"].axis("off")
+        panels["key"].legend(*axes.flat[0].get_legend_handles_labels(), loc="center",
+                             ncols=2, frameon=False)
         figure.supxlabel(f"{preset.title}: mean of {runs['after']['replicate'].nunique()} paired "
                          f"runs with 95% interval; {preset.headline} difference {gap['mean']:+.3f} "
                          f"[{gap['low']:+.3f}, {gap['high']:+.3f}]\n{footer}", fontsize=13,
                          color="#333333")
     return figure
+
+
+def draw_difference(axis: Axes, preset: Preset, runs: dict[str, pd.DataFrame],
+                    summary: dict[str, Any]) -> None:
+    """The headline metric's difference, after minus before, over time with its 95% interval,
+    on an axis scaled to the difference itself: a small effect is shown at the size it is,
+    with its numbers on the axis, and called small in the panel's title."""
+    metric = preset.headline
+    wide = {name: frame.pivot(index="year", columns="replicate", values=metric)
+            for name, frame in runs.items()}
+    difference = wide["after"] - wide["before"]  # paired: the same seeds before and after
+    mean, low, high = intervals(difference.to_numpy().T)  # the tables' t interval
+    axis.fill_between(difference.index, low, high, color=OKABE_ITO["blue"], alpha=0.2,
+                      linewidth=0)
+    axis.plot(difference.index, mean, color=OKABE_ITO["blue"], lw=2.5)
+    axis.axhline(0.0, color="#333333", lw=1)
+    heading = dict((name, heading) for name, heading, _ in PANELS)[metric].partition(" (")[0]
+    axis.set_title(f"{heading}:\nafter minus before" + ("\n(small: note the scale)"
+                                                          if summary["small"] else ""))
+    axis.set_xlabel("Year")
+    axis.set_xlim(0, summary["years"])
+    axis.grid(alpha=0.3)
+
+
+def network_note(pair: BeforeAfter) -> str:
+    """A line under the two networks: their mean trust and, where the networks look alike,
+    where the story's effect shows instead (said, not exaggerated)."""
+    before = float(pair.before.metrics["mean_trust"])
+    after = float(pair.after.metrics["mean_trust"])
+    note = f"Mean trust {before:.2f} ({short_label(pair.preset.before_label)}), {after:.2f} " \
+           f"({short_label(pair.preset.after_label)})"
+    if abs(after - before) < 0.05 and pair.preset.headline != "mean_trust":
+        heading = dict((name, heading) for name, heading, _ in PANELS)[pair.preset.headline]
+        note += (f": the networks look alike; this story's effect is in "
+                 f"{heading.partition(' (')[0].lower()} (see the slide's charts)")
+    return note
 
 
 def network_figure(pair: BeforeAfter, positions: np.ndarray, *, style: dict[str, Any]
@@ -243,8 +299,9 @@ def network_figure(pair: BeforeAfter, positions: np.ndarray, *, style: dict[str,
             draw_network(axis, model, positions, title=f"{short_label(label)}\n"
                          f"gateway: {GATEWAYS[int(model.metrics['gateway'])]}")
         figure.suptitle(textwrap.fill(f"{pair.preset.title}: trust network after "
-                                      f"{pair.month / STEPS_PER_YEAR:g} years", 70),
-                        fontweight="bold")
+                                      f"{pair.month / STEPS_PER_YEAR:g} years", 70)
+                        + "\n" + textwrap.fill(network_note(pair), 85), fontweight="bold",
+                        fontsize=20)
         sector_legend(figure, loc="outside lower center", ncols=len(SECTOR_COLOURS))
     return figure
 
@@ -287,8 +344,9 @@ def write_animation(pair: BeforeAfter, positions: np.ndarray, path: Path, *,
                                               f"{GATEWAYS[int(model.metrics['gateway'])]}")
                         frame = history_frame(model)
                         lines[name].set_data(frame["year"], frame["outcome"])
-                    outcome.set_title(f"Month {pair.month} "
-                                      f"(year {pair.month / STEPS_PER_YEAR:.1f})")
+                    outcome.set_title(textwrap.fill(
+                        f"Month {pair.month} (year {pair.month / STEPS_PER_YEAR:.1f}). "
+                        f"{network_note(pair)}", 95), fontsize=12)
                     writer.grab_frame()
                     if not pair.running:
                         break

@@ -18,6 +18,7 @@ import pandas as pd
 from ci_sim import __version__
 from ci_sim.folders import write_atomic
 from ci_sim.model import GATEWAYS, METRICS
+from ci_sim.model.choices import Play
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import scenario_record
 from ci_sim.simulate import replicate_seeds, run_replicates, versions
@@ -58,14 +59,15 @@ def final_rows(timeseries: pd.DataFrame) -> pd.DataFrame:
 
 def run_scenario(scenario: Scenario, digest: str, *, seed: int, replicates: int, engine: str,
                  out: Path, progress: Callable[[], None] | None = None,
-                 workers: int | None = 1) -> dict[str, Any]:
+                 workers: int | None = 1, plays: Sequence[Play] = ()) -> dict[str, Any]:
     """Run ``replicates`` replicates and write timeseries.parquet, summary.json, outcome.png.
 
+    ``plays``: players' choices of a workshop session, replayed in every replicate.
     Returns the summary written to summary.json.
     """
     seeds = replicate_seeds(seed, replicates)
     timeseries = run_replicates(scenario, seeds, engine=engine, progress=progress,
-                                workers=workers)
+                                workers=workers, plays=plays)
     final = final_rows(timeseries)
     summary = {
         "scenario": scenario.name,
@@ -81,6 +83,8 @@ def run_scenario(scenario: Scenario, digest: str, *, seed: int, replicates: int,
         "versions": versions(),
         "scenario_file": scenario_record(scenario, digest),
     }
+    if plays:
+        summary["plays"] = [play.as_record() for play in plays]
     out.mkdir(parents=True, exist_ok=True)
     metadata = {b"ci_sim": json.dumps({"seed": seed, "versions": summary["versions"],
                                        "scenario": scenario.name}).encode()}

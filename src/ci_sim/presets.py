@@ -43,7 +43,8 @@ class Control:
 
     ``kind`` is ``slider`` (a number within ``low..high``), ``toggle`` (on/off), ``mindset``
     (a toggle between the built-in scenarios' shifted and unshifted levels of a mindset share)
-    or ``choice`` (one of ``choices``).
+    or ``choice`` (one of ``choices``). ``shows`` is how a slider's value is read out to the
+    room, a format string of ``value`` with its unit ("8% of the funding pool").
     """
 
     name: str
@@ -57,6 +58,20 @@ class Control:
     choices: tuple[str, ...] = ()
     on_label: str = ""
     off_label: str = ""
+    shows: str = "{value:.2f} on a 0-1 scale"
+
+    def reading(self, value: Any) -> str:
+        """The control's value in words, with its unit, as the page shows it."""
+        if self.kind == "toggle":
+            return "on" if value else "off"
+        if self.kind == "mindset":
+            shifted, unshifted = mindset_levels(self.name)
+            share = shifted if value else unshifted
+            return (f"{self.on_label if value else self.off_label} "
+                    f"(shift made by {share:.0%} of organizations)")
+        if self.kind == "choice":
+            return str(value)
+        return self.shows.format(value=value)
 
 
 #: The workshop controls, in the order the page shows them.
@@ -64,17 +79,18 @@ CONTROLS: tuple[Control, ...] = (
     Control("problem_type", "problem.type", "Problem type", "choice", "Problem",
             choices=tuple(PROBLEM_TYPES)),
     Control("organizations", "organizations.count", "Organizations", "slider", "Problem",
-            low=10, high=200, step=5),
+            low=10, high=200, step=5, shows="{value:.0f} organizations"),
     Control("backbone", "backbone.enabled", "Backbone organization", "toggle", "Backbone"),
     Control("budget_share", "backbone.budget_share", "Backbone budget share",
-            "slider", "Backbone", high=0.4, step=0.01),
+            "slider", "Backbone", high=0.4, step=0.01, shows="{value:.0%} of the funding pool"),
     Control("common_agenda", "conditions.common_agenda", "Common agenda", "slider", "Conditions"),
     Control("shared_measurement", "conditions.shared_measurement", "Shared measurement",
-            "slider", "Conditions"),
+            "slider", "Conditions", shows="{value:.0%} chance a partner's results are seen"),
     Control("mutually_reinforcing", "conditions.mutually_reinforcing",
             "Mutually reinforcing", "slider", "Conditions"),
     Control("continuous_communication", "conditions.continuous_communication",
-            "Continuous communication", "slider", "Conditions"),
+            "Continuous communication", "slider", "Conditions",
+            shows="{value:.0%} chance a month that two neighbours meet"),
     Control("inclusive_decisions", "conditions.inclusive_decisions",
             "Inclusive decision-making", "slider", "Conditions"),
     Control("shared_credit", "mindsets.shared_credit", "Credit", "mindset", "Mindset shifts",
@@ -88,12 +104,13 @@ CONTROLS: tuple[Control, ...] = (
     Control("context_expertise", "mindsets.context_expertise", "Expertise", "mindset",
             "Mindset shifts", on_label="content and context", off_label="content only"),
     Control("rewards_attribution", "funding.rewards_attribution",
-            "Funders reward attribution", "slider", "Funding"),
+            "Funders reward attribution", "slider", "Funding",
+            shows="{value:.2f} (0: fit with the agenda, 1: attributable results)"),
     Control("champion", "preconditions.champion", "Influential champion", "slider",
-            "Preconditions"),
+            "Preconditions", shows="{value:.2f} (0: none, 1: influential)"),
     Control("urgency", "preconditions.urgency", "Urgency for change", "slider", "Preconditions"),
     Control("funding_years", "preconditions.funding_years", "Committed funding (years)",
-            "slider", "Preconditions", low=0, high=10, step=0.5),
+            "slider", "Preconditions", low=0, high=10, step=0.5, shows="{value:g} years"),
 )
 CONTROLS_BY_NAME = {control.name: control for control in CONTROLS}
 

@@ -103,16 +103,18 @@ def commit(commitment, pull, socialization, work, capacity, grantee, participati
 
 def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
                      meet_draw, observe_draw, imitate_draw, copy_draw, explore_draw,
-                     choice_draw, active, communication, measurement, imitation_rate,
+                     choice_draw, active, shares, communication, measurement, imitation_rate,
                      evidence_fidelity, exploration_rate, deps, table, flip, best):
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
     An organization meets each neighbour with probability ``communication x trust_ij``
-    (Ansell & Gash 2008: dialogue needs and builds trust); it takes in a
-    met neighbour's results with probability ``trust_ij (measurement + r_i (1 - measurement))``:
-    shared measurement shows the results, relationship-minded organizations (r_i = 1) hear
-    them anyway, and either way i uses them as far as it trusts j (Levin & Cross 2004). It
+    (Ansell & Gash 2008: dialogue needs and builds trust), if both take part (``active``:
+    grantees that attend meetings); it takes in a met neighbour's results with probability
+    ``trust_ij (m_j + r_i (1 - m_j))``, ``m_j = measurement x shares_j``: shared measurement
+    shows the results of those who share their data (``shares`` = 1), relationship-minded
+    organizations (r_i = 1) hear them anyway, and either way i uses them as far as it trusts
+    j (Levin & Cross 2004). It
     copies the best seen neighbour if that one does better, each differing choice with
     probability ``evidence_fidelity + r_i trust_ij (1 - evidence_fidelity)``: knowledge
     transfer is sticky unless a trusted relationship carries the how (Szulanski 1996).
@@ -136,7 +138,8 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
             if not met[i, d]:
                 continue
             # i relies on what it sees of j as far as it trusts j (Levin & Cross 2004).
-            seen = trust[i, j] * (measurement + relationships[i] * (1.0 - measurement))
+            shown = measurement * shares[j]
+            seen = trust[i, j] * (shown + relationships[i] * (1.0 - shown))
             if observe_draw[i, d] < seen and old_score[j] > best_score:
                 best_score = old_score[j]
                 best_seen = j

@@ -20,6 +20,7 @@ import numpy as np
 
 from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, SECTORS,
                                  VOLUNTEER_SECTORS, Organization)
+from ci_sim.model.choices import PlayerChoices
 from ci_sim.model.engines import engine
 from ci_sim.model.metrics import METRICS, gateway_reached
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
@@ -89,6 +90,8 @@ class CollectiveImpactModel(mesa.Model):
         self.steps_done = 0
         self._streams: dict[str, np.random.Generator] = {}
         self._initialize()
+        #: Players' choices (participatory workshops): empty unless someone plays (7.21).
+        self.choices = PlayerChoices(self.params.organizations.count)
         self.metrics = self._measure(duplication=0.0, funding_gini=self._initial_gini,
                                      backbone_spend=0.0, money_given=0.0, money_received=0.0)
         self.history = [dict(self.metrics)]
@@ -333,6 +336,7 @@ class CollectiveImpactModel(mesa.Model):
         self._mobilize(pool)
         self._organize()
         conditions = self._set_conditions(support)
+        self._play_choices()
         self._learn(conditions)
         self._build_trust()
         self._target_effort(conditions)
@@ -440,6 +444,23 @@ class CollectiveImpactModel(mesa.Model):
         np.maximum(self.pull, self.policy * self.public, out=self.pull)
         return month
 
+    def _play_choices(self) -> None:
+        """Phase 3a (ODD 7.21): players' choices take the place of the model's rules for the
+        organizations they play: credit claimed (``claims``), meetings attended
+        (``attends``), data shared (``shares``), the agenda followed (pull and
+        socialization). Without players the rules' own arrays are used unchanged."""
+        choices = self.choices
+        if choices.empty:
+            self.claims, self.attends = self.hoards, self.at_table
+            self.shares = np.ones(len(self.grantee))
+            return
+        self.claims = choices.decide("claims_credit", self.hoards) * self.grantee
+        self.attends = self.at_table & (choices.decide("attends_meetings", 1.0) > 0.5)
+        self.shares = choices.decide("shares_data", 1.0)
+        follows = choices.decide("follows_agenda", 1.0)
+        self.pull *= follows
+        self.socialization *= follows
+
     def _learn(self, c: Conditions) -> None:
         """Phases 4-8 (ODD 7.6-7.9): learning from peers, turnover, turbulence,
         socialization to the agenda and the agenda's own learning."""
@@ -451,7 +472,7 @@ class CollectiveImpactModel(mesa.Model):
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
-                           self.at_table, c.communication, c.measurement, learning.imitation_rate,
+                           self.attends, self.shares, c.communication, c.measurement, learning.imitation_rate,
                            learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
         scored = self.beliefs.copy()  # scores are those of these strategies
         if learning.turnover > 0:
@@ -478,7 +499,8 @@ class CollectiveImpactModel(mesa.Model):
         agenda_rate = learning.agenda_learning_rate * c.measurement * conditions.common_agenda \
             * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
         k.learn_agenda(self.code, views, view_scores, code_score,
-                       (u["agenda_observation"] < c.measurement) & self.at_table, agenda_rate,
+                       (u["agenda_observation"] < c.measurement) & self.at_table
+                       & (self.shares > 0.5), agenda_rate,
                        u["agenda_adoption"], self.march)
 
     def _build_trust(self) -> None:
@@ -486,7 +508,7 @@ class CollectiveImpactModel(mesa.Model):
         it fast."""
         s = self.params
         self.mean_trust = self.kernels.update_trust(
-            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.hoards,
+            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.claims,
             self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
             s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
         self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
@@ -528,10 +550,24 @@ class CollectiveImpactModel(mesa.Model):
         """Phase 14 (ODD 7.16): funders split the program pool by credit and fit. Returns the
         Gini coefficient of grants."""
         s = self.params
-        return self.kernels.allocate_funding(
-            self.funding, self.credit, self.work, self.quality, self.fit, self.hoards, self.effort,
+        funding_gini = self.kernels.allocate_funding(
+            self.funding, self.credit, self.work, self.quality, self.fit, self.claims, self.effort,
             self.priorities, self.grantee, program_pool, s.mindsets.silver_buckshot,
             1 + 2 * s.funding.rewards_attribution)
+        return self._direct_grants(program_pool) if self.choices.grants else funding_gini
+
+    def _direct_grants(self, program_pool: float) -> float:
+        """Funders played by people (ODD 7.21) give their share of the program pool to the
+        grantees they chose, in equal parts; the rest of the pool stays as the rule split it.
+        Returns the Gini coefficient of grants."""
+        funders = np.flatnonzero(~self.grantee)
+        moved = {funder: self.funder_shares[k] * program_pool
+                 for k, funder in enumerate(funders) if funder in self.choices.grants}
+        self.funding *= 1.0 - sum(moved.values()) / program_pool if program_pool > 0 else 0.0
+        for funder, amount in moved.items():
+            chosen = self.choices.grants[funder]
+            self.funding[list(chosen)] += amount / len(chosen)
+        return float(self.kernels.gini(self.funding, self.grantee))
 
     def _change_systems(self, support: dict[str, float]) -> None:
         """Phase 15 (ODD 7.14, 7.17): public will and policy build up slowly from the

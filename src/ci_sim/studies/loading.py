@@ -20,6 +20,7 @@ from ci_sim.errors import InputError
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import (builtin_path, load_scenario, merge, nest, read_toml,
                                     validate)
+from ci_sim.session import is_session_file, read_session
 
 
 def describe_error(error: ValidationError, owners: dict[tuple[str, ...], type[BaseModel]],
@@ -61,12 +62,15 @@ class BaseScenario:
         digest: sha256 of the scenario file.
         label: how errors name it.
         scenario: the validated, resolved base (for checks and provenance).
+        plays: players' choices when the base is a workshop room's session file
+            (:mod:`ci_sim.session`), replayed in every run.
     """
 
     table: dict[str, Any] = field(hash=False)
     digest: str
     label: str
     scenario: Scenario = field(hash=False)
+    plays: tuple = ()
 
     def at(self, values: dict[str, Any], label: str = "") -> Scenario:
         """The resolved scenario with dotted ``values`` set on top of the base table."""
@@ -82,9 +86,9 @@ def point_scenario(table: dict[str, Any], values: dict[str, Any], label: str) ->
 def base_scenario(source: str, *, relative_to: Path | None = None,
                   problem: str | None = None, years: float | None = None,
                   constants: dict[str, Any] | None = None) -> BaseScenario:
-    """The scenario a study runs on: a built-in name or a file (relative to the study file
-    ``relative_to``, like an include), with the study's problem type, horizon and constant
-    parameters (dotted names) set on top.
+    """The scenario a study runs on: a built-in name, a scenario file or a workshop room's
+    session file (relative to the study file ``relative_to``, like an include), with the
+    study's problem type, horizon and constant parameters (dotted names) set on top.
 
     Raises:
         InputError: from loading or validating the scenario.
@@ -96,6 +100,12 @@ def base_scenario(source: str, *, relative_to: Path | None = None,
         overrides["years"] = years
     if Path(source).suffix and relative_to is not None and not Path(source).is_absolute():
         source = str(relative_to.parent / source)
+    if is_session_file(source):  # a room's play as the base: its choices in every run
+        session, digest = read_session(Path(source), overrides)
+        table, _ = read_toml(Path(source))
+        table.pop("session")
+        return BaseScenario(merge(table, nest(overrides)), digest, source, session.scenario,
+                            tuple(session.plays))
     scenario, digest = load_scenario(source, overrides)  # every check a scenario file gets
     path = Path(source)
     if not path.suffix and not path.exists():

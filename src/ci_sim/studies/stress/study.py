@@ -62,6 +62,8 @@ class Batch:
     scenarios: dict[int, Scenario]
     tasks: tuple[Task, ...]
     engine: str
+    #: Players' choices when the scenario is a workshop room's session file (as records).
+    plays: tuple[dict[str, Any], ...] = ()
 
 
 #: What each run records besides its point, replicate and seed.
@@ -73,9 +75,12 @@ def run_batch(batch: Batch) -> dict[str, list]:
     and ``agenda_alignment`` (months+1 each), ``gateway`` (final gateway), ``money`` (money
     funders gave over the whole run) and ``backbone_spend`` (what the model paid the
     backbone, money units per month on average), in money units."""
+    from ci_sim.model.choices import Play
+
+    plays = [Play.from_record(record) for record in batch.plays]
     columns: dict[str, list] = {name: [] for name in ("point", "replicate", "seed", *OUTCOMES)}
     for task in batch.tasks:
-        frame = run(batch.scenarios[task.point], task.seed, engine=batch.engine)
+        frame = run(batch.scenarios[task.point], task.seed, engine=batch.engine, plays=plays)
         columns["point"].append(task.point)
         columns["replicate"].append(task.replicate)
         columns["seed"].append(task.seed)
@@ -94,9 +99,11 @@ def stress_study(checked: Plan) -> Study:
     flat = {w * settings + s: scenario
             for w, row in enumerate(checked.scenarios) for s, scenario in enumerate(row)}
 
+    plays = tuple(play.as_record() for play in checked.base.plays)
+
     def make_batch(tasks: list[Task]) -> Batch:
         return Batch({task.point: flat[task.point] for task in tasks}, tuple(tasks),
-                     checked.experiment.engine)
+                     checked.experiment.engine, plays)
 
     experiment = checked.experiment
     precision = None if experiment.precision is None else Precision(

@@ -329,6 +329,8 @@ class LoadedExperiment(BaseModel):
     scenario_sha256: str | None
     #: The base scenario's table, from which every sample point is built.
     table: dict[str, Any] | None = None
+    #: Players' choices when the base is a workshop room's session file, replayed in every run.
+    plays: tuple = ()
 
     @property
     def horizon(self) -> float:
@@ -443,7 +445,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     check_discovery(experiment, path)
     return LoadedExperiment(experiment=experiment, path=str(path), sha256=digest, text=text,
                             base=base, scenario_sha256=source.digest,
-                            table=merge(source.table, nest(experiment.constants)))
+                            table=merge(source.table, nest(experiment.constants)),
+                            plays=source.plays)
 
 
 def expand_output(name: str, output: OutputSpec, horizon: float) -> dict[str, OutputSpec]:

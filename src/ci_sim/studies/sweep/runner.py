@@ -69,6 +69,7 @@ class SweepPlan:
         points = list(zip(*(self.design[name].tolist() for name in names)))
         base = self.loaded.table
         outputs = tuple(experiment.outputs.items())
+        plays = tuple(play.as_record() for play in self.loaded.plays)
 
         def make_batch(tasks: list[Task]) -> RunBatch:
             return RunBatch(target=experiment.target, base=base, engine=experiment.engine,
@@ -76,7 +77,7 @@ class SweepPlan:
                             samples=tuple(task.point for task in tasks),
                             replicates=tuple(task.replicate for task in tasks),
                             seeds=tuple(task.seed for task in tasks),
-                            values=tuple(points[task.point] for task in tasks))
+                            values=tuple(points[task.point] for task in tasks), plays=plays)
 
         wanted = experiment.precision
         precision = None if wanted is None else Precision(

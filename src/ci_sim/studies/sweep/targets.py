@@ -30,6 +30,8 @@ class RunBatch:
         outputs: ``(name, OutputSpec)`` pairs.
         samples, replicates, seeds: one entry per run.
         values: one tuple of parameter values per run, in ``names`` order.
+        plays: players' choices of a workshop session the base came from, as session-file
+            tables (:meth:`ci_sim.model.choices.Play.as_record`), replayed in every run.
     """
 
     target: str
@@ -41,6 +43,7 @@ class RunBatch:
     replicates: tuple[int, ...]
     seeds: tuple[int, ...]
     values: tuple[tuple[float, ...], ...]
+    plays: tuple[dict[str, Any], ...] = ()
 
 
 def run_batch(batch: RunBatch) -> dict[str, list]:
@@ -55,14 +58,16 @@ def run_batch(batch: RunBatch) -> dict[str, list]:
 
 
 def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
+    from ci_sim.model.choices import Play
     from ci_sim.simulate import run
     from ci_sim.studies.loading import point_scenario
 
+    plays = [Play.from_record(record) for record in batch.plays]
     columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}
     for sample, seed, values in zip(batch.samples, batch.seeds, batch.values):
         overrides = {name: _plain(value) for name, value in zip(batch.names, values)}
         scenario = point_scenario(batch.base, overrides, f"sample point {sample}")
-        timeseries = run(scenario, seed, engine=batch.engine)
+        timeseries = run(scenario, seed, engine=batch.engine, plays=plays)
         for name, spec in batch.outputs:
             columns[name].append(measure(timeseries, spec, scenario.years))
     return columns
