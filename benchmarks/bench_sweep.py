@@ -25,12 +25,13 @@ import time
 from pathlib import Path
 
 from ci_sim import __version__
-from ci_sim.executors import batch_size, make_executor
+from ci_sim.executors import make_executor
 from ci_sim.model.scenarios import merge, nest, validate
 from ci_sim.simulate import run
-from ci_sim.sweep.experiment import load_experiment
-from ci_sim.sweep.runner import LARGEST_BATCH, plan_sweep, run_batches
-from ci_sim.sweep.store import SweepFolder
+from ci_sim.studies.store import Store
+from ci_sim.studies.study import run_study
+from ci_sim.studies.sweep.experiment import load_experiment
+from ci_sim.studies.sweep.runner import plan_sweep
 
 EXPERIMENT = Path(__file__).resolve().parents[1] / "experiments" / "sobol_conditions.toml"
 
@@ -68,14 +69,12 @@ def time_pipeline(plan, **options) -> tuple[float, float]:
     """Seconds for the whole sweep including starting the workers, and without that start
     (workers started and warmed up first: the steady state of a long sweep)."""
     with tempfile.TemporaryDirectory() as folder:
-        store = SweepFolder(Path(folder))
-        store.chunk_folder.mkdir()
+        store = Store(Path(folder), "sweep")
         started = time.perf_counter()
         with make_executor(**options) as executor:
             list(executor.map_unordered(warm_up, range(executor.workers)))
             warm = time.perf_counter()
-            size = batch_size(plan.runs, executor.workers, largest=LARGEST_BATCH["model"])
-            ran = run_batches(plan, store, size, executor, progress=None)
+            ran = run_study(plan.study(), executor, store=store).ran
             finished = time.perf_counter()
     assert ran == plan.runs
     return finished - started, finished - warm

@@ -13,7 +13,7 @@ import time
 
 from ci_sim.model import CollectiveImpactModel
 from ci_sim.model.scenarios import load_scenario
-from ci_sim.validation import at_equilibrium, scenario_path
+from ci_sim.studies.validation.study import at_equilibrium, scenario_path
 
 SETUPS = 5
 STEPS = 400

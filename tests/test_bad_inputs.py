@@ -97,8 +97,8 @@ FILES = {
     "a_file": "not a folder",
     "taken/summary.json": "{}",
     "no_sweep/notes.txt": "mine",
-    "broken_sweep/sweep.json": '{"experiment": 1',
-    "keyless_sweep/sweep.json": "[]",
+    "broken_sweep/study.json": '{"experiment": 1',
+    "keyless_sweep/study.json": "[]",
 }
 
 #: Options every simulating command shares, with a bad value each.
@@ -275,9 +275,9 @@ def cases() -> list:
         (["sweep", "{in}/ishigami.toml", "--out", "{in}/a_file"], "a_file"),
         (["sweep", "{in}/ishigami.toml", "--out", "{in}/no_sweep"], "no_sweep"),
         (["sweep", "{in}/ishigami.toml", "--out", "{in}/broken_sweep", "--resume"],
-         "sweep.json"),
+         "study.json"),
         (["sweep", "{in}/ishigami.toml", "--out", "{in}/keyless_sweep", "--resume"],
-         "sweep.json"),
+         "study.json"),
         (["sweep", "{in}/ishigami.toml", "--out", ""], "--out"),
         (["analyze"], "FOLDER"),
         (["analyze", "{in}/nothing"], "nothing"),
@@ -408,7 +408,7 @@ def test_a_killed_run_leaves_nothing_or_the_complete_old_set(tmp_path):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     """The tiny sweep run without interruption."""
-    from ci_sim.sweep import run_sweep
+    from ci_sim.studies.sweep import run_sweep
 
     folder = tmp_path_factory.mktemp("reference")
     path = folder / "tiny.toml"
@@ -454,7 +454,7 @@ def test_a_sweep_killed_at_any_moment_resumes_to_the_same_table(tmp_path, refere
     path, runs = reference
     out = tmp_path / "out"
     condition = {"locked": lambda: (out / ".lock").exists(),
-                 "manifest": lambda: (out / "sweep.json").exists(),
+                 "manifest": lambda: (out / "study.json").exists(),
                  "chunk": lambda: any((out / "chunks").glob("batch-*.parquet"))}[moment]
     process = start_sweep(path, out)
     wait_for(condition, process)
@@ -486,7 +486,7 @@ def test_a_dask_sweep_without_workers_fails_with_a_message(tmp_path, monkeypatch
     distributed = pytest.importorskip("distributed")
     import ci_sim.executors
     from ci_sim.errors import InputError
-    from ci_sim.sweep import run_sweep
+    from ci_sim.studies.sweep import run_sweep
 
     monkeypatch.setattr(ci_sim.executors, "NO_WORKER_TIMEOUT", 1.0)
     path = tmp_path / "ish.toml"

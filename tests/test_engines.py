@@ -14,7 +14,7 @@ from ci_sim.model import kernels
 from ci_sim.model.engines import KERNELS, engine
 from ci_sim.model.scenarios import builtin_names, load_scenario
 from ci_sim.simulate import run
-from ci_sim.validation import scenario_path
+from ci_sim.studies.validation.study import scenario_path
 
 SMALL = {"organizations.count": 16, "years": 4.0}
 

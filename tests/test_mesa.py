@@ -144,10 +144,7 @@ def test_model_takes_field_names_and_dotted_names_as_keyword_arguments():
         by_dotted.step()
     assert by_field.history == by_dotted.history
     assert by_field.steps == 3 and by_field.running
-    assert not hasattr(CollectiveImpactModel, "steps_done") or isinstance(
-        CollectiveImpactModel.steps_done, property)  # only a deprecated alias of steps
-    with pytest.warns(DeprecationWarning, match="steps"):
-        assert by_field.steps_done == 3
+    assert not hasattr(by_field, "steps_done")  # Mesa's steps is the one month counter
 
 
 def test_ambiguous_or_unknown_keyword_is_refused():

@@ -7,7 +7,6 @@ import statistics
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -321,7 +320,7 @@ trust = { metric = "mean_trust" }
     runs = pd.read_parquet(next((tmp_path / "sw").glob("runs*.parquet")))
     assert len(runs) == 2 and runs["trust"].nunique() == 2
     # Every run replays the room's choices: the players' organizations behave as they chose.
-    from ci_sim.sweep.experiment import load_experiment
+    from ci_sim.studies.sweep.experiment import load_experiment
 
     loaded = load_experiment(experiment)
     assert list(loaded.plays) == room.plays

@@ -17,9 +17,10 @@ from ci_sim.model import STEPS_PER_YEAR
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
-from ci_sim.stress import (ALL_SHOCKS, SHOCKS, StressExperiment, best_share, find_optimum,
-                           load_experiment, parse_shares, parse_shock, plan, run_stress_test,
+from ci_sim.studies.stress.study import (ALL_SHOCKS, SHOCKS, StressExperiment, best_share, find_optimum,
+                           load_experiment, parse_shares, parse_shock, plan,
                            stress_test, sufficient_share, years_to_improve)
+from ci_sim.studies.stress import FIGURES, run_stress_test
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -226,7 +227,7 @@ def test_years_to_improve_finds_the_first_crossing():
     never = np.full(25, 0.3)
     years = years_to_improve(np.stack([trajectory, never]), 0.1)
     assert years[0] == pytest.approx(13 / STEPS_PER_YEAR)
-    assert np.isinf(years[1])
+    assert years[1] == pytest.approx(25 / STEPS_PER_YEAR)  # never: censored a month past
 
 
 # ---------------------------------------------------------------------------- experiment
@@ -248,7 +249,7 @@ def test_experiment_rejects_unknown_keys_and_bad_values(tmp_path):
         load_experiment(None, replicates=1)
 
 
-SMALL = dict(shares="0,0.1,0.2", replicates=3, years=4.0, bootstrap=200,
+SMALL = dict(shares="0,0.1,0.2", replicates=3, years=4.0, bootstrap=200, samples=0,
              shocks=["none", "backbone_cut:1", "backbone_cut:3"])
 
 
@@ -288,8 +289,8 @@ def test_outputs_are_written_with_seeds_and_version(small_run):
     assert set(record["optima"]) == {"none", "backbone_cut:1", "backbone_cut:3", ALL_SHOCKS}
     html = (out / "report.html").read_text()
     assert "http://" not in html and "https://" not in html  # opens without a network
-    assert html.count("data:image/png;base64,") == 4
-    assert html.index("Put about") < html.index("<img")  # the recommendation comes first
+    assert html.count("data:image/png;base64,") == len(FIGURES)
+    assert html.index("Put between") < html.index("<img")  # the range of good shares first
     assert not list(out.glob(".*partial"))
 
 
@@ -348,3 +349,120 @@ def test_problem_and_set_options_reach_the_scenario(tmp_path):
     assert checked.scenario.conditions.shared_measurement == 0.4
     with pytest.raises(InputError, match="unknown key"):
         plan(load_experiment(None, set={"conditions.no_such_thing": 1}))
+
+
+# ---------------------------------------------------------------------------- levers x uncertainties
+WIDE = dict(shares="0,0.1,0.2", replicates=3, years=3.0, bootstrap=200, samples=2,
+            shocks=["none", "pool_cut:1:0.3"],
+            levers={"preconditions.funding_years": [2.0, 5.0]},
+            uncertainties={"preconditions.reluctance": [0.5, 1.0],
+                           "problem.type": ["complicated", "complex"]})
+
+
+@pytest.fixture(scope="module")
+def wide_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wide")
+    result, _ = run_stress_test(load_experiment(None, **WIDE), out, workers=1)
+    return result, out
+
+
+def test_every_lever_setting_runs_in_every_world(wide_run):
+    result, _ = wide_run
+    checked = result.plan
+    assert len(checked.levers) == 3 * 2 and len(checked.worlds) == 2 * 2
+    assert result.final.shape == (4, 6, 3)
+    types = {world.values["problem.type"] for world in checked.worlds}
+    assert types <= {"complicated", "complex"}
+    scenario = checked.scenarios[1][3]
+    world, setting = checked.worlds[1], checked.levers[3]
+    assert scenario.problem.type == world.values["problem.type"]
+    assert scenario.preconditions.funding_years == setting["preconditions.funding_years"]
+    assert scenario.backbone.budget_share == setting["backbone.budget_share"]
+
+
+def test_robustness_measures_side_by_side(wide_run):
+    from ci_sim.studies.stress.study import best_by_criterion
+
+    result, out = wide_run
+    robust = pd.read_csv(out / "robustness.csv")
+    means = result.final.mean(axis=2)
+    regret = (means.max(axis=1, keepdims=True) - means).max(axis=0)
+    np.testing.assert_allclose(robust["max_regret"], regret)
+    np.testing.assert_allclose(robust["expected_outcome"], means.mean(axis=0))
+    runs = result.final.transpose(1, 0, 2).reshape(6, -1)
+    np.testing.assert_allclose(robust["outcome_p05"], np.percentile(runs, 5, axis=1))
+    np.testing.assert_allclose(robust["target_probability"], (runs >= result.target).mean(axis=1))
+    picks = best_by_criterion(result.robust)
+    assert robust.loc[picks["minimax regret"], "max_regret"] == robust["max_regret"].min()
+    assert {"preconditions.funding_years", "good"} <= set(robust.columns)
+
+
+def test_money_is_what_the_model_paid_the_backbone(wide_run):
+    result, out = wide_run
+    table = pd.read_csv(out / "stress.csv")
+    cut = table[(table["shock"] == "pool_cut:1:0.3") & (table["backbone_share"] == 0.1)]
+    planned = 0.1 * result.plan.scenario.pool()
+    assert (cut["backbone_money_per_month"] < planned * 0.95).all()  # the cut shows
+    first = table.iloc[0]  # world 0, setting 0, straight from the runs' backbone_spend
+    assert first["backbone_money_per_month"] == pytest.approx(result.backbone_spend[0, 0].mean())
+    assert (table.loc[table["backbone_share"] == 0, "backbone_money_per_month"] == 0).all()
+
+
+def test_which_uncertainty_changes_the_decision_is_ranked(wide_run):
+    result, out = wide_run
+    names = set(result.sensitivity["uncertainty"])
+    assert names == {"shock", "preconditions.reluctance", "problem.type"}
+    assert (result.sensitivity["shift"].diff().dropna() <= 1e-12).all()  # sorted
+    record = json.loads((out / "stress.json").read_text())
+    assert len(record["decision_sensitivity"]) == 3 and record["units"]["money"]
+
+
+def test_report_leads_with_the_range_and_drops_columns_that_do_not_vary(wide_run):
+    result, out = wide_run
+    html = (out / "report.html").read_text()
+    first = html[:html.index("<h2>")]
+    assert "Put between" in first and "money units a month" in first
+    for criterion in ("expected outcome", "5th percentile", "minimax regret",
+                      "chance of reaching the target"):
+        assert criterion in first
+    assert ("What most changes the best share" in first
+            or "None of the uncertainties tested" in first)
+    assert "What the numbers mean" in html and "Money unit" in html
+    assert "overrides {}" not in html
+
+
+def test_a_typo_in_a_stress_file_is_answered_with_its_own_keys(tmp_path):
+    path = tmp_path / "stress.toml"
+    path.write_text("replicatez = 4\n")
+    with pytest.raises(InputError) as error:
+        load_experiment(path)
+    message = str(error.value)
+    assert "unknown key 'replicatez'" in message and "uncertainties" in message
+    assert "samples" in message and "conditions" not in message
+    path.write_text('[uncertainties]\n"trust.initiall" = [0.1, 0.3]\n')
+    with pytest.raises(InputError, match="uncertainties.trust.initiall: not a parameter"):
+        plan(load_experiment(path))
+
+
+def test_columns_that_do_not_vary_are_said_once_not_repeated():
+    from ci_sim.studies.stress.report import table_html
+
+    frame = pd.DataFrame({"backbone_share": [0.0, 0.1], "systems_change_probability": [1.0, 1.0],
+                          "expected_outcome": [0.4, 0.5]})
+    text = table_html(frame, {"backbone_share": "share", "systems_change_probability":
+                              "reaches Systems Change", "expected_outcome": "expected"})
+    assert "The same in every row: reaches Systems Change: 100%" in text
+    assert "<th>reaches Systems Change</th>" not in text and "<th>expected</th>" in text
+
+
+def test_replicates_are_added_until_every_mean_is_known_to_the_precision(tmp_path):
+    from ci_sim.studies.stats import half_width
+
+    experiment = load_experiment(None, shares="0,0.1", replicates=2, years=2.0, samples=0,
+                                 shocks=["none"], precision=0.004, max_replicates=8,
+                                 bootstrap=200)
+    result = stress_test(experiment, workers=1)
+    assert 2 < result.replicates <= 8 and result.final.shape == (1, 2, result.replicates)
+    widths = [half_width(result.final[0, s]) for s in range(2)]
+    assert max(widths) <= 0.004 or result.replicates == 8
+    assert result.seeds == replicate_seeds(0, result.replicates)

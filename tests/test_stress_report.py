@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_sim.stress import load_experiment, run_stress_test
-from ci_sim.stress_report import FIGURES
+from ci_sim.studies.stress import load_experiment, run_stress_test
+from ci_sim.studies.stress.report import FIGURES
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 def report(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("report")
     experiment = load_experiment(None, shares="0,0.05,0.1,0.2", replicates=3, years=4.0,
-                                 bootstrap=200, shocks=["none", "backbone_cut:1",
-                                                        "backbone_cut:3", "pool_cut:2:0.3"])
+                                 bootstrap=200, samples=2,
+                                 shocks=["none", "backbone_cut:1", "pool_cut:2:0.3"])
     run_stress_test(experiment, out, workers=1)
     return out / "report.html"
 
@@ -50,6 +50,6 @@ def test_report_renders_with_every_image_in_headless_chromium(report, tmp_path):
             browser.close()
     assert len(widths) == len(FIGURES)
     assert all(width > 0 for width in widths), widths
-    assert headline.startswith("Put about") and "90% interval" in headline
+    assert headline.startswith("Put between") and "of the pool into the backbone" in headline
     assert outside == []
     assert screenshot.stat().st_size > 10_000

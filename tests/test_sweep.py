@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.errors import InputError
-from ci_sim.sweep import analyze_sweep, load_experiment, run_sweep
+from ci_sim.studies.sweep import analyze_sweep, load_experiment, run_sweep
 
 PI = "3.141592653589793"
 
@@ -344,3 +344,132 @@ def test_a_threshold_every_run_meets_is_flagged(tmp_path):
     result = run_sweep(write(tmp_path, text), tmp_path / "out", workers=1)
     assert result.analysis.success_rate == 1.0
     assert any("every run has y >= -100" in message for message in result.analysis.warnings)
+
+
+# ---------------------------------------------------------------------------- the language
+LANGUAGE = """
+name = "language"
+scenario = "collective_impact"
+years = 2
+method = "grid"
+samples = 2
+replicates = 2
+seed = 5
+
+[levers]
+"backbone.budget_share" = [0.0, 0.1, 0.3]
+"backbone.enabled" = [true, false]
+
+[uncertainties]
+"problem.type" = ["complicated", "complex"]
+
+[constants]
+"organizations.count" = 20
+
+[outputs]
+outcome = { metric = "outcome", year = "every" }
+trust = { metric = "mean_trust", year = [1, 2] }
+
+[discovery]
+output = "outcome_year2"
+at_least = 0.3
+"""
+
+
+def test_value_lists_choices_switches_and_yearly_outputs_run_and_are_analysed(tmp_path):
+    result = run_sweep(write(tmp_path, LANGUAGE), tmp_path / "out", workers=1)
+    runs = result.runs
+    assert len(runs) == 3 * 2 * 2 * 2  # the grid has one level per listed value
+    assert sorted(runs["backbone.budget_share"].unique()) == [0.0, 0.1, 0.3]
+    assert set(runs["problem.type"]) == {"complicated", "complex"}
+    assert runs["backbone.enabled"].dtype == bool
+    assert {"outcome_year1", "outcome_year2", "trust_year1", "trust_year2"} <= set(runs)
+    # a point that sets problem.type gets that type's defaults, as a scenario file would
+    complicated = runs[(runs["problem.type"] == "complicated") & (runs["replicate"] == 0)]
+    complex_ = runs[(runs["problem.type"] == "complex") & (runs["replicate"] == 0)]
+    assert not np.allclose(complicated["outcome_year2"], complex_["outcome_year2"])
+    indices = pd.read_csv(tmp_path / "out" / "indices.csv")
+    assert set(indices["output"]) == {"outcome_year1", "outcome_year2", "trust_year1",
+                                      "trust_year2"}
+    roles = indices.set_index("parameter")["role"].to_dict()
+    assert roles == {"backbone.budget_share": "lever", "backbone.enabled": "lever",
+                     "problem.type": "uncertainty"}
+    scenario = result.analysis  # the constant reached every run: 20 organizations
+    assert scenario is not None
+    discovery = pd.read_csv(tmp_path / "out" / "discovery.csv")
+    assert {"quasi_p", "resampled", "restriction"} <= set(discovery.columns)
+    assert discovery["quasi_p"].between(0, 1).all()
+    assert discovery["resampled"].between(0, 1).all()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert "quasi_p" in summary["discovery"]["boxes"][0]
+    assert set(summary["discovery"]["feature_scores"]) == {
+        "backbone.budget_share", "backbone.enabled", "problem.type", "replicate"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda t: t.replace('["complicated", "complex"]', '["complicated", 3]'),
+     "values must all be numbers, all names or all true/false"),
+    (lambda t: t.replace('[0.0, 0.1, 0.3]', '[0.0, 0.1, 1.5]'),
+     "levers.backbone.budget_share: values 0..1.5 leave the declared range"),
+    (lambda t: t.replace('year = [1, 2]', 'year = [1, 3]'),
+     "outputs.trust.year: must be a whole month within the horizon of 2 years, got 3"),
+    (lambda t: t.replace('"organizations.count" = 20', '"organizations.count" = -2'),
+     "constants"),
+    (lambda t: t.replace('"organizations.count" = 20', '"problem.type" = "simple"'),
+     "constants.problem.type: also varied in [uncertainties]"),
+    (lambda t: t.replace('["complicated", "complex"]', '["complicated", "hard"]'),
+     "is not a valid scenario"),
+    (lambda t: t.replace('year = "every"', 'year = "often"'), "outputs.outcome.year"),
+])
+def test_bad_language_is_refused_in_one_line(tmp_path, change, message):
+    path = write(tmp_path, change(LANGUAGE))
+    result = CliRunner().invoke(app, ["sweep", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+
+
+def test_shipped_experiments_run_by_name_outside_a_checkout(tmp_path, monkeypatch):
+    from ci_sim.studies.loading import study_file
+
+    monkeypatch.chdir(tmp_path)  # no experiments/ folder here
+    loaded = load_experiment("sobol_conditions")
+    assert loaded.experiment.name == "sobol_conditions"
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    for path in root.glob("*.toml"):  # one copy: the repository's files are the package's
+        assert path.resolve() == study_file(path.stem).resolve()
+    with pytest.raises(InputError, match="no such experiment file or built-in"):
+        load_experiment("sobol_conditionz")
+
+
+def test_a_target_the_replicate_seed_explains_is_flagged(tmp_path):
+    from ci_sim.studies.sweep.analysis import Analysis, discover
+
+    loaded = load_experiment(write(tmp_path, ISHIGAMI.replace("seed = 7", "seed = 7\nreplicates = 4")
+                                   + '\n[discovery]\noutput = "y"\nat_least = 0.5\n'))
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame(rng.uniform(-3, 3, size=(400, 3)), columns=["x1", "x2", "x3"])
+    runs["replicate"] = np.tile(np.arange(4), 100)
+    runs["y"] = (runs["replicate"] >= 2).astype(float) + rng.normal(scale=0.1, size=400)
+    analysis = Analysis(indices=pd.DataFrame(), convergence=pd.DataFrame(), ranking={},
+                        warnings=[])
+    discover(loaded.experiment, runs, analysis)
+    assert analysis.feature_scores["replicate"] > max(analysis.feature_scores[name]
+                                                      for name in ("x1", "x2", "x3"))
+    assert any("replicate seed explains" in message for message in analysis.warnings)
+
+
+def test_replicates_are_added_to_every_point_until_the_interval_is_narrow(tmp_path):
+    from ci_sim.studies.stats import half_width
+
+    text = LANGUAGE.replace("[discovery]", "[precision]\noutput = \"outcome_year2\"\n"
+                            "half_width = 0.01\nmax_replicates = 6\n\n[discovery]")
+    result = run_sweep(write(tmp_path, text), tmp_path / "out", workers=1)
+    counts = result.runs.groupby("sample").size()
+    assert counts.nunique() == 1 and 2 < counts.iloc[0] <= 6  # every point alike
+    widths = result.runs.groupby("sample")["outcome_year2"].apply(half_width)
+    assert (widths <= 0.01).all() or counts.iloc[0] == 6
+    again = analyze_sweep(tmp_path / "out")  # a finished adaptive sweep reads back
+    assert len(again.runs) == len(result.runs)
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["replicates"] == counts.iloc[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ci_sim.sweep.prim import inside, paste, prim
+from ci_sim.studies.sweep.prim import inside, paste, prim
 
 NAMES = ["a", "b", "c", "d"]
 
@@ -80,3 +80,24 @@ def test_a_second_box_covers_a_second_region():
 def test_nothing_to_find_when_nothing_succeeds():
     X, _ = known_box(n=200)
     assert prim(X, np.zeros(200, dtype=bool), NAMES) == []
+
+
+def test_quasi_p_follows_ema_workbench_and_separates_real_from_idle_restrictions():
+    from scipy.stats import binomtest
+
+    from ci_sim.studies.sweep.prim import Box, quasi_p_values, resample_shares
+
+    rng = np.random.default_rng(4)
+    X = rng.uniform(size=(600, 2))
+    success = (X[:, 0] > 0.6) & (rng.uniform(size=600) < 0.9)
+    box = Box(names=["real", "idle"], lower=np.array([0.6, 0.0]), upper=np.array([1.0, 0.9]),
+              restricted=["real", "idle"], coverage=0, density=0, support=0, points=0)
+    quasi = quasi_p_values(X, success, box)
+    held = inside(X, box.lower, box.upper)
+    wider = X[:, 0] >= 0.6  # the box without its restriction on idle
+    expected = binomtest(int(success[held].sum()), int(held.sum()),
+                         success[wider].mean(), alternative="greater").pvalue
+    assert quasi["idle"] == pytest.approx(expected)
+    assert quasi["real"] < 1e-10 and quasi["idle"] > 0.05
+    kept = resample_shares(X, success, ["real", "idle"], seed=1, resamples=10)
+    assert kept["real"] >= 0.9 and 0 <= kept["idle"] <= 1

@@ -23,9 +23,10 @@ from ci_sim.executors import make_executor
 from ci_sim.model import CollectiveImpactModel
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import load_scenario
-from ci_sim.validation import (EXPERIMENTS, at_equilibrium, check_closed_system, consistent,
-                               contrast, difference, run_experiment, scenario_path, table,
-                               validate, verdict)
+from ci_sim.studies.validation.experiments import EXPERIMENTS, consistent, contrast
+from ci_sim.studies.validation.report import validate
+from ci_sim.studies.validation.study import (at_equilibrium, check_closed_system, difference,
+                                             run_experiment, scenario_path, table, verdict)
 
 
 def spy_kernels(model: CollectiveImpactModel, calls: dict[str, list]) -> None:
@@ -125,7 +126,7 @@ FEW_POINTS = {"learning.socialization_rate": (0.1, 0.5, 0.9),
 
 def no_fan_check(experiment):
     """The docking checks alone (the fan check needs more runs than a fast test)."""
-    from ci_sim.validation import docking_checks
+    from ci_sim.studies.validation.experiments import docking_checks
     return dataclasses.replace(experiment, analyse=docking_checks)
 
 
@@ -165,7 +166,7 @@ class DimensionsKnown(CollectiveImpactModel):
 
 
 def test_docking_fails_for_the_dimensions_known_rule(monkeypatch):
-    monkeypatch.setattr("ci_sim.validation.CollectiveImpactModel", DimensionsKnown)
+    monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", DimensionsKnown)
     experiment = no_fan_check(small("march1991_learning_rates", FEW_POINTS, runs=200))
     results = run_experiment(experiment, runs=200)
     every_point, pooled, chi2 = results.checks
@@ -256,7 +257,7 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
             super().__init__(*args, **kwargs)
             self.kernels = types.SimpleNamespace(**{**vars(self.kernels), "update_trust": wrong})
 
-    monkeypatch.setattr("ci_sim.validation.CollectiveImpactModel", Wrong)
+    monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", Wrong)
     results = run_experiment(EXPERIMENTS["trust_asymmetry"], runs=20, overrides={"years": 1.0})
     assert not results.checks[1].passed and not results.checks[3].passed, verdict(results)
 

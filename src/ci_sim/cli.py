@@ -163,6 +163,16 @@ OverwriteOption = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the results already in the output folder.")]
 
 
+ResumeOption = Annotated[bool, typer.Option(
+    "--resume", help="Finish an interrupted run into --out, running only what is missing.")]
+
+
+def resume_or_overwrite(resume: bool, overwrite: bool) -> None:
+    if resume and overwrite:
+        raise InputError("--resume and --overwrite: give one of them (--resume finishes the "
+                         "interrupted run into --out, --overwrite starts it again)")
+
+
 def workers_option(default: str) -> Any:
     return Annotated[Optional[int], typer.Option(
         min=1, max=4096, metavar="N",
@@ -198,7 +208,7 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
     its seed is the room's run.
     """
     from ci_sim.model import GATEWAYS
-    from ci_sim.outputs import SUMMARY_METRICS, metric_label, most_common_gateway, run_scenario
+    from ci_sim.outputs import SUMMARY_METRICS, metric_label, run_scenario
     from ci_sim.session import is_session_file, read_session
 
     plays = ()
@@ -258,6 +268,7 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
             ) -> None:
     """Run scenarios on the same seeds; write compare.csv and compare.png."""
     from ci_sim.outputs import compare_scenarios, metric_label
+    from ci_sim.studies.stats import span
 
     loaded = [resolve(source, plain(problem), years, set_) for source in scenarios]
     names = [scenario.name for scenario, _ in loaded]
@@ -286,7 +297,7 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
             continue
         view.add_row(metric_label(metric), *(
             f"{rows.loc[name, 'mean']:.3f}" + (
-                f" ± {(rows.loc[name, 'high'] - rows.loc[name, 'low']) / 2:.3f}"
+                f" ± {span(rows.loc[name]):.3f}"
                 if replicates >= 2 else "") for name in names))
     console.print(view)
     console.print(f"Wrote {out}/compare.csv, compare.png")
@@ -355,6 +366,17 @@ def stress_test(
                                                  help=SHOCK_HELP)] = [],
         seed: Annotated[Optional[int], typer.Option(min=0, max=2**63 - 1, metavar="SEED",
                                                     help="Base seed.")] = None,
+        target: Annotated[Optional[float], typer.Option(
+            min=0, max=1, metavar="OUTCOME",
+            help="Final outcome (0-1) the funder wants to reach, for the chance of reaching "
+                 "it (default: the experiment's, 0.7).")] = None,
+        precision: Annotated[Optional[float], typer.Option(
+            min=0.0001, max=1, metavar="HALF_WIDTH",
+            help="Add replicates until every mean final outcome is known to +- this (95% "
+                 "interval), up to the experiment's max_replicates.")] = None,
+        samples: Annotated[Optional[int], typer.Option(
+            min=0, max=10_000, metavar="N",
+            help="Worlds sampled from the experiment's uncertainties (0: none).")] = None,
         engine: Annotated[Optional[EngineChoice], typer.Option(
             help="numba or python (default: the experiment's).")] = None,
         set_: SetOption = [],
@@ -364,6 +386,7 @@ def stress_test(
             help="'local' (a Dask cluster on this machine) or a Dask scheduler address such "
                  "as tcp://host:8786.")] = None,
         out: out_option("results/stress") = None,
+        resume: ResumeOption = False,
         overwrite: OverwriteOption = False,
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
@@ -372,35 +395,45 @@ def stress_test(
     """
     import time
 
-    from ci_sim.executors import check_executor_options
-    from ci_sim.stress import ALL_SHOCKS, load_experiment, run_stress_test
+    from ci_sim.studies.stress import load_experiment, run_stress_test
 
+    resume_or_overwrite(resume, overwrite)
     started = time.perf_counter()
     overrides = set_overrides(set_, plain(problem), years)
     experiment = load_experiment(config, scenario=scenario, problem=plain(problem),
                                  shares=shares, budget=budget, years=years,
                                  replicates=replicates, shocks=shock or None, seed=seed,
-                                 engine=plain(engine),
+                                 engine=plain(engine), target=target, samples=samples,
+                                 precision=precision,
                                  set=overrides or None)
-    check_executor_options(workers, scheduler)
     out = out or Path("results/stress")
-    with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
-        def progress(cells: int):
-            task = bar.add_task("stress test", total=cells)
-            return lambda: bar.advance(task)
+    with progress_bar() as bar:
+        task = bar.add_task("stress test", total=None)
+        result, written = run_stress_test(
+            experiment, out, workers=workers, scheduler=scheduler, resume=resume,
+            overwrite=overwrite,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    from ci_sim.studies.stress.study import best_by_criterion, good_range
 
-        result, written = run_stress_test(experiment, staging, workers=workers,
-                                          scheduler=scheduler, progress=progress)
-    view = Table(title=f"Best backbone share, {result.plan.experiment.replicates} replicates "
-                       f"(90% bootstrap interval)")
-    for column in ("situation", "best share", "interval", "within 1 point", "90% of gain"):
-        view.add_column(column, justify="left" if column == "situation" else "right")
-    for label, optimum in result.optima.items():
-        view.add_row(label, f"{optimum.share:.1%}", f"{optimum.low:.1%} .. {optimum.high:.1%}",
-                     f"{optimum.near_low:.0%} .. {optimum.near_high:.0%}",
-                     f"{optimum.sufficient_share:.1%}", style="bold" if label == ALL_SHOCKS else None)
+    low, high = good_range(result)
+    console.print(f"Good backbone shares: {low:.0%} to {high:.0%} of the pool (expected "
+                  f"outcome within 1 point of the best over {len(result.plan.worlds)} "
+                  f"situations, {result.replicates} replicates each)")
+    view = Table(title="The share each robustness criterion picks")
+    for column in ("if the funder wants the best", "share", "expected", "worst 5%",
+                   "largest regret", "reaches target"):
+        view.add_column(column, justify="left" if column.startswith("if") else "right")
+    for criterion, index in best_by_criterion(result.robust).items():
+        row = result.robust.loc[index]
+        view.add_row(criterion, f"{row['backbone_share']:.0%}", f"{row['expected_outcome']:.3f}",
+                     f"{row['outcome_p05']:.3f}", f"{100 * row['max_regret']:.1f} points",
+                     f"{row['target_probability']:.0%}")
     console.print(view)
-    console.print(f"Wrote {', '.join(str(out / path.name) for path in written)} "
+    if not result.sensitivity.empty:
+        top = result.sensitivity.iloc[0]
+        console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})"
+                      if top["shift"] > 0 else "No uncertainty tested moves the best share")
+    console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 
 
@@ -542,7 +575,7 @@ def sweep_progress() -> Progress:
 
 
 def print_sweep(result, folder: Path) -> None:
-    from ci_sim.sweep.analysis import describe_box
+    from ci_sim.studies.sweep.analysis import describe_box
 
     experiment = result.experiment
     for output, ranked in result.analysis.ranking.items():
@@ -563,8 +596,11 @@ def print_sweep(result, folder: Path) -> None:
             view.add_row(parameter, *cells)
         console.print(view)
     for number, box in enumerate(result.analysis.boxes, start=1):
-        console.print(f"Box {number}: {describe_box(box, result.runs)} (coverage "
+        console.print(f"Box {number}: {describe_box(box, result.runs, experiment)} (coverage "
                       f"{box.coverage:.0%}, density {box.density:.0%})")
+        significance = result.analysis.significance[number - 1]
+        for name, (quasi, kept) in significance.items():
+            console.print(f"  {name}: quasi-p {quasi:.3f}, kept in {kept:.0%} of resamples")
     for message in result.analysis.warnings:
         console.print(Text.assemble(("warning: ", "yellow"), message))
     console.print(f"Wrote {', '.join(path.name for path in result.written)} in {folder}")
@@ -579,19 +615,15 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
               metavar="ADDRESS",
               help="Dask scheduler: tcp://host:port, or 'local' to start a LocalCluster.")
                     ] = None,
-          resume: Annotated[bool, typer.Option(
-              "--resume", help="Finish an interrupted sweep in --out, running only what is "
-              "missing.")] = False,
+          resume: ResumeOption = False,
           overwrite: OverwriteOption = False,
           ) -> None:
     """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
     import time
 
-    from ci_sim.sweep import run_sweep
+    from ci_sim.studies.sweep import run_sweep
 
-    if resume and overwrite:
-        raise InputError("--resume and --overwrite: give one of them (--resume finishes the "
-                         "sweep in --out, --overwrite starts it again)")
+    resume_or_overwrite(resume, overwrite)
     started = {}
     with sweep_progress() as bar:
         task = bar.add_task("sweep", total=None, rate="-")
@@ -615,13 +647,9 @@ def analyze(folder: Annotated[Path, typer.Argument(metavar="FOLDER",
                                                    help="Folder of a finished sweep.")]
             ) -> None:
     """Recompute a sweep's indices, convergence check, discovery and plots from its runs."""
-    from ci_sim.sweep import analyze_sweep
+    from ci_sim.studies.sweep import analyze_sweep
 
     print_sweep(analyze_sweep(folder), folder)
-
-
-#: What ``ci-sim validate`` writes into its folder (docs/ holds other files too).
-VALIDATION_FILES = ("validation.md", "validation", "img/validation")
 
 
 @app.command()
@@ -642,13 +670,15 @@ def validate(names: Annotated[Optional[list[str]], typer.Argument(
                                                help="Base seed.")] = 1991,
              engine: EngineOption = EngineChoice.numba,
              workers: workers_option("every core") = None,
+             resume: ResumeOption = False,
              overwrite: OverwriteOption = False,
              ) -> None:
     """Reproduce published agent-based results; write validation.md, validation/*.csv and
     img/validation/*.png (only these: the folder may hold other files)."""
-    from ci_sim.validation import precision_line, verdict
-    from ci_sim.validation import validate as run_validation
+    from ci_sim.studies.validation import precision_line, verdict
+    from ci_sim.studies.validation import validate as run_validation
 
+    resume_or_overwrite(resume, overwrite)
     if replicates is not None and runs is not None:
         raise InputError("--replicates and --runs: --runs is the old name of --replicates; "
                          "give one")
@@ -658,10 +688,9 @@ def validate(names: Annotated[Optional[list[str]], typer.Argument(
         console.print(message, style="dim", soft_wrap=True)
 
     out = out or Path("results/validation")
-    with OutputFolder(out, overwrite=overwrite, members=VALIDATION_FILES) as staging:
-        done = run_validation(names, out=staging, seed=seed, runs=replicates,
-                              engine=plain(engine),
-                              workers=workers, progress=progress)
+    done = run_validation(names, out=out, seed=seed, runs=replicates, engine=plain(engine),
+                          workers=workers, progress=progress, resume=resume,
+                          overwrite=overwrite)
     for results in done:
         extra = precision_line(results)
         console.print(verdict(results) + (f"; {extra}" if extra else ""), soft_wrap=True)

@@ -33,7 +33,7 @@ from matplotlib.lines import Line2D
 from ci_sim import __version__
 from ci_sim.model import GATEWAYS, SECTORS, STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.folders import write_atomic
-from ci_sim.outputs import interval
+from ci_sim.studies.stats import interval, intervals
 from ci_sim.presets import BeforeAfter, Preset, before_after
 from ci_sim.simulate import replicate_seeds, run_replicates
 
@@ -148,11 +148,10 @@ def draw_metrics(axes: Sequence[Axes], runs: dict[str, pd.DataFrame], labels: di
             style = RUN_STYLES[run_name]
             if "replicate" in frame.columns:
                 wide = frame.pivot(index="year", columns="replicate", values=metric)
-                mean = wide.mean(axis=1)
-                half = (1.96 * wide.std(axis=1, ddof=1) / np.sqrt(wide.shape[1])).fillna(0.0)
-                axis.fill_between(mean.index, mean - half, mean + half, color=style["color"],
+                mean, low, high = intervals(wide.to_numpy().T)  # the tables' t interval
+                axis.fill_between(wide.index, low, high, color=style["color"],
                                   alpha=0.2, linewidth=0)
-                x, y = mean.index, mean.to_numpy()
+                x, y = wide.index, mean
             else:
                 x, y = frame["year"], frame[metric]
             axis.plot(x, y, lw=2.5, label=labels[run_name],
@@ -258,12 +257,11 @@ def draw_difference(axis: Axes, preset: Preset, runs: dict[str, pd.DataFrame],
     metric = preset.headline
     wide = {name: frame.pivot(index="year", columns="replicate", values=metric)
             for name, frame in runs.items()}
-    difference = wide["after"] - wide["before"]
-    mean = difference.mean(axis=1)
-    half = (1.96 * difference.std(axis=1, ddof=1) / np.sqrt(difference.shape[1])).fillna(0.0)
-    axis.fill_between(mean.index, mean - half, mean + half, color=OKABE_ITO["blue"], alpha=0.2,
+    difference = wide["after"] - wide["before"]  # paired: the same seeds before and after
+    mean, low, high = intervals(difference.to_numpy().T)  # the tables' t interval
+    axis.fill_between(difference.index, low, high, color=OKABE_ITO["blue"], alpha=0.2,
                       linewidth=0)
-    axis.plot(mean.index, mean.to_numpy(), color=OKABE_ITO["blue"], lw=2.5)
+    axis.plot(difference.index, mean, color=OKABE_ITO["blue"], lw=2.5)
     axis.axhline(0.0, color="#333333", lw=1)
     heading = dict((name, heading) for name, heading, _ in PANELS)[metric].partition(" (")[0]
     axis.set_title(f"{heading}:\nafter minus before" + ("\n(small: note the scale)"

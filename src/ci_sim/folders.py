@@ -261,7 +261,8 @@ def glob_escape(name: str) -> str:
 
 
 def in_use_error(folder: Path, option: str) -> InputError:
-    return InputError(f"{option}: {folder} is in use by another sweep; wait for it to finish "
+    return InputError(f"{option}: {folder} is in use by another sweep, stress test or validation; "
+                      f"wait for it to finish "
                       f"or choose another {option}")
 
 
@@ -312,3 +313,11 @@ def locked(folder: Path, option: str = "--out") -> Iterator[None]:
             os.unlink(folder / ".lock")
             folder.rmdir()
         handle.close()
+
+
+def checkpoint_folder(out: Path) -> Path:
+    """Where a study publishing into ``out`` keeps its runs until it has finished: a hidden
+    sibling, ``.NAME.checkpoint``, so that ``out`` itself changes only when the results
+    are published (see :func:`ci_sim.studies.study.checkpointed`)."""
+    out = Path(out)
+    return out.absolute().parent / f".{out.name}.checkpoint"

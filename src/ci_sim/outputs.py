@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ci_sim import __version__
 from ci_sim.folders import write_atomic
@@ -30,7 +28,11 @@ from ci_sim.model import GATEWAYS, METRICS
 from ci_sim.model.choices import Play
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import scenario_record
-from ci_sim.simulate import OUTCOMES, replicate_seeds, run_replicates
+from ci_sim.simulate import OUTCOMES, replicate_seeds, run_replicates, versions
+from ci_sim.studies.plotting import PALETTE, draw_band, finish, new_figure, save_png
+from ci_sim.studies.stats import interval
+
+__all__ = ["interval", "versions", "write_parquet"]  # kept here for notebooks and scripts
 
 #: Metrics shown in printed summaries, in order.
 SUMMARY_METRICS = ("outcome", "indicators_improving", "agenda_alignment", "mean_trust",
@@ -73,26 +75,6 @@ def most_common_gateway(gateways: np.ndarray) -> str:
     """The gateway most replicates end at (the earliest of equally common ones)."""
     shares = gateway_shares(gateways)
     return max(shares, key=shares.get)
-
-
-def versions() -> dict[str, str]:
-    """Versions of ci-sim and the libraries that shape its results."""
-    import mesa
-    import numba
-
-    return {"ci_sim": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "numba": numba.__version__, "mesa": mesa.__version__, "pandas": pd.__version__}
-
-
-def interval(values: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """Mean and two-sided t confidence interval of the mean."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2 or np.allclose(values, mean):
-        return {"mean": mean, "low": mean, "high": mean}
-    half = float(stats.t.ppf(0.5 + level / 2, len(values) - 1) * values.std(ddof=1)
-                 / np.sqrt(len(values)))
-    return {"mean": mean, "low": mean - half, "high": mean + half}
 
 
 def field_description(column: str) -> dict[str, Any]:
@@ -309,24 +291,13 @@ def compare_scenarios(scenarios: Sequence[tuple[Scenario, str]], *, seed: int, r
 
 def plot_trajectories(runs: dict[str, pd.DataFrame], path: Path, *, title: str) -> None:
     """Mean trajectories with 95% bands of outcome, alignment, trust and gateway, per scenario."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     panels = (("outcome", "Population outcome (0-1)"), ("agenda_alignment", "Agenda alignment"),
               ("mean_trust", "Mean trust"), ("funding_gini", "Funding concentration (Gini)"))
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7.5), sharex=True)
-    colours = plt.get_cmap("tab10").colors
+    figure, axes = new_figure(11, 7.5, rows=2, columns=2, sharex=True)
     for (metric, label), axis in zip(panels, axes.flat):
-        for colour, (name, timeseries) in zip(colours, runs.items()):
+        for colour, (name, timeseries) in zip(PALETTE, runs.items()):
             wide = timeseries.pivot(index="year", columns="replicate", values=metric)
-            mean = wide.mean(axis=1)
-            axis.plot(mean.index, mean, color=colour, label=name, lw=2)
-            if wide.shape[1] >= 2:  # an interval needs replicates
-                half = 1.96 * wide.std(axis=1, ddof=1) / np.sqrt(wide.shape[1])
-                axis.fill_between(mean.index, mean - half, mean + half, color=colour,
-                                  alpha=0.2)
+            draw_band(axis, wide.index, wide.to_numpy().T, label=name, colour=colour)
         axis.set_title(label)
         axis.ticklabel_format(axis="y", useOffset=False)  # 0.3, not 1e-13+3e-1
         axis.grid(alpha=0.3)
@@ -334,7 +305,5 @@ def plot_trajectories(runs: dict[str, pd.DataFrame], path: Path, *, title: str) 
         axis.set_xlabel("Year")
     axes[0, 0].legend(fontsize=9)
     replicates = min(run["replicate"].nunique() for run in runs.values())
-    figure.suptitle(title + (" (mean and 95% interval)" if replicates >= 2 else ""))
-    figure.tight_layout()
-    figure.savefig(path, dpi=110, format="png")
-    plt.close(figure)
+    save_png(finish(figure, title + (" (mean and 95% interval)" if replicates >= 2 else ""),
+                    fontsize=12), path)

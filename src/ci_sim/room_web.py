@@ -25,7 +25,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ci_sim.figures import OKABE_ITO, NetworkPicture, network_layout, sector_legend

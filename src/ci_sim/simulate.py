@@ -8,6 +8,7 @@ everything above it (commands, sweeps, stress tests, notebooks) go through it.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,17 @@ def _seed(seed: Any) -> int:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise InputError(f"evaluate: seed must be a non-negative integer, got {seed!r}")
     return seed
+
+
+def versions() -> dict[str, str]:
+    """Versions of ci-sim and the libraries that shape its results (for provenance)."""
+    import mesa
+    import numba
+
+    from ci_sim import __version__
+
+    return {"ci_sim": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "mesa": mesa.__version__, "pandas": pd.__version__}
 
 
 def replicate_seeds(base_seed: int, replicates: int) -> list[int]:

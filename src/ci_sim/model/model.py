@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -693,13 +692,6 @@ class CollectiveImpactModel(mesa.Model):
     def year(self) -> float:
         """:attr:`month` in years."""
         return self.month / STEPS_PER_YEAR
-
-    @property
-    def steps_done(self) -> int:
-        """Deprecated: Mesa's ``steps``."""
-        warnings.warn("CollectiveImpactModel.steps_done is deprecated; use Mesa's steps",
-                      DeprecationWarning, stacklevel=2)
-        return self.steps
 
     @functools.cached_property
     def grid(self) -> Network:

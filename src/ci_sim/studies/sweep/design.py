@@ -26,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ci_sim.model.params import describe
-from ci_sim.sweep.experiment import Experiment, ParameterSpec
+from ci_sim.studies.sweep.experiment import Experiment, ParameterSpec
 
 #: The index each method ranks parameters by, and whether it carries an interval.
 RANKING_INDEX = {"sobol": "ST", "fast": "ST", "morris": "mu_star", "latin": "S1",
@@ -45,7 +45,7 @@ def unit_problem(experiment: Experiment) -> dict:
 def points_per_block(experiment: Experiment) -> int:
     """Rows of the design that belong together (one Sobol base sample, one Morris
     trajectory); the design can be cut only at multiples of this."""
-    dimensions = len(experiment.parameters)
+    dimensions = len(experiment.varied)
     if experiment.method == "sobol":
         return 2 * dimensions + 2 if experiment.second_order else dimensions + 2
     if experiment.method == "morris":
@@ -55,12 +55,20 @@ def points_per_block(experiment: Experiment) -> int:
 
 def design_size(experiment: Experiment) -> int:
     """Sample points the experiment's design has."""
-    dimensions = len(experiment.parameters)
+    dimensions = len(experiment.varied)
     return {"sobol": experiment.samples * points_per_block(experiment),
             "morris": experiment.samples * (dimensions + 1),
             "fast": experiment.samples * dimensions,
             "latin": experiment.samples,
-            "grid": experiment.samples ** dimensions}[experiment.method]
+            "grid": int(np.prod([len(levels) for levels in grid_levels(experiment)]))}[experiment.method]
+
+
+def grid_levels(experiment: Experiment) -> list[np.ndarray]:
+    """The grid's quantiles per parameter: ``samples`` evenly spaced from 0 to 1 for a
+    distribution, the middle of each value's slice for a list of values."""
+    return [(np.arange(len(spec.values)) + 0.5) / len(spec.values) if spec.discrete
+            else np.linspace(0.0, 1.0, experiment.samples)
+            for spec in experiment.varied.values()]
 
 
 def sample_unit(experiment: Experiment) -> np.ndarray:
@@ -86,13 +94,23 @@ def sample_unit(experiment: Experiment) -> np.ndarray:
         elif method == "latin":
             design = latin.sample(problem, experiment.samples, seed=seed)
         else:
-            levels = np.linspace(0.0, 1.0, experiment.samples)
-            design = np.array(list(itertools.product(levels, repeat=len(problem["names"]))))
+            design = np.array(list(itertools.product(*grid_levels(experiment))))
     return np.asarray(design, dtype=float)
 
 
+def value_index(spec: ParameterSpec, quantile: np.ndarray) -> np.ndarray:
+    """Which of a value list's values each quantile picks: equal slices of 0..1."""
+    count = len(spec.values)
+    return np.minimum((np.clip(quantile, 0.0, 1.0) * count).astype(np.int64), count - 1)
+
+
 def quantile_to_value(spec: ParameterSpec, quantile: np.ndarray) -> np.ndarray:
-    """Map quantiles 0..1 to parameter values through the declared distribution."""
+    """Map quantiles 0..1 to parameter values through the declared distribution, or to one
+    of the listed values (each equally likely)."""
+    if spec.discrete:
+        return np.array(spec.values, dtype=object)[value_index(spec, quantile)] \
+            if spec.categorical else np.asarray(spec.values, dtype=float)[
+                value_index(spec, quantile)]
     q = np.clip(quantile, EDGE, 1 - EDGE) if spec.distribution in ("normal", "lognormal") \
         else np.clip(quantile, 0.0, 1.0)
     if spec.distribution == "uniform":
@@ -110,11 +128,15 @@ def quantile_to_value(spec: ParameterSpec, quantile: np.ndarray) -> np.ndarray:
 
 def parameter_values(experiment: Experiment, unit: np.ndarray, *, model: bool = True
                      ) -> pd.DataFrame:
-    """The values each sample point runs with; whole-number parameters are rounded."""
+    """The values each sample point runs with; whole-number parameters are rounded; names
+    and switches keep their type."""
     columns = {}
-    for column, (name, spec) in enumerate(experiment.parameters.items()):
+    for column, (name, spec) in enumerate(experiment.varied.items()):
         values = quantile_to_value(spec, unit[:, column])
-        if model and describe(name)["type"] in (int, int | None):
+        if spec.categorical:
+            values = values.tolist() if isinstance(spec.values[0], str) else \
+                np.asarray(values, dtype=bool)
+        elif model and describe(name)["type"] in (int, int | None):
             values = np.rint(values).astype(np.int64)
         columns[name] = values
     return pd.DataFrame(columns)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ci_sim.model import STEPS_PER_YEAR
-from ci_sim.sweep.experiment import ISHIGAMI_OUTPUT, OutputSpec
+from ci_sim.studies.sweep.experiment import ISHIGAMI_OUTPUT, OutputSpec
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,9 @@ class RunBatch:
 
     Attributes:
         target: ``model`` or ``ishigami``.
-        base: the base scenario as a plain table (``Scenario.model_dump()``); None for
-            test functions.
+        base: the base scenario's table (the scenario file with the experiment's settings
+            merged in, :class:`ci_sim.studies.loading.BaseScenario`); None for test
+            functions.
         engine: model engine name.
         names: dotted names of the varied parameters, in column order.
         outputs: ``(name, OutputSpec)`` pairs.
@@ -52,21 +53,21 @@ def run_batch(batch: RunBatch) -> dict[str, list]:
         outputs = ishigami_outputs(batch)
     else:
         outputs = model_outputs(batch)
-    return {"sample": list(batch.samples), "replicate": list(batch.replicates),
+    return {"point": list(batch.samples), "replicate": list(batch.replicates),
             "seed": list(batch.seeds), **outputs}
 
 
 def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
     from ci_sim.model.choices import Play
-    from ci_sim.model.scenarios import merge, nest, validate
     from ci_sim.simulate import run
+    from ci_sim.studies.loading import point_scenario
 
     plays = [Play.from_record(record) for record in batch.plays]
     columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}
     for sample, seed, values in zip(batch.samples, batch.seeds, batch.values):
         overrides = {name: _plain(value) for name, value in zip(batch.names, values)}
-        scenario = validate(merge(batch.base, nest(overrides)), f"sample point {sample}")
-        timeseries = run(scenario.resolved(), seed, engine=batch.engine, plays=plays)
+        scenario = point_scenario(batch.base, overrides, f"sample point {sample}")
+        timeseries = run(scenario, seed, engine=batch.engine, plays=plays)
         for name, spec in batch.outputs:
             columns[name].append(measure(timeseries, spec, scenario.years))
     return columns

@@ -13,25 +13,27 @@ import numpy as np
 import pandas as pd
 
 from ci_sim import __version__
-from ci_sim.executors import batch_size, check_executor_options, make_executor
-from ci_sim.folders import (check_folder_path, check_unlocked, default_folder, locked,
-                             write_atomic)
-from ci_sim.outputs import versions
 from ci_sim.errors import InputError
-from ci_sim.model.scenarios import merge, nest, validate
+from ci_sim.executors import check_executor_options, make_executor
+from ci_sim.folders import check_folder_path, check_unlocked, default_folder, locked, write_atomic
+from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
-from ci_sim.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
-                                   plot_discovery, plot_indices, summary_record)
-from ci_sim.sweep.design import design_size, parameter_values, sample_unit
-from ci_sim.sweep.experiment import Experiment, LoadedExperiment, load_experiment
-from ci_sim.sweep.store import SweepFolder, damaged
-from ci_sim.sweep.targets import RunBatch, run_batch
+from ci_sim.studies.loading import point_scenario
+from ci_sim.studies.store import Store, damaged
+from ci_sim.studies.study import Precision, Study, Task, run_study
+from ci_sim.studies.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
+                                           plot_discovery, plot_indices, summary_record)
+from ci_sim.studies.sweep.design import design_size, parameter_values, sample_unit
+from ci_sim.studies.sweep.experiment import Experiment, LoadedExperiment, load_experiment
+from ci_sim.studies.sweep.targets import RunBatch, run_batch
 
 #: Largest batch per target: a model run takes about 0.1 s, a test function microseconds.
 LARGEST_BATCH = {"model": 16, "ishigami": 8192}
 
 #: Progress callback: runs done so far, runs in the sweep.
 Progress = Callable[[int, int], None]
+
+KIND = "sweep"
 
 
 @dataclass
@@ -54,30 +56,36 @@ class SweepPlan:
         return self.loaded.experiment
 
     @property
-    def runs(self) -> int:
+    def runs(self) -> int | None:
+        """Runs in the sweep; None when replicates are added until a precision is met."""
+        if self.experiment.precision is not None:
+            return None
         return len(self.design) * len(self.seeds)
 
-    def batches(self, size: int) -> list[RunBatch]:
-        """Consecutive runs in (sample, replicate) order, ``size`` at a time."""
+    def study(self) -> Study:
+        """The sweep as a :class:`~ci_sim.studies.study.Study`."""
         experiment = self.experiment
         names = tuple(experiment.parameter_names)
-        columns = [self.design[name].tolist() for name in names]
-        points = list(zip(*columns))
-        order = [(sample, replicate) for sample in range(len(points))
-                 for replicate in range(len(self.seeds))]
-        base = None if self.loaded.base is None else self.loaded.base.model_dump()
+        points = list(zip(*(self.design[name].tolist() for name in names)))
+        base = self.loaded.table
         outputs = tuple(experiment.outputs.items())
         plays = tuple(play.as_record() for play in self.loaded.plays)
-        batches = []
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            batches.append(RunBatch(
-                target=experiment.target, base=base, engine=experiment.engine, names=names,
-                outputs=outputs, samples=tuple(s for s, _ in chunk),
-                replicates=tuple(r for _, r in chunk),
-                seeds=tuple(self.seeds[r] for _, r in chunk),
-                values=tuple(points[s] for s, _ in chunk), plays=plays))
-        return batches
+
+        def make_batch(tasks: list[Task]) -> RunBatch:
+            return RunBatch(target=experiment.target, base=base, engine=experiment.engine,
+                            names=names, outputs=outputs,
+                            samples=tuple(task.point for task in tasks),
+                            replicates=tuple(task.replicate for task in tasks),
+                            seeds=tuple(task.seed for task in tasks),
+                            values=tuple(points[task.point] for task in tasks), plays=plays)
+
+        wanted = experiment.precision
+        precision = None if wanted is None else Precision(
+            wanted.output, wanted.half_width, cap=wanted.max_replicates, together=True)
+        return Study(kind=KIND, points=len(points), replicates=experiment.replicates,
+                     seeds=self.seeds, run_batch=run_batch, make_batch=make_batch,
+                     outcomes=list(experiment.outputs), precision=precision,
+                     largest_batch=LARGEST_BATCH[experiment.target])
 
 
 @dataclass
@@ -109,48 +117,34 @@ def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
         design[f"q:{name}"] = unit[:, column]
     design = pd.concat([design, values], axis=1)
     if loaded.base is not None:
-        base = loaded.base.model_dump()
         names = experiment.parameter_names
         for sample, point in enumerate(zip(*(values[name].tolist() for name in names))):
             try:
-                validate(merge(base, nest(dict(zip(names, point)))), "")
+                point_scenario(loaded.table, dict(zip(names, point)), "")
             except InputError as error:
-                setting = ", ".join(f"{name} = {value:g}" for name, value in zip(names, point))
+                setting = ", ".join(f"{name} = {value:g}" if isinstance(value, float)
+                                    else f"{name} = {value}" for name, value in zip(names, point))
                 raise InputError(f"{loaded.path}: sample point {sample} ({setting}) is not a "
                                  f"valid scenario{error}") from None
-    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, experiment.replicates))
+    most = experiment.replicates if experiment.precision is None else \
+        experiment.precision.max_replicates
+    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, most))
 
 
-def manifest_for(plan: SweepPlan, size: int) -> dict[str, Any]:
+def identity(loaded: LoadedExperiment) -> dict[str, Any]:
+    """What must not change between the start of a sweep and its resume."""
+    return {"sha256": loaded.sha256, "scenario_sha256": loaded.scenario_sha256}
+
+
+def manifest_for(plan: SweepPlan) -> dict[str, Any]:
     loaded = plan.loaded
-    return {"experiment": loaded.experiment.model_dump(mode="json"),
-            "experiment_file": Path(loaded.path).name,
-            "experiment_sha256": loaded.sha256, "experiment_text": loaded.text,
-            "scenario_sha256": loaded.scenario_sha256,
+    return {"kind": KIND, "identity": identity(loaded), "ci_sim": __version__,
+            "experiment": loaded.experiment.model_dump(mode="json"),
+            "experiment_file": Path(loaded.path).name, "experiment_text": loaded.text,
             "base_scenario": None if loaded.base is None else
             json.loads(loaded.base.model_dump_json()),
             "seed": loaded.experiment.seed, "replicate_seeds": plan.seeds,
-            "points": len(plan.design), "runs": plan.runs, "batch_size": size,
-            "ci_sim": __version__, "versions": versions()}
-
-
-def check_resumable(folder: SweepFolder, plan: SweepPlan) -> dict[str, Any]:
-    """The folder's manifest, if this experiment may resume into it; InputError if not."""
-    manifest = folder.read_manifest()
-    loaded = plan.loaded
-    if manifest["experiment_sha256"] != loaded.sha256:
-        raise InputError(f"--resume: {loaded.path} has changed since the sweep in "
-                         f"{folder.path} started (sha256 {manifest['experiment_sha256'][:12]} "
-                         f"then, {loaded.sha256[:12]} now); resuming would mix two "
-                         f"experiments, so run it into a new --out folder")
-    if manifest["scenario_sha256"] != loaded.scenario_sha256:
-        raise InputError(f"--resume: the base scenario file has changed since the sweep in "
-                         f"{folder.path} started; run it into a new --out folder")
-    if manifest["ci_sim"] != __version__:
-        raise InputError(f"--resume: the sweep in {folder.path} was started with ci-sim "
-                         f"{manifest['ci_sim']}, this is {__version__}; results would differ, "
-                         f"so run it into a new --out folder")
-    return manifest
+            "points": len(plan.design), "runs": plan.runs, "versions": versions()}
 
 
 def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
@@ -159,13 +153,14 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
     """Run an experiment file: what ``ci-sim sweep`` does.
 
     Samples the design, runs every point and replicate on the chosen executor (see
-    :func:`ci_sim.executors.make_executor`), checkpointing each finished batch, then writes
-    ``runs.parquet`` and the analysis (see :func:`write_analysis`). The folder is locked
-    while the sweep runs: a second sweep into it is refused.
+    :func:`ci_sim.executors.make_executor`), checkpointing each finished batch in the
+    sweep folder (a :class:`~ci_sim.studies.store.Store`), then writes ``runs.parquet``
+    and the analysis (see :func:`write_analysis`). The folder is locked while the sweep
+    runs: a second sweep into it is refused.
 
     Args:
         out: sweep folder (default ``results/NAME``). Must be new or empty unless resuming.
-        resume: finish the sweep already in ``out``: only batches without a checkpoint run.
+        resume: finish the sweep already in ``out``: only runs without a checkpoint run.
         overwrite: remove what ``out`` holds and start again.
         progress: called with (runs done, runs in the sweep) as batches finish.
 
@@ -178,61 +173,56 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
     check_executor_options(workers, scheduler)
     path = Path(out) if out is not None else default_folder(loaded.experiment.name)
     check_folder_path(path)
-    folder = SweepFolder(path)
+    folder = Store(path, KIND)
     check_unlocked(folder.path)
-    if overwrite and not (folder.has_sweep() or folder.is_empty()):
+    if overwrite and not (folder.exists() or folder.is_empty()):
         raise InputError(f"--out: {folder.path} holds no sweep; --overwrite only replaces a "
                          f"sweep, so choose a new or empty folder")
     if not overwrite:
-        batch_size_to_resume(folder, plan, resume)  # refuse before writing anything
+        check_folder(folder, plan, resume)  # refuse before writing anything
     with locked(folder.path):
         if overwrite:
             folder.clear()
         # again, under the lock: another sweep may have changed the folder meanwhile
-        size = batch_size_to_resume(folder, plan, resume)
-        return run_locked(plan, folder, size, workers, scheduler, progress)
+        check_folder(folder, plan, resume)
+        return run_locked(plan, folder, workers, scheduler, progress)
 
 
-def batch_size_to_resume(folder: SweepFolder, plan: SweepPlan, resume: bool) -> int | None:
-    """The batch size of the sweep in ``folder`` that ``--resume`` finishes, or None when
-    the folder is new or empty; InputError for a folder this sweep may not use."""
-    if folder.has_sweep():
+def check_folder(folder: Store, plan: SweepPlan, resume: bool) -> None:
+    """Refuse a folder this sweep may not use: another sweep's, one not empty, or this
+    sweep's without ``resume``."""
+    if folder.exists():
         if not resume:
             raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume to "
                              f"finish it, --overwrite to start again, or choose another "
                              f"--out folder")
-        return check_resumable(folder, plan)["batch_size"]
-    if not folder.is_empty():
+        folder.check_resumable(identity(plan.loaded), plan.loaded.path, __version__)
+    elif not folder.is_empty():
         raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
                          f"new or empty folder")
-    return None
 
 
-def run_locked(plan: SweepPlan, folder: SweepFolder, size: int | None, workers: int | None,
-               scheduler: str | None, progress: Progress | None) -> SweepResult:
+def run_locked(plan: SweepPlan, folder: Store, workers: int | None, scheduler: str | None,
+               progress: Progress | None) -> SweepResult:
     """The rest of :func:`run_sweep`, with the folder checked and locked."""
     experiment = plan.experiment
     executor = None
-    if not folder.runs_path.exists():
-        executor = make_executor(workers=workers, scheduler=scheduler)
     started = time.perf_counter()
     ran = 0
-    try:
-        if executor is not None:
-            if size is None:
-                size = batch_size(plan.runs, executor.workers,
-                                  largest=LARGEST_BATCH[experiment.target])
-                folder.start(manifest_for(plan, size), plan.design)
-            ran = run_batches(plan, folder, size, executor, progress)
-            runs = consolidate(plan, folder, size)
-        else:
-            runs = folder.read_runs(run_columns(experiment), plan.runs)
-            folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
-            if progress is not None:
-                progress(plan.runs, plan.runs)
-    finally:
-        if executor is not None:
-            executor.close()
+    if not folder.runs_path.exists():
+        executor = make_executor(workers=workers, scheduler=scheduler)
+        with executor:
+            if not folder.exists():
+                folder.start(manifest_for(plan), plan.design)
+            done = run_study(plan.study(), executor, store=folder, progress=progress)
+        ran = done.ran
+        runs = consolidate(plan, folder, done.table)
+    else:
+        runs = folder.read_runs(["sample", "replicate", "seed", *run_columns(experiment)],
+                                plan.runs)
+        folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
+        if progress is not None:
+            progress(len(runs), len(runs))
     seconds = time.perf_counter() - started
     result = write_analysis(folder.path, experiment, plan.design, runs,
                             extra={"run_seconds": round(seconds, 3), "runs_this_session": ran,
@@ -247,43 +237,24 @@ def run_columns(experiment: Experiment) -> list[str]:
     return [*experiment.parameter_names, *experiment.outputs]
 
 
-def run_batches(plan: SweepPlan, folder: SweepFolder, size: int, executor,
-                progress: Progress | None) -> int:
-    """Run the batches without a checkpoint; return how many runs that was."""
-    batches = plan.batches(size)
-    finished = folder.finished_batches()
-    todo = [index for index in range(len(batches)) if index not in finished]
-    done = sum(len(batches[index].samples) for index in finished)
-    if progress is not None:
-        progress(done, plan.runs)
-    ran = 0
-    for position, columns in executor.map_unordered(run_batch, [batches[i] for i in todo]):
-        index = todo[position]
-        folder.write_chunk(index, columns)
-        ran += len(batches[index].samples)
-        if progress is not None:
-            progress(done + ran, plan.runs)
-    return ran
-
-
-def consolidate(plan: SweepPlan, folder: SweepFolder, size: int) -> pd.DataFrame:
-    """Join the chunks with the parameter values into runs.parquet, in sample order."""
+def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataFrame:
+    """Join the runs with the parameter values into runs.parquet, in sample order."""
     experiment = plan.experiment
-    outcomes = pd.concat([folder.read_chunk(index, batch.samples, batch.replicates,
-                                            list(experiment.outputs))
-                          for index, batch in enumerate(plan.batches(size))],
-                         ignore_index=True)
+    outcomes = table.rename(columns={"point": "sample"})
     values = plan.design[["sample", *experiment.parameter_names]]
     runs = outcomes.merge(values, on="sample", how="left", validate="many_to_one")
     runs = runs[["sample", "replicate", "seed", *experiment.parameter_names,
                  *experiment.outputs]].sort_values(["sample", "replicate"], kind="stable")
     runs = runs.reset_index(drop=True)
-    if len(runs) != plan.runs or runs.duplicated(["sample", "replicate"]).any():
+    expected = plan.runs if plan.runs is not None else \
+        len(plan.design) * (len(runs) // max(len(plan.design), 1))
+    if len(runs) != expected or runs.duplicated(["sample", "replicate"]).any():
         raise damaged(folder.chunk_folder, ValueError(f"the checkpoints hold {len(runs)} "
-                                                      f"runs, expected {plan.runs}"),
+                                                      f"runs, expected {expected}"),
                       "delete it and run the sweep again with --resume")
+    used = plan.seeds[:len(runs) // max(len(plan.design), 1)]
     folder.write_runs(runs, {"experiment": experiment.name, "seed": experiment.seed,
-                             "replicate_seeds": plan.seeds, "ci_sim": __version__,
+                             "replicate_seeds": used, "ci_sim": __version__,
                              "experiment_sha256": plan.loaded.sha256})
     return runs
 
@@ -293,11 +264,12 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
     """Compute and write indices.csv, indices.png, convergence.csv/png, discovery.csv/png
     and summary.json into ``out``."""
     analysis = analyze_runs(experiment, design, runs)
+    replicates = int(runs.groupby("sample").size().max())
     title = (f"{experiment.name}: {experiment.method}, {len(design)} points x "
-             f"{experiment.replicates} replicate{'s' if experiment.replicates > 1 else ''}, "
+             f"{replicates} replicate{'s' if replicates > 1 else ''}, "
              f"seed {experiment.seed}, ci-sim {__version__}")
     provenance = {"method": experiment.method, "samples": experiment.samples,
-                  "points": len(design), "replicates": experiment.replicates,
+                  "points": len(design), "replicates": replicates,
                   "seed": experiment.seed, "ci_sim": __version__}
     written = []
 
@@ -305,7 +277,8 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
         write_atomic(out / name, write)
         written.append(out / name)
 
-    indices = analysis.indices.assign(**provenance)
+    indices = analysis.indices.assign(role=analysis.indices["parameter"].map(experiment.role),
+                                      **provenance)
     save("indices.csv", lambda p: indices.to_csv(p, index=False))
     save("indices.png", lambda p: plot_indices(experiment, analysis, p, title=title))
     if not analysis.convergence.empty:
@@ -316,7 +289,7 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
         save("convergence.png", lambda p: plot_convergence(experiment, analysis, p,
                                                            title=title))
     if experiment.discovery is not None:
-        boxes = boxes_table(experiment, runs, analysis.boxes).assign(**provenance)
+        boxes = boxes_table(experiment, runs, analysis).assign(**provenance)
         save("discovery.csv", lambda p: boxes.to_csv(p, index=False))
         save("discovery.png", lambda p: plot_discovery(experiment, runs, analysis, p,
                                                        title=title))
@@ -335,20 +308,24 @@ def analyze_sweep(out: str | Path) -> SweepResult:
     Raises:
         InputError: ``out`` holds no finished sweep.
     """
-    folder = SweepFolder(Path(out))
-    if not folder.has_sweep():
-        raise InputError(f"{folder.path}: no sweep here (no sweep.json); run 'ci-sim sweep' "
+    folder = Store(Path(out), KIND)
+    if not folder.exists():
+        raise InputError(f"{folder.path}: no sweep here (no study.json); run 'ci-sim sweep' "
                          f"first")
     if not folder.runs_path.exists():
         raise InputError(f"{folder.path}: the sweep has not finished (no runs.parquet); "
                          f"finish it with 'ci-sim sweep EXPERIMENT --out {folder.path} "
                          f"--resume'")
     manifest = folder.read_manifest()
+    if manifest["kind"] != KIND or "experiment" not in manifest or "runs" not in manifest:
+        raise damaged(folder.manifest_path, ValueError("not a sweep's manifest"),
+                      "run the sweep again with --overwrite")
     try:
         experiment = Experiment.model_validate(manifest["experiment"])
     except ValueError as error:
         raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
                       ) from None
     with locked(folder.path):
-        runs = folder.read_runs(run_columns(experiment), manifest["runs"])
+        runs = folder.read_runs(["sample", "replicate", "seed", *run_columns(experiment)],
+                                manifest["runs"])
         return write_analysis(folder.path, experiment, folder.read_design(), runs)

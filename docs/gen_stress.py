@@ -1,0 +1,146 @@
+"""Regenerate the results section of ``docs/stress-test.md`` and the report's screenshot.
+
+Runs the default stress test (``ci-sim stress-test``, the shipped ``backbone_stress``
+experiment) or reads a finished one (``--from DIR``), writes the section between
+``<!-- stress-results:start -->`` and ``<!-- stress-results:end -->`` from its
+``stress.json``, and takes ``docs/img/stress_report.png``: the report's first screen in
+headless Chromium (Debian's ``/usr/bin/chromium`` through playwright).
+
+Usage::
+
+    python docs/gen_stress.py                         # run (a few minutes on 2 cores)
+    python docs/gen_stress.py --from results/stress   # use a finished run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent
+PAGE = DOCS / "stress-test.md"
+SCREENSHOT = DOCS / "img" / "stress_report.png"
+CHROMIUM = Path("/usr/bin/chromium")
+MARKERS = ("<!-- stress-results:start -->", "<!-- stress-results:end -->")
+
+
+def percent(share: float) -> str:
+    return f"{100 * share:.0f}%" if abs(100 * share - round(100 * share)) < 1e-9 else \
+        f"{100 * share:.1f}%"
+
+
+def section(record: dict[str, Any], *, seconds: float | None, workers: int | None) -> str:
+    """The results section, in words, from a stress test's ``stress.json``."""
+    experiment = record["experiment"]
+    robust = record["robustness"]
+    optima = record["optima"]
+    overall = optima.get("all situations (equal weight)") or next(iter(optima.values()))
+    best = max(robust, key=lambda row: row["expected_outcome"])
+    worst = min(robust, key=lambda row: row["expected_outcome"])
+    good = [row for row in robust if row["good"]]
+    spend = [row["backbone_money_per_month"] for row in good]
+    picks = {
+        "expected outcome": max(robust, key=lambda row: row["expected_outcome"]),
+        "5th percentile": max(robust, key=lambda row: row["outcome_p05"]),
+        "minimax regret": min(robust, key=lambda row: row["max_regret"]),
+        "chance of reaching the target": max(robust, key=lambda row: row["target_probability"]),
+    }
+    command = "ci-sim stress-test" + (f" --workers {workers}" if workers else "")
+    timing = f", {seconds:.0f} s" if seconds is not None else ""
+    lines = [
+        f"With the defaults (`{command}`{timing}; ci-sim {record['versions']['ci_sim']}, "
+        f"seed {record['seed']}, {experiment['replicates']} replicates in each of "
+        f"{len(record['worlds'])} situations):",
+        "",
+        f"- **Good shares: {percent(overall['near_low'])} to {percent(overall['near_high'])} "
+        f"of the pool**, every one within one point of the best expected outcome "
+        f"({best['expected_outcome']:.3f}, at {percent(best['backbone_share'])}; "
+        f"{worst['expected_outcome']:.3f} at {percent(worst['backbone_share'])}). The best "
+        f"share, about {percent(overall['share'])}, is known only to "
+        f"{percent(overall['low'])}-{percent(overall['high'])} (90% bootstrap interval); "
+        f"{percent(overall['sufficient_share'])} already gets 90% of the gain.",
+        f"- Across the good range the model paid the backbone {min(spend):,.0f} to "
+        f"{max(spend):,.0f} money units a month (backbone_spend, shocks included).",
+        "- The criteria side by side: " + "; ".join(
+            f"the best {name} picks {percent(row['backbone_share'])}"
+            f" ({'in' if row['good'] else 'outside'} the good range)"
+            for name, row in picks.items())
+        + f" (target {record['target']:.2f}).",
+    ]
+    sensitivity = record["decision_sensitivity"]
+    if sensitivity and sensitivity[0]["shift"] == 0:
+        lines.append("- No uncertainty tested moves the best share ("
+                     + ", ".join(row["uncertainty"] for row in sensitivity) + ").")
+    elif sensitivity:
+        top = sensitivity[0]
+        lines.append(f"- What most changes the best share: {top['uncertainty']} "
+                     f"({top['best_shares']}; keeping the overall best costs up to "
+                     f"{100 * top['regret']:.1f} points there)."
+                     + ("" if len(sensitivity) < 2 else
+                        f" Next: {', '.join(row['uncertainty'] for row in sensitivity[1:3])}."))
+    for label, optimum in optima.items():
+        if label == "none":
+            lines.append(f"- Without a shock the good shares are {percent(optimum['near_low'])}"
+                         f" to {percent(optimum['near_high'])}.")
+    return "\n".join(lines)
+
+
+def replace_section(text: str, body: str) -> str:
+    start, end = MARKERS
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{PAGE}: markers {start} ... {end} not found")
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def screenshot(report: Path, target: Path) -> None:
+    """The report's first screen, as a program officer opens it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(report.resolve().as_uri())
+            page.wait_for_load_state("load")
+            page.screenshot(path=str(target))
+        finally:
+            browser.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--from", dest="source", type=Path,
+                        help="a finished stress test's folder (default: run one)")
+    parser.add_argument("--workers", type=int, default=None)
+    arguments = parser.parse_args(argv)
+    seconds = None
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = arguments.source
+        if folder is None:
+            from ci_sim.studies.stress import load_experiment, run_stress_test
+
+            folder = Path(scratch) / "stress"
+            started = time.perf_counter()
+            run_stress_test(load_experiment(None), folder, workers=arguments.workers)
+            seconds = time.perf_counter() - started
+        record = json.loads((folder / "stress.json").read_text())
+        PAGE.write_text(replace_section(PAGE.read_text(), section(
+            record, seconds=seconds, workers=arguments.workers)))
+        if CHROMIUM.exists():
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            screenshot(folder / "report.html", SCREENSHOT)
+    print(f"wrote {PAGE}" + (f" and {SCREENSHOT}" if CHROMIUM.exists() else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,149 @@
+"""The one place ci-sim's studies compute intervals, differences and bootstraps.
+
+Every "95% interval" a table prints or a plot draws is :func:`interval`: the two-sided
+Student t interval of a mean over independent replicates. A band over time is the same
+interval at every time (:func:`intervals`), and adaptive replicates stop when its
+half-width (:func:`half_width`) reaches a target. Differences between two settings run on
+the same seeds are paired (:func:`paired_difference`); between independent runs, Welch's
+interval (:func:`welch_difference`). Quantities that are not means (a best share, a
+percentile) get percentile bootstrap intervals that resample whole replicates
+(:func:`bootstrap_weights`), which keeps common random numbers paired.
+
+The "first year a threshold is reached" rule is :func:`first_year_reaching`: a run that
+never reaches it counts as reaching it one month after the horizon (censored), so every
+run has a number, and the share of runs that did reach it is reported next to it.
+
+References:
+    Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13 (percentile
+    interval). Welch (1947), Biometrika 34: 28-35.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+#: Level of every interval tables and plots show unless a study says otherwise.
+LEVEL = 0.95
+
+#: Months per simulated year (as the model steps); kept here so statistics need no model.
+MONTHS_PER_YEAR = 12
+
+
+def t_quantile(count: int, level: float = LEVEL) -> float:
+    """The t quantile of a two-sided ``level`` interval of a mean of ``count`` values."""
+    return float(stats.t.ppf(0.5 + level / 2, count - 1)) if count >= 2 else math.nan
+
+
+def interval(values, level: float = LEVEL) -> dict[str, float]:
+    """Mean and two-sided t confidence interval of the mean: ``{"mean", "low", "high"}``.
+
+    One value, or values all equal, give an interval of zero width.
+    """
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2 or np.allclose(values, mean):
+        return {"mean": mean, "low": mean, "high": mean}
+    half = t_quantile(len(values), level) * float(values.std(ddof=1)) / math.sqrt(len(values))
+    return {"mean": mean, "low": mean - half, "high": mean + half}
+
+
+def half_width(values, level: float = LEVEL) -> float:
+    """Half the width of :func:`interval`."""
+    return span(interval(values, level))
+
+
+def span(summary: dict[str, float]) -> float:
+    """Half the width of an interval summary (``{"low", "high"}``): the "±" of a table."""
+    return (summary["high"] - summary["low"]) / 2
+
+
+def intervals(values, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`interval` of every column of ``values`` (replicates x times): mean, low, high."""
+    values = np.asarray(values, dtype=float)
+    mean = values.mean(axis=0)
+    count = values.shape[0]
+    if count < 2:
+        return mean, mean.copy(), mean.copy()
+    half = t_quantile(count, level) * values.std(axis=0, ddof=1) / math.sqrt(count)
+    return mean, mean - half, mean + half
+
+
+def replicates_for(values, target: float, level: float = LEVEL, *, spare: float = 1.1) -> int:
+    """Replicates the mean of ``values`` needs for a half-width of ``target``: the count
+    scales with the square of the width (with ``spare`` to spare)."""
+    current = half_width(values, level)
+    if current <= target:
+        return len(values)
+    return math.ceil(len(values) * (current / target) ** 2 * spare)
+
+
+def paired_difference(first, second, level: float = LEVEL) -> dict[str, float]:
+    """Mean and interval of ``first - second`` over the replicates both have (run on the
+    same seeds, so the difference is paired)."""
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    shared = min(len(first), len(second))
+    return interval(first[:shared] - second[:shared], level)
+
+
+def welch_difference(first, second, level: float = LEVEL) -> dict[str, float]:
+    """``first - second`` for independent samples: mean, Welch interval, standard error
+    ``se`` and standardized difference ``z``."""
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+    va, vb = first.var(ddof=1) / len(first), second.var(ddof=1) / len(second)
+    se = math.sqrt(va + vb)
+    mean = float(first.mean() - second.mean())
+    if se == 0.0:
+        return {"mean": mean, "low": mean, "high": mean, "se": 0.0, "z": 0.0}
+    df = (va + vb) ** 2 / (va ** 2 / (len(first) - 1) + vb ** 2 / (len(second) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    return {"mean": mean, "low": mean - half, "high": mean + half, "se": se, "z": mean / se}
+
+
+def normal_interval(mean: float, se: float, level: float = LEVEL) -> dict[str, float]:
+    """``mean`` plus or minus the normal quantile times ``se`` (for sums of independent
+    estimates whose degrees of freedom are large)."""
+    half = float(stats.norm.ppf(0.5 + level / 2)) * se
+    return {"mean": mean, "low": mean - half, "high": mean + half}
+
+
+def bootstrap_weights(replicates: int, resamples: int, seed: int, *, stream: int = 0x0B007
+                      ) -> np.ndarray:
+    """Weights of a bootstrap over whole replicates: ``resamples x replicates``, each row
+    how often each replicate was drawn divided by ``replicates``.
+
+    ``weights @ values`` (values: replicates x anything) is the mean of every resample;
+    resampling replicate columns keeps settings run on the same seeds paired.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(stream,)))
+    picks = rng.integers(0, replicates, size=(resamples, replicates))
+    counts = np.zeros((resamples, replicates))
+    np.add.at(counts, (np.arange(resamples)[:, None], picks), 1.0)
+    return counts / replicates
+
+
+def percentile_interval(samples, level: float) -> tuple[float, float]:
+    """The central ``level`` percentile interval of bootstrap ``samples``."""
+    low, high = np.percentile(np.asarray(samples, dtype=float),
+                              [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(low), float(high)
+
+
+def first_year_reaching(series, threshold: float, *, at_least: bool = True) -> np.ndarray:
+    """Years until each trajectory (last axis: months from 0) first reaches ``threshold``
+    (``>=``, or ``<=`` when ``at_least`` is false).
+
+    A run that never reaches it counts as reaching it one month after its horizon
+    (censored); :func:`reached` tells which did.
+    """
+    series = np.asarray(series, dtype=float)
+    hit = series >= threshold if at_least else series <= threshold
+    first = np.where(hit.any(axis=-1), np.argmax(hit, axis=-1), series.shape[-1])
+    return first / MONTHS_PER_YEAR
+
+
+def reached(years, horizon: float) -> np.ndarray:
+    """True where :func:`first_year_reaching` found a crossing within ``horizon`` years."""
+    return np.asarray(years, dtype=float) <= horizon + 1e-9
