@@ -29,7 +29,6 @@ from ci_sim.model.choices import Play
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import scenario_record
 from ci_sim.simulate import OUTCOMES, replicate_seeds, run_replicates, versions
-from ci_sim.studies.plotting import PALETTE, draw_band, finish, new_figure, save_png
 from ci_sim.studies.stats import interval
 
 __all__ = ["interval", "versions", "write_parquet"]  # kept here for notebooks and scripts
@@ -291,6 +290,8 @@ def compare_scenarios(scenarios: Sequence[tuple[Scenario, str]], *, seed: int, r
 
 def plot_trajectories(runs: dict[str, pd.DataFrame], path: Path, *, title: str) -> None:
     """Mean trajectories with 95% bands of outcome, alignment, trust and gateway, per scenario."""
+    from ci_sim.studies.plotting import PALETTE, draw_band, finish, new_figure, save_png
+
     panels = (("outcome", "Population outcome (0-1)"), ("agenda_alignment", "Agenda alignment"),
               ("mean_trust", "Mean trust"), ("funding_gini", "Funding concentration (Gini)"))
     figure, axes = new_figure(11, 7.5, rows=2, columns=2, sharex=True)

@@ -18,13 +18,13 @@ from scipy import stats
 from ci_sim.model import STEPS_PER_YEAR
 from ci_sim.model.params import Scenario
 from ci_sim.studies.plotting import draw_points
-from ci_sim.studies.stats import interval, normal_interval, span
+from ci_sim.studies.stats import interval, normal_interval, normal_quantile, span
 from ci_sim.studies.validation.figures import finish, one_panel
 from ci_sim.studies.validation.study import (CHI2_ALPHA, DOCKING_MARGIN, POOLED_MARGIN, Check,
                                              Results, difference, paired, signed, signed4)
 
 #: The normal quantile of a two-sided 95% interval (differences pooled over many runs).
-NORMAL_95 = float(stats.norm.ppf(0.975))
+NORMAL_95 = normal_quantile(0.975)
 
 
 def march_reference(scenario: Scenario, runs: int, seed: int,
