@@ -10,16 +10,24 @@ Sobol design, one replicate each) four ways, side by side in one process:
 
 Pool and Dask are timed twice: including starting the workers (each imports ci-sim and
 loads the numba kernels from the on-disk cache, a few seconds), and in the steady state of
-a long sweep (after that start). Prints runs per second, steady-state ratios to direct and
-in-process, and the overhead per run of the in-process pipeline over direct calls.
+a long sweep (after that start). Before the steady-state clock starts, every worker is
+warmed: warm-up tasks are sent until each distinct worker process id has answered once.
 
-    python benchmarks/bench_sweep.py [--runs 320] [--repeats 2]
+Wall time (``time.perf_counter``) and CPU time are measured around the same code: the CPU
+time of this process (``time.process_time``) plus that of every worker, which each worker
+reports at the end of its warm-up and again after the sweep. Each figure is min / median of
+``--repeats`` (the ways interleaved, so load changes hit all alike), with the load average.
+Prints runs per second, steady-state ratios to direct and in-process, CPU per run, and the
+overhead per run of the in-process pipeline over direct calls.
+
+    python benchmarks/bench_sweep.py [--runs 320] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -46,66 +54,104 @@ def sweep_plan(runs: int):
     return plan
 
 
-def time_direct(plan) -> float:
+def time_direct(plan) -> tuple[float, float, float]:
+    """Wall seconds, the same (no workers to start), and CPU seconds of plain run calls."""
     base = plan.loaded.base.model_dump()
     names = plan.experiment.parameter_names
     scenarios = [validate(merge(base, nest(dict(zip(names, point)))), "").resolved()
                  for point in zip(*(plan.design[name].tolist() for name in names))]
-    started = time.perf_counter()
+    cpu, started = time.process_time(), time.perf_counter()
     for scenario in scenarios:
         run(scenario, plan.seeds[0], engine=plan.experiment.engine)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    return wall, wall, time.process_time() - cpu
 
 
-def warm_up(_: int) -> int:
-    """Import the model and load its kernels in a worker (one 1-month run)."""
+def warm_up(_: int) -> tuple[int, float]:
+    """Import the model and load its kernels in a worker (one 1-month run); the worker's
+    process id and CPU seconds so far."""
     from ci_sim.model.params import Scenario
 
     run(Scenario(years=1 / 12).resolved(), 0)
-    return os.getpid()
+    time.sleep(0.05)  # so that one quick worker does not answer a whole round alone
+    return os.getpid(), time.process_time()
 
 
-def time_pipeline(plan, **options) -> tuple[float, float]:
-    """Seconds for the whole sweep including starting the workers, and without that start
-    (workers started and warmed up first: the steady state of a long sweep)."""
+def worker_cpu(_: int) -> tuple[int, float]:
+    """A worker's process id and CPU seconds so far."""
+    time.sleep(0.05)
+    return os.getpid(), time.process_time()
+
+
+def every_worker(executor, function, rounds: int = 50) -> dict[int, float]:
+    """``function``'s answer from each distinct worker process (by pid): tasks are sent in
+    rounds of ``executor.workers`` until every worker has answered."""
+    answers: dict[int, float] = {}
+    for _ in range(rounds):
+        for _, (pid, value) in executor.map_unordered(function, range(executor.workers)):
+            answers[pid] = value
+        if len(answers) >= executor.workers:
+            return answers
+    raise RuntimeError(f"only {len(answers)} of {executor.workers} workers answered")
+
+
+def time_pipeline(plan, **options) -> tuple[float, float, float]:
+    """Wall seconds of the whole sweep including starting the workers; wall and CPU seconds
+    without that start (every worker started and warmed first: the steady state of a long
+    sweep). CPU: this process's plus each worker's (none counted twice in-process)."""
     with tempfile.TemporaryDirectory() as folder:
         store = Store(Path(folder), "sweep")
         started = time.perf_counter()
         with make_executor(**options) as executor:
-            list(executor.map_unordered(warm_up, range(executor.workers)))
-            warm = time.perf_counter()
+            warmed = every_worker(executor, warm_up)
+            cpu, warm = time.process_time(), time.perf_counter()
             ran = run_study(plan.study(), executor, store=store).ran
             finished = time.perf_counter()
+            cpu = time.process_time() - cpu
+            after = every_worker(executor, worker_cpu)
     assert ran == plan.runs
-    return finished - started, finished - warm
+    cpu += sum(after[pid] - warmed[pid] for pid in after if pid != os.getpid())
+    return finished - started, finished - warm, cpu
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=320)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     arguments = parser.parse_args()
     plan = sweep_plan(arguments.runs)
     run(plan.loaded.base, 0)  # compile or load the numba kernels once, outside the timings
-    ways = {"direct": lambda: (time_direct(plan),) * 2,
+    ways = {"direct": lambda: time_direct(plan),
             "in-process": lambda: time_pipeline(plan, workers=1),
             "process pool (2 workers)": lambda: time_pipeline(plan, workers=2),
             "dask LocalCluster (2 workers)": lambda: time_pipeline(plan, scheduler="local",
                                                                    workers=2)}
-    best = {name: [float("inf")] * 2 for name in ways}
+    times = {name: [] for name in ways}
+    load = lambda: " ".join(f"{value:.2f}" for value in os.getloadavg())  # noqa: E731
+    before = load()
     for _ in range(arguments.repeats):
         for name, measure in ways.items():  # interleaved, so load changes hit all alike
-            best[name] = [min(old, new) for old, new in zip(best[name], measure())]
+            times[name].append(measure())
     print(f"ci-sim {__version__}: {plan.runs} runs of {plan.loaded.base.years:g} years "
-          f"({EXPERIMENT.name} design), best of {arguments.repeats}; runs/s with the "
-          f"workers' start included, then without (steady state)")
-    direct, single = best["direct"][1], best["in-process"][1]
-    for name, (total, steady) in best.items():
-        print(f"  {name:30} {plan.runs / total:6.2f} | {plan.runs / steady:6.2f} runs/s   "
-              f"steady x{direct / steady:5.2f} of direct, x{single / steady:5.2f} of "
-              f"in-process")
-    print(f"  overhead per run, in-process pipeline over direct calls: "
-          f"{(single - direct) / plan.runs * 1000:.2f} ms ({(single - direct) / direct:.1%})")
+          f"({EXPERIMENT.name} design), min / median of {arguments.repeats}, {os.cpu_count()} "
+          f"cores, load average {before} before, {load()} after")
+    print(f"{'':32}{'runs/s, start incl.':>21}{'runs/s, steady':>17}{'steady CPU ms/run':>20}"
+          f"{'x direct':>10}{'x in-process':>14}")
+    best = lambda values: (max(values), statistics.median(values))  # noqa: E731
+    direct = best([plan.runs / steady for _, steady, _ in times["direct"]])
+    single = best([plan.runs / steady for _, steady, _ in times["in-process"]])
+    for name, results in times.items():
+        total = best([plan.runs / whole for whole, _, _ in results])
+        steady = best([plan.runs / part for _, part, _ in results])
+        cpu = [cpu / plan.runs * 1e3 for _, _, cpu in results]
+        print(f"  {name:30}{total[0]:10.2f} /{total[1]:7.2f}{steady[0]:9.2f} /{steady[1]:6.2f}"
+              f"{min(cpu):11.1f} /{statistics.median(cpu):6.1f}"
+              f"{steady[0] / direct[0]:10.2f}{steady[0] / single[0]:14.2f}")
+    walls = {name: min(part for _, part, _ in results) for name, results in times.items()}
+    overhead = walls["in-process"] - walls["direct"]
+    print(f"  runs/s: max / median (the best and typical); ratios of the best steady rates")
+    print(f"  overhead per run, in-process pipeline over direct calls (min wall): "
+          f"{overhead / plan.runs * 1000:.2f} ms ({overhead / walls['direct']:.1%})")
 
 
 if __name__ == "__main__":
