@@ -21,7 +21,7 @@ import ci_sim
 from ci_sim.cli import app
 from ci_sim.model import GATEWAYS, METRICS
 from ci_sim.model.scenarios import builtin_names, builtin_path, load_scenario
-from ci_sim.outputs import parameters_digest
+from ci_sim.parquet import parameters_digest
 from ci_sim.simulate import replicate_seeds
 
 REPOSITORY = Path(__file__).resolve().parents[1]

@@ -17,7 +17,7 @@ import ci_sim
 from ci_sim.cli import app
 from ci_sim.model import GATEWAYS, METRICS, Scenario
 from ci_sim.model.scenarios import load_scenario
-from ci_sim.outputs import (design_record, field_description, parameters_digest, read_metadata,
+from ci_sim.parquet import (design_record, field_description, parameters_digest, read_metadata,
                             write_parquet)
 
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.model import Scenario
-from ci_sim.outputs import parameters_digest, read_metadata
+from ci_sim.parquet import parameters_digest, read_metadata
 from ci_sim.studies.sweep import run_sweep
 
 #: A real small model sweep: 8 base samples x (3 + 2) points x 2 replicates = 80 runs of a

@@ -116,7 +116,7 @@ class Store:
 
         Args:
             write: writes a table to a path (default: plain Parquet); a study passes
-                :func:`ci_sim.outputs.write_parquet` with its metadata here.
+                :func:`ci_sim.parquet.write_parquet` with its metadata here.
         """
         self.chunk_folder.mkdir(parents=True, exist_ok=True)
         if design is not None:
@@ -188,7 +188,7 @@ class Store:
     def write_runs(self, runs: pd.DataFrame,
                    write: Callable[[pd.DataFrame, Path], None]) -> None:
         """Write runs.parquet atomically with ``write`` (a study passes
-        :func:`ci_sim.outputs.write_parquet` with its metadata) and drop the chunks."""
+        :func:`ci_sim.parquet.write_parquet` with its metadata) and drop the chunks."""
         write_atomic(self.runs_path, lambda p: write(runs, p))
         self.remove_chunks()
 

@@ -1,6 +1,6 @@
 """What a sweep's Parquet files say of themselves: provenance, design and columns.
 
-``runs.parquet`` and ``design.parquet`` are written with :func:`ci_sim.outputs.write_parquet`,
+``runs.parquet`` and ``design.parquet`` are written with :func:`ci_sim.parquet.write_parquet`,
 so each carries (see ``docs/outputs.md``):
 
 - its provenance: the base seed, the replicate seeds, versions, the experiment's name and
@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ci_sim.model.params import describe
-from ci_sim.outputs import (COLUMNS, UNITS, design_record, field_description, provenance,
+from ci_sim.parquet import (COLUMNS, UNITS, design_record, field_description, provenance,
                             scenario_provenance)
 from ci_sim.simulate import OUTCOMES
 from ci_sim.studies.sweep.experiment import (ISHIGAMI_OUTPUT, Experiment, LoadedExperiment,
@@ -131,7 +131,7 @@ def column_descriptions(experiment: Experiment) -> dict[str, dict[str, Any]]:
 
 def sweep_design(experiment: Experiment, *, points: int, replicates: int | None
                  ) -> dict[str, Any]:
-    """The ``ci_sim.design`` entry of a sweep's files (:func:`ci_sim.outputs.design_record`).
+    """The ``ci_sim.design`` entry of a sweep's files (:func:`ci_sim.parquet.design_record`).
 
     ``problem`` is SALib's problem as ci-sim sampled and analysed it: every parameter a
     quantile, uniform on [0, 1], in the sampler's column order; its sample matrix is the

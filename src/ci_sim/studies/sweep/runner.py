@@ -16,7 +16,7 @@ from ci_sim import __version__
 from ci_sim.errors import InputError
 from ci_sim.executors import check_executor_options, make_executor
 from ci_sim.folders import check_folder_path, check_unlocked, default_folder, locked, write_atomic
-from ci_sim.outputs import write_parquet
+from ci_sim.parquet import write_parquet
 from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.loading import point_scenario
@@ -247,7 +247,7 @@ def run_columns(experiment: Experiment) -> list[str]:
 def describing(plan: SweepPlan, *, replicates: int | None, seeds: list[int]
                ) -> Callable[[pd.DataFrame, Path], None]:
     """Writes a table of the sweep as Parquet that describes itself
-    (:func:`ci_sim.outputs.write_parquet`): provenance, design and column descriptions."""
+    (:func:`ci_sim.parquet.write_parquet`): provenance, design and column descriptions."""
     experiment = plan.experiment
     record = sweep_provenance(plan.loaded, seeds)
     design = sweep_design(experiment, points=len(plan.design), replicates=replicates)
