@@ -435,9 +435,12 @@ def test_shipped_experiments_run_by_name_outside_a_checkout(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)  # no experiments/ folder here
     loaded = load_experiment("sobol_conditions")
     assert loaded.experiment.name == "sobol_conditions"
-    root = Path(__file__).resolve().parents[1] / "experiments"
-    for path in root.glob("*.toml"):  # one copy: the repository's files are the package's
-        assert path.resolve() == study_file(path.stem).resolve()
+    root = Path(__file__).resolve().parents[1]
+    for path in (root / "experiments").glob("*.toml"):
+        # one copy: the repository's files link to the package's, and an installed package
+        # (editable or not) ships the same bytes
+        assert path.resolve().parent == root / "src" / "ci_sim" / "builtin" / "experiments"
+        assert path.read_bytes() == study_file(path.stem).read_bytes()
     with pytest.raises(InputError, match="no such experiment file or built-in"):
         load_experiment("sobol_conditionz")
 
