@@ -163,6 +163,8 @@ def markdown(done: Sequence[Results], *, seed: int, runs: int | None, engine: st
                          f"{'PASS' if check.passed else 'FAIL'} |")
         if results.reference:
             lines += ["", docking_table(results)]
+        elif results.paired:
+            lines += ["", paired_table(results)]
         elif not experiment.trajectory:
             lines += ["", point_table(results)]
         if experiment.until_equilibrium:
@@ -217,3 +219,26 @@ def docking_table(results: Results) -> str:
             f"| {len(results.reference[index])} | {signed4(gap)} | {gap['z']:+.2f} |")
     return "\n".join(lines)
 
+
+def paired_table(results: Results) -> str:
+    """Markdown table: every grid point at every docking round, the model and the paired
+    re-implementation (mean, 95% half-interval) and their paired difference with its 95%
+    interval and z."""
+    from ci_sim.studies.validation.lazer_friedman2007 import gap, rounds_of
+
+    names = list(results.points[0])
+    lines = ["| " + " | ".join(names) + " | round | runs | model | re-implementation "
+             "| model - re-implementation [95%] | z |",
+             "|---" * (len(names) + 6) + "|"]
+    for index, point in enumerate(results.points):
+        for step in rounds_of(results):
+            model = interval(results.values[index][:, step])
+            redone = interval(results.paired[index][:, step])
+            difference_ = gap(results, index, step)
+            lines.append(
+                "| " + " | ".join(str(value).replace("_", " ") for value in point.values())
+                + f" | {step} | {len(results.values[index])} "
+                f"| {model['mean']:.4f} ± {span(model):.4f} "
+                f"| {redone['mean']:.4f} ± {span(redone):.4f} "
+                f"| {signed4(difference_)} | {difference_['z']:+.2f} |")
+    return "\n".join(lines)
