@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +109,19 @@ class Store:
             raise damaged(self.manifest_path, ValueError("keys missing"), advice)
         return manifest
 
-    def start(self, manifest: dict[str, Any], design: pd.DataFrame | None = None) -> None:
+    def start(self, manifest: dict[str, Any], design: pd.DataFrame | None = None, *,
+              write: Callable[[pd.DataFrame, Path], None] | None = None) -> None:
         """Create the store with its design and manifest (the manifest last: a store with
-        a manifest always has its design)."""
+        a manifest always has its design).
+
+        Args:
+            write: writes a table to a path (default: plain Parquet); a study passes
+                :func:`ci_sim.outputs.write_parquet` with its metadata here.
+        """
         self.chunk_folder.mkdir(parents=True, exist_ok=True)
         if design is not None:
-            write_atomic(self.path / DESIGN, lambda p: design.to_parquet(p, index=False))
+            writer = write or (lambda frame, p: frame.to_parquet(p, index=False))
+            write_atomic(self.path / DESIGN, lambda p: writer(design, p))
         write_atomic(self.manifest_path,
                      lambda p: p.write_text(json.dumps(manifest, indent=2, default=float),
                                             encoding="utf-8"))
@@ -177,15 +185,11 @@ class Store:
                              for name, value in row.items()}
         return list(rows.values())
 
-    def write_runs(self, runs: pd.DataFrame, metadata: dict[str, Any]) -> None:
-        """Write runs.parquet (``metadata`` as JSON in the file) and drop the chunks."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(runs, preserve_index=False)
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}),
-                                               b"ci_sim": json.dumps(metadata).encode()})
-        write_atomic(self.runs_path, lambda p: pq.write_table(table, p))
+    def write_runs(self, runs: pd.DataFrame,
+                   write: Callable[[pd.DataFrame, Path], None]) -> None:
+        """Write runs.parquet atomically with ``write`` (a study passes
+        :func:`ci_sim.outputs.write_parquet` with its metadata) and drop the chunks."""
+        write_atomic(self.runs_path, lambda p: write(runs, p))
         self.remove_chunks()
 
     def remove_chunks(self) -> None:

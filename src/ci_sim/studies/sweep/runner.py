@@ -16,6 +16,7 @@ from ci_sim import __version__
 from ci_sim.errors import InputError
 from ci_sim.executors import check_executor_options, make_executor
 from ci_sim.folders import check_folder_path, check_unlocked, default_folder, locked, write_atomic
+from ci_sim.outputs import write_parquet
 from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.loading import point_scenario
@@ -25,6 +26,8 @@ from ci_sim.studies.sweep.analysis import (Analysis, analyze_runs, boxes_table, 
                                            plot_discovery, plot_indices, summary_record)
 from ci_sim.studies.sweep.design import design_size, parameter_values, sample_unit
 from ci_sim.studies.sweep.experiment import Experiment, LoadedExperiment, load_experiment
+from ci_sim.studies.sweep.metadata import (column_descriptions, quantile_column, sweep_design,
+                                           sweep_provenance)
 from ci_sim.studies.sweep.targets import RunBatch, run_batch
 
 #: Largest batch per target: a model run takes about 0.1 s, a test function microseconds.
@@ -213,13 +216,14 @@ def run_locked(plan: SweepPlan, folder: Store, workers: int | None, scheduler: s
         executor = make_executor(workers=workers, scheduler=scheduler)
         with executor:
             if not folder.exists():
-                folder.start(manifest_for(plan), plan.design)
+                folder.start(manifest_for(plan), plan.design, write=describing(
+                    plan, replicates=None if plan.runs is None else len(plan.seeds),
+                    seeds=plan.seeds))
             done = run_study(plan.study(), executor, store=folder, progress=progress)
         ran = done.ran
         runs = consolidate(plan, folder, done.table)
     else:
-        runs = folder.read_runs(["sample", "replicate", "seed", *run_columns(experiment)],
-                                plan.runs)
+        runs = folder.read_runs(run_columns(experiment), plan.runs)
         folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
         if progress is not None:
             progress(len(runs), len(runs))
@@ -233,18 +237,36 @@ def run_locked(plan: SweepPlan, folder: Store, workers: int | None, scheduler: s
 
 
 def run_columns(experiment: Experiment) -> list[str]:
-    """Columns of runs.parquet besides sample, replicate and seed."""
-    return [*experiment.parameter_names, *experiment.outputs]
+    """Columns of runs.parquet, in order: ``sample``, ``replicate``, ``seed``, the value of
+    every varied parameter, its quantile ``q:NAME``, and every output."""
+    names = experiment.parameter_names
+    return ["sample", "replicate", "seed", *names, *map(quantile_column, names),
+            *experiment.outputs]
+
+
+def describing(plan: SweepPlan, *, replicates: int | None, seeds: list[int]
+               ) -> Callable[[pd.DataFrame, Path], None]:
+    """Writes a table of the sweep as Parquet that describes itself
+    (:func:`ci_sim.outputs.write_parquet`): provenance, design and column descriptions."""
+    experiment = plan.experiment
+    record = sweep_provenance(plan.loaded, seeds)
+    design = sweep_design(experiment, points=len(plan.design), replicates=replicates)
+    descriptions = column_descriptions(experiment)
+
+    def write(frame: pd.DataFrame, path: Path) -> None:
+        write_parquet(frame, path, record, design=design, descriptions=descriptions)
+
+    return write
 
 
 def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataFrame:
     """Join the runs with the parameter values into runs.parquet, in sample order."""
     experiment = plan.experiment
     outcomes = table.rename(columns={"point": "sample"})
-    values = plan.design[["sample", *experiment.parameter_names]]
+    names = experiment.parameter_names
+    values = plan.design[["sample", *names, *map(quantile_column, names)]]
     runs = outcomes.merge(values, on="sample", how="left", validate="many_to_one")
-    runs = runs[["sample", "replicate", "seed", *experiment.parameter_names,
-                 *experiment.outputs]].sort_values(["sample", "replicate"], kind="stable")
+    runs = runs[run_columns(experiment)].sort_values(["sample", "replicate"], kind="stable")
     runs = runs.reset_index(drop=True)
     expected = plan.runs if plan.runs is not None else \
         len(plan.design) * (len(runs) // max(len(plan.design), 1))
@@ -253,9 +275,7 @@ def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataF
                                                       f"runs, expected {expected}"),
                       "delete it and run the sweep again with --resume")
     used = plan.seeds[:len(runs) // max(len(plan.design), 1)]
-    folder.write_runs(runs, {"experiment": experiment.name, "seed": experiment.seed,
-                             "replicate_seeds": used, "ci_sim": __version__,
-                             "experiment_sha256": plan.loaded.sha256})
+    folder.write_runs(runs, describing(plan, replicates=len(used), seeds=used))
     return runs
 
 
@@ -326,6 +346,5 @@ def analyze_sweep(out: str | Path) -> SweepResult:
         raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
                       ) from None
     with locked(folder.path):
-        runs = folder.read_runs(["sample", "replicate", "seed", *run_columns(experiment)],
-                                manifest["runs"])
+        runs = folder.read_runs(run_columns(experiment), manifest["runs"])
         return write_analysis(folder.path, experiment, folder.read_design(), runs)
