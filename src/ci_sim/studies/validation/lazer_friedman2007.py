@@ -37,12 +37,14 @@ DOCKING_ROUNDS = (10, 50, 180)
 #: +-LF_MARGIN (a difference too noisy to be told from zero, yet large, does not pass). The
 #: networks where everyone soon shares one solution vary most from run to run (standard
 #: deviation of a run's difference near 0.3 against 0.07 on the linear network at round 10),
-#: so the linear network is where a wrong mechanism shows most sharply.
+#: so the linear network is where a wrong mechanism shows most sharply; with the
+#: validation's 50 runs, 3 standard errors there are about 0.03 at round 10 against about
+#: 0.12 on the full network, hence the wide margin, which only caps what z lets through.
 LF_Z = 3.0
-LF_MARGIN = 0.05
+LF_MARGIN = 0.1
 #: Pooled over the four networks (the mean of a run's four differences, the networks sharing
 #: its landscape), the 95% interval of the mean difference at every round within this.
-LF_POOLED_MARGIN = 0.05
+LF_POOLED_MARGIN = 0.08
 #: Seed stream of the re-implementation, mixed with each run's seed.
 REFERENCE_STREAM = 2007
 

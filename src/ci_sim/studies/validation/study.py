@@ -18,7 +18,8 @@ Experiments (see :data:`EXPERIMENTS`):
 ``lazer_friedman2007``
     Lazer & Friedman (2007): agents on an NK landscape copy the best neighbour or explore
     (``kernels.learn_from_peers``) on linear, small-world, random and fully connected
-    networks; average performance over time.
+    networks; average performance over time, docked run by run with the independent
+    re-implementation :mod:`ci_sim.reference.lazer_friedman2007` on the model's landscapes.
 ``trust_asymmetry``
     ``kernels.update_trust``: how much one violation destroys against how much one good
     meeting builds, and how many good meetings make up for one violation.
@@ -27,7 +28,10 @@ Every grid point runs on the same replicate seeds (common random numbers,
 :func:`ci_sim.simulate.replicate_seeds`), so differences between points are paired and not
 differences between random draws; experiments docked with an independent re-implementation
 run each point on seeds of its own instead, so that the points' differences from the
-re-implementation are independent and can be pooled and summed in a chi-square. A point's value is the mean over replicates with a 95%
+re-implementation are independent and can be pooled and summed in a chi-square; an
+experiment whose re-implementation runs alongside each model run on the model's own problem
+(``Experiment.paired_reference``, Lazer & Friedman) keeps the common seeds and compares the
+two run by run. A point's value is the mean over replicates with a 95%
 t interval; experiments with a precision target add replicates to each point until the
 interval's half-width is below it (or the point's run cap is reached). Runs go through an
 executor (:mod:`ci_sim.executors`); results do not depend on which one or on its workers.
