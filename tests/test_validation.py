@@ -223,9 +223,72 @@ def test_code_learns_from_superior_actions_with_k_majority_minus_minority():
 
 
 def test_lazer_friedman_fast_version_full_early_linear_late():
+    """The paper's pattern, in the model and in the re-implementation run on its landscapes."""
     experiment = small("lazer_friedman2007", {"learning.network": ("linear", "full")}, runs=16)
     results = run_experiment(experiment, runs=16)
-    assert results.passed, verdict(results)
+    pattern = results.checks[-2:]
+    assert "re-implementation" in pattern[0].measured
+    assert all(check.passed for check in pattern), verdict(results)
+
+
+#: The fast docking: the linear network (where imitation and exploration shape the path and
+#: runs vary least) over its first year.
+FAST_DOCKING = {"learning.network": ("linear",)}
+
+
+def lazer_friedman_docking(runs: int, overrides: dict | None = None):
+    experiment = small("lazer_friedman2007", FAST_DOCKING, runs=runs)
+    results = run_experiment(experiment, runs=runs, overrides={"years": 1.0, **(overrides or {})})
+    assert results.paired[0].shape == results.values[0].shape == (runs, 13)
+    return results.checks[0]
+
+
+def test_lazer_friedman_special_case_docks_with_the_reimplementation():
+    check = lazer_friedman_docking(30)
+    assert check.passed, check
+
+
+def test_lazer_friedman_docking_fails_for_a_wrong_model():
+    """Exploring half as often: the same fast docking that passes the special case fails.
+    (Copying half of a better neighbour's choices, a subtler error, needs the validation's
+    runs and horizon to show: see docs/validation.md.)"""
+    check = lazer_friedman_docking(30, {"learning.exploration_rate": 0.5})
+    assert not check.passed, check
+
+
+def test_lazer_friedman_docking_fails_for_a_wrong_kernel(monkeypatch):
+    """A peer-learning kernel that ignores every other period's exploration."""
+    real = engine("numba")
+    calls = {"count": 0}
+
+    def lazy(*args):
+        bound = inspect.signature(kernels.learn_from_peers).bind(*args).arguments
+        calls["count"] += 1
+        if calls["count"] % 2 == 0:
+            bound["exploration_rate"] = 0.0
+        return real.learn_from_peers(*bound.values())
+
+    class Wrong(CollectiveImpactModel):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.kernels = types.SimpleNamespace(**{**vars(self.kernels),
+                                                    "learn_from_peers": lazy})
+
+    monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", Wrong)
+    check = lazer_friedman_docking(30)
+    assert not check.passed, check
+
+
+def test_lazer_friedman_reference_runs_are_seeded_from_the_run(tmp_path):
+    """A resumed validation reproduces the re-implementation's runs, not only the model's."""
+    from ci_sim.studies.store import Store
+
+    experiment = small("lazer_friedman2007", FAST_DOCKING, runs=3)
+    first = run_experiment(experiment, runs=3, overrides={"years": 0.5},
+                           store=Store(tmp_path / "runs", "validation"))
+    again = run_experiment(experiment, runs=3, overrides={"years": 0.5})
+    np.testing.assert_array_equal(first.paired[0], again.paired[0])
+    assert not np.array_equal(first.paired[0], first.values[0])
 
 
 @pytest.mark.parametrize("bias", [2.0, 4.0])

@@ -18,7 +18,8 @@ Experiments (see :data:`EXPERIMENTS`):
 ``lazer_friedman2007``
     Lazer & Friedman (2007): agents on an NK landscape copy the best neighbour or explore
     (``kernels.learn_from_peers``) on linear, small-world, random and fully connected
-    networks; average performance over time.
+    networks; average performance over time, docked run by run with the independent
+    re-implementation :mod:`ci_sim.reference.lazer_friedman2007` on the model's landscapes.
 ``trust_asymmetry``
     ``kernels.update_trust``: how much one violation destroys against how much one good
     meeting builds, and how many good meetings make up for one violation.
@@ -27,7 +28,10 @@ Every grid point runs on the same replicate seeds (common random numbers,
 :func:`ci_sim.simulate.replicate_seeds`), so differences between points are paired and not
 differences between random draws; experiments docked with an independent re-implementation
 run each point on seeds of its own instead, so that the points' differences from the
-re-implementation are independent and can be pooled and summed in a chi-square. A point's value is the mean over replicates with a 95%
+re-implementation are independent and can be pooled and summed in a chi-square; an
+experiment whose re-implementation runs alongside each model run on the model's own problem
+(``Experiment.paired_reference``, Lazer & Friedman) keeps the common seeds and compares the
+two run by run. A point's value is the mean over replicates with a 95%
 t interval; experiments with a precision target add replicates to each point until the
 interval's half-width is below it (or the point's run cap is reached). Runs go through an
 executor (:mod:`ci_sim.executors`); results do not depend on which one or on its workers.
@@ -88,6 +92,9 @@ class Batch:
     engine: str
     trajectory: bool
     until_equilibrium: bool
+    #: The experiment's paired re-implementation, run on each run's own problem (see
+    #: :attr:`Experiment.paired_reference`), or None.
+    paired_reference: Callable[[Scenario, CollectiveImpactModel, int], np.ndarray] | None = None
 
 
 def at_equilibrium(model: CollectiveImpactModel) -> bool:
@@ -124,7 +131,9 @@ def simulate_batch(batch: Batch) -> dict[str, list]:
     The columns are the point, replicate and seed, the metric's ``values`` (every step
     from 0 when ``trajectory``, else the final value only), the ``steps`` run and whether
     the run stopped at ``equilibrium``, and its share of the batch's processor time
-    (``cpu_seconds``).
+    (``cpu_seconds``). With a paired reference, also the re-implementation's values on the
+    run's problem (``reference``, every step from 0), run on random numbers derived from the
+    run's seed, so that a resumed validation reproduces them.
     """
     results = []
     started = time.process_time()  # once per batch: the clock is slow to read on some systems
@@ -133,6 +142,8 @@ def simulate_batch(batch: Batch) -> dict[str, list]:
         model = CollectiveImpactModel(scenario, engine_name=batch.engine, rng=run.seed,
                                       record="none")
         horizon = int(round(scenario.years * STEPS_PER_YEAR))
+        paired = (None if batch.paired_reference is None
+                  else batch.paired_reference(scenario, model, run.seed))
         values = [model.metrics[batch.metric]]
         equilibrium = False
         for _ in range(horizon):
@@ -146,16 +157,19 @@ def simulate_batch(batch: Batch) -> dict[str, list]:
             values = [model.metrics[batch.metric]]
         results.append({"point": run.point, "replicate": run.replicate, "seed": run.seed,
                         "values": np.asarray(values, dtype=float), "steps": model.steps,
-                        "equilibrium": equilibrium})
+                        "equilibrium": equilibrium, "reference": paired})
     share = (time.process_time() - started) / max(len(results), 1)
     for row in results:
         row["cpu_seconds"] = share
+    names = [*OUTCOMES, *([PAIRED] if batch.paired_reference is not None else [])]
     return {name: [row[name] for row in results]
-            for name in ("point", "replicate", "seed", *OUTCOMES)}
+            for name in ("point", "replicate", "seed", *names)}
 
 
 #: What a validation run records besides its point, replicate and seed.
 OUTCOMES = ["values", "steps", "equilibrium", "cpu_seconds"]
+#: ... and, in experiments with a paired reference, the re-implementation's values.
+PAIRED = "reference"
 
 
 @dataclass(frozen=True)
@@ -214,6 +228,9 @@ class Results:
     reference: dict[int, np.ndarray] = field(default_factory=dict)
     #: point -> the scenario it ran (scenario file, overrides and grid values).
     scenarios: dict[int, Scenario] = field(default_factory=dict)
+    #: point -> the paired re-implementation's values, run by run on the model's problem
+    #: (replicates x steps+1, rows in replicate order; experiments with a paired reference).
+    paired: dict[int, np.ndarray] = field(default_factory=dict)
 
     def point(self, **where: Any) -> int:
         """Index of the grid point whose parameters (by short name) equal ``where``."""
@@ -277,6 +294,12 @@ class Experiment:
     #: the metric's final value per run. Module-level, so workers can run it.
     reference: Callable[[Scenario, int, int, bool], np.ndarray] | None = None
     reference_runs: int = 2
+    #: An independent re-implementation run alongside every model run on the same problem:
+    #: ``paired_reference(scenario, model, seed)``, called on the model just built (before its
+    #: first step), returns the metric at every step from 0 as the re-implementation computes
+    #: it; ``seed`` is the run's, from which the re-implementation derives random numbers of
+    #: its own. The difference is then paired run by run. Module-level, so workers can run it.
+    paired_reference: Callable[[Scenario, CollectiveImpactModel, int], np.ndarray] | None = None
 
     def points(self) -> list[dict[str, Any]]:
         """Every combination of the grid, as ``{dotted name: value}``, first key slowest."""
@@ -322,11 +345,12 @@ def experiment_study(experiment: Experiment, scenarios: dict[int, Scenario], *, 
     def make_batch(tasks: list[Task]) -> Batch:
         return Batch({task.point: scenarios[task.point] for task in tasks}, tuple(tasks),
                      experiment.metric, engine, experiment.trajectory,
-                     experiment.until_equilibrium)
+                     experiment.until_equilibrium, experiment.paired_reference)
 
+    paired = [PAIRED] if experiment.paired_reference is not None else []
     return Study(kind="validation", points=len(scenarios), replicates=first, seeds=seeds,
                  point_seeds=point_seeds, run_batch=simulate_batch, make_batch=make_batch,
-                 outcomes=OUTCOMES, largest_batch=40,
+                 outcomes=[*OUTCOMES, *paired], largest_batch=40,
                  precision=Precision("values", experiment.precision, cap) if adaptive else None)
 
 
@@ -399,6 +423,8 @@ def run_experiment(experiment: Experiment, *, seed: int = DEFAULT_SEED, runs: in
         cpu_seconds=float(done.table["cpu_seconds"].sum()))
     results.reference = reference
     results.scenarios = scenarios
+    if experiment.paired_reference is not None:
+        results.paired = {i: done.values(i, PAIRED) for i in scenarios}
     results.cpu_seconds += reference_cpu
     results.checks = experiment.analyse(results)
     results.seconds = time.perf_counter() - started
@@ -414,7 +440,13 @@ def table(results: Results) -> pd.DataFrame:
         common = {**point, "runs": len(values)}
         if experiment.trajectory:
             for step in range(values.shape[1]):
-                rows.append({**common, "step": step, **interval(values[:, step])})
+                row = {**common, "step": step, **interval(values[:, step])}
+                if results.paired:
+                    redone = results.paired[index][:, step]
+                    gap = paired_difference(values[:, step], redone)
+                    row.update(reference=float(redone.mean()), difference=gap["mean"],
+                               difference_low=gap["low"], difference_high=gap["high"])
+                rows.append(row)
         else:
             summary = interval(values)
             row = {**common, **summary, "half_width": half_width(values),
