@@ -285,6 +285,8 @@ class CollectiveImpactModel(mesa.Model):
         self.threshold = self.draws("thresholds").uniform(0.0, s.preconditions.reluctance, n)
         self.stake = self.mission @ self.needs / self.needs.max()
         self.participating = np.zeros(n)
+        #: Without players every organization shares its data (7.21): one array for the run.
+        self._everyone_shares = np.ones(n)
         self.at_table = np.zeros(n, dtype=np.bool_)
         self.participation = 0.0
         #: Share of possible meetings between partners that took place last month.
@@ -517,7 +519,7 @@ class CollectiveImpactModel(mesa.Model):
         choices = self.choices
         if choices.empty:
             self.claims, self.attends = self.hoards, self.at_table
-            self.shares = np.ones(len(self.grantee))
+            self.shares = self._everyone_shares
             return
         self.claims = choices.decide("claims_credit", self.hoards) * self.grantee
         self.attends = self.at_table & (choices.decide("attends_meetings", 1.0) > 0.5)
