@@ -30,6 +30,7 @@ from ci_sim.model.engines import engine
 from ci_sim.model.metrics import METRICS, gateway_reached
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
+from ci_sim.model.trust import Trust
 
 STEPS_PER_YEAR = 12
 
@@ -258,8 +259,10 @@ class CollectiveImpactModel(mesa.Model):
 
         self._build_network(n)
         self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
-        self.trust = np.full((n, n), s.trust.initial)
-        np.fill_diagonal(self.trust, 1.0)
+        #: Trust of each organization in each other (0..1), stored per tie: ``trust[i, j]``
+        #: or :meth:`trust_of` reads it; ``trust.ties`` (aligned with ``neighbours``) is what
+        #: the kernels update (:class:`~ci_sim.model.trust.Trust`).
+        self.trust = Trust(self.neighbours, self.degree, self.network_degree, s.trust.initial)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
         self._count_partner_ties()
         self.mean_trust = s.trust.initial
@@ -461,18 +464,34 @@ class CollectiveImpactModel(mesa.Model):
             count = -(-len(in_area) // c.working_group_size)
             self.group[in_area] = groups + np.arange(len(in_area)) % count
             groups += count
+        self.trust.store_group_ties()
         width = self.network_neighbours.shape[1]
         self.neighbours[:, width:] = -1
         self.neighbours[:, :width] = self.network_neighbours
         self.degree[:] = self.network_degree
-        by_group = members[np.argsort(self.group[members], kind="stable")]
-        for team in np.split(by_group, np.flatnonzero(np.diff(self.group[by_group])) + 1):
-            for i in team:
-                known = set(self.network_neighbours[i, :self.network_degree[i]].tolist())
-                others = [j for j in team.tolist() if j != i and j not in known]
-                self.neighbours[i, self.degree[i]:self.degree[i] + len(others)] = others
-                self.degree[i] += len(others)
+        self._add_group_mates(members, c.working_group_size)
+        self.trust.load_group_ties()
         self._count_partner_ties()
+
+    def _add_group_mates(self, members: np.ndarray, size: int) -> None:
+        """Append to each member's meeting list, after its network neighbours, the other
+        members of its working group that are not network neighbours, in increasing index
+        order (all members at once: a table of teams, one row of at most ``size`` each)."""
+        if not members.size:
+            return
+        by_group = members[np.argsort(self.group[members], kind="stable")]
+        team_group = self.group[by_group]
+        starts = np.flatnonzero(np.r_[True, team_group[1:] != team_group[:-1]])
+        team = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, by_group.size]))
+        teams = np.full((starts.size, size), -1, dtype=np.int64)
+        teams[team, np.arange(by_group.size) - starts[team]] = by_group
+        mates = teams[team]
+        known = self.network_neighbours[by_group]
+        new = (mates >= 0) & (mates != by_group[:, None]) \
+            & ~(mates[:, :, None] == known[:, None, :]).any(axis=2)
+        slot = self.network_degree[by_group][:, None] + np.cumsum(new, axis=1) - 1
+        self.neighbours[np.broadcast_to(by_group[:, None], new.shape)[new], slot[new]] = mates[new]
+        self.degree[by_group] += new.sum(axis=1)
 
     def _set_conditions(self, support: dict[str, float]) -> Conditions:
         """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
@@ -533,7 +552,7 @@ class CollectiveImpactModel(mesa.Model):
         learning, problem = s.learning, s.problem
         self._before = self.beliefs.copy()
         u = self._month_draws()
-        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
+        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust.ties,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
@@ -573,7 +592,7 @@ class CollectiveImpactModel(mesa.Model):
         it fast."""
         s = self.params
         self.mean_trust = self.kernels.update_trust(
-            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.claims,
+            self.trust.ties, self.neighbours, self.degree, self.network_degree, self.met, self.claims,
             self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
             s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
         self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
@@ -680,6 +699,12 @@ class CollectiveImpactModel(mesa.Model):
         """Mean measurement of each indicator over the last 12 months (the launch year's
         measurement before the first month)."""
         return self.launch_measured if self.steps == 0 else self.recent_measured.mean(axis=0)
+
+    def trust_of(self, i: Any, j: Any) -> Any:
+        """Trust of organization ``i`` in organization ``j`` (0..1): a float for two indices,
+        an array for index arrays (broadcast together). 1 for an organization in itself;
+        ``trust.initial`` for a pair that has never met (see :class:`~ci_sim.model.trust.Trust`)."""
+        return self.trust.of(i, j)
 
     @property
     def month(self) -> int:
