@@ -202,8 +202,8 @@ class CollectiveImpactModel(mesa.Model):
         self.funder_priorities = problem.dirichlet(np.full(m, 2.0))
         self.backbone_priorities = problem.dirichlet(np.full(m, 2.0))
         self.priorities = self.funder_priorities.copy()
-        self.mission = np.array([orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m))
-                                 for _ in range(n)])
+        # One Dirichlet draw per organization, row by row (the same numbers as n single draws).
+        self.mission = orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m), size=n)
         self.effort = self.mission.copy()
         self.public = (sector == PUBLIC).astype(np.float64)
         self.volunteers = np.isin(sector, VOLUNTEER_SECTORS).astype(np.float64)
@@ -340,13 +340,16 @@ class CollectiveImpactModel(mesa.Model):
             graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
                                                       seed=seed)
         self.network = graph
-        #: Informal ties: each organization's network neighbours, padded with -1.
-        self.network_degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
+        #: Informal ties: each organization's network neighbours in increasing order, padded
+        #: with -1 (the generators above make no self-loops or repeated ties).
+        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        ties = np.concatenate([edges, edges[:, ::-1]])
+        ties = ties[np.lexsort((ties[:, 1], ties[:, 0]))]
+        self.network_degree = np.bincount(ties[:, 0], minlength=n).astype(np.int64)
         self.network_neighbours = np.full((n, max(int(self.network_degree.max()), 1)), -1,
                                           dtype=np.int64)
-        for i in range(n):
-            row = sorted(graph.neighbors(i))
-            self.network_neighbours[i, :len(row)] = row
+        first = np.cumsum(self.network_degree) - self.network_degree
+        self.network_neighbours[ties[:, 0], np.arange(len(ties)) - first[ties[:, 0]]] = ties[:, 1]
         # Whom each organization can meet: its network neighbours, then (once working groups
         # form, 7.5a) its group's other members. Slots are reserved for them from the start so
         # the month's random numbers keep one layout.

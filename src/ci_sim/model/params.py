@@ -58,7 +58,7 @@ class Section(BaseModel):
 
 
 class Organizations(Section):
-    count: int = param(40, "Organizations in the field, all sectors together.", ge=3, le=5000,
+    count: int = param(40, "Organizations in the field, all sectors together.", ge=3, le=100_000,
                        unit="organizations",
                        source="Strive: about 300 leaders in 15 networks (Kania & Kramer 2011)")
     funder_share: float = param(0.15, "Share of organizations that are funders (at least one).",
