@@ -80,7 +80,9 @@ class CollectiveImpactModel(mesa.Model):
         engine_name: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
         record: what the model collects in ``datacollector`` at the start and after each
             month: ``"organizations"`` (default) the metrics, the seed and every
-            organization's state (Mesa's model and agent reporters); ``"metrics"`` the
+            organization's state (Mesa's model and agent reporters; about 255 bytes per
+            organization per month, refused above :data:`MAX_RECORDED_ROWS` rows, e.g.
+            100,000 organizations for 10 years); ``"metrics"`` the
             model reporters only (about half the time of a 40-organization run, far less for
             large fields); ``"none"`` nothing (``datacollector.collect(model)`` still works
             when called; :func:`ci_sim.evaluate` reads only ``metrics`` and ``history``).
@@ -135,6 +137,14 @@ class CollectiveImpactModel(mesa.Model):
         self.record = record
         #: Months in the scenario's horizon: the model stops itself after this many steps.
         self.horizon = int(round(self.params.years * STEPS_PER_YEAR))
+        rows = self.params.organizations.count * (self.horizon + 1)
+        if record == "organizations" and rows > MAX_RECORDED_ROWS:
+            raise InputError(
+                f"CollectiveImpactModel: record='organizations' would keep "
+                f"{self.params.organizations.count:,} organizations x {self.horizon + 1:,} "
+                f"records (the start and each month) = {rows:,} rows of organization state (about "
+                f"{rows * RECORDED_ROW_BYTES / 1e9:.1f} GB), at most {MAX_RECORDED_ROWS:,}; "
+                f"pass record='metrics' or record='none', or run fewer organizations or years")
         self._in_month = False
         self._streams: dict[str, np.random.Generator] = {}
         self._initialize()
@@ -746,6 +756,14 @@ def read_metric(name: str, model: CollectiveImpactModel) -> float:
 
 #: What the model can record in its DataCollector (the ``record`` argument).
 RECORDS = ("organizations", "metrics", "none")
+
+#: Memory one organization's row of the DataCollector takes (Mesa keeps a tuple per
+#: organization per month), bytes, as measured at 50,000 organizations.
+RECORDED_ROW_BYTES = 255
+#: Most organization rows ``record="organizations"`` may keep over a run (organizations x
+#: (months + 1), about 1.5 GB): 5,000 organizations for 100 years, 50,000 for 10; above it
+#: the model refuses and asks for ``record="metrics"`` or ``"none"``.
+MAX_RECORDED_ROWS = 6_100_000
 
 #: What the DataCollector records of each organization every month (Mesa agent reporters),
 #: under names that differ from the model's metrics (``mesa.batch_run`` merges both into one
