@@ -607,7 +607,8 @@ class CollectiveImpactModel(mesa.Model):
         self.mean_trust = self.kernels.update_trust(
             self.trust.ties, self.neighbours, self.degree, self.network_degree, self.met,
             self.claims, self.mindsets["relationships"], self._month_parts["conduct"],
-            s.trust.build_rate, s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
+            s.trust.build_rate, s.trust.negativity_bias,
+            s.trust.violation_rate * s.funding.rewards_attribution)
         self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
 
     def _target_effort(self, c: Conditions) -> None:
