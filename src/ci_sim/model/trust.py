@@ -95,10 +95,14 @@ class Trust:
         rows, slots, keys = self._pairs(group)
         trust = self.ties[rows, slots]
         moved = trust != self.initial
-        keys = np.concatenate([self.stored_keys, keys[moved]])
-        trust = np.concatenate([self.stored_trust, trust[moved]])
-        order = np.argsort(keys, kind="stable")
-        self.stored_keys, self.stored_trust = keys[order], trust[order]
+        keys, trust = keys[moved], trust[moved]
+        order = np.argsort(keys)
+        keys, trust = keys[order], trust[order]
+        # The pairs leaving are not in the store (it holds no tie in use): insert them in
+        # order, without sorting the whole store again.
+        at = np.searchsorted(self.stored_keys, keys)
+        self.stored_keys = np.insert(self.stored_keys, at, keys)
+        self.stored_trust = np.insert(self.stored_trust, at, trust)
         self.ties[group] = np.nan
 
     def load_group_ties(self) -> None:
