@@ -8,14 +8,19 @@ So trust is held where it can change and where it has changed, never as an n x n
 - ``ties``: an array of the meeting lists' shape, ``ties[i, d]`` = i's trust in
   ``neighbours[i, d]``; what the kernels read and write every month. Slots past
   ``degree[i]`` hold NaN.
-- a store of the trust in former working-group mates who are not on the meeting list this
-  quarter: sorted keys ``i * n + j`` and their trust, searched with ``numpy.searchsorted``.
-  When groups re-form, the group slots' trust goes into the store and the new group slots
-  take theirs from it, so a pair that meets again later carries its trust over exactly.
-  Pairs whose trust is still ``trust.initial`` are not stored (that is the default).
+- a store of the trust in former working-group mates: sorted keys ``i * n + j`` and the
+  trust i had in j when their group tie last ended, searched with ``numpy.searchsorted``.
+  When groups re-form, the group slots' trust is written to the store and the new group
+  slots take theirs from it, so a pair that meets again later carries its trust over
+  exactly. Pairs whose trust is still ``trust.initial`` are not stored (that is the
+  default). A pair back on a meeting list keeps its (now older) entry: while it is on the
+  list, ``ties`` holds its trust and is what is read; when the tie ends again, its entry is
+  overwritten. So a regrouping writes in place and inserts only pairs new to the store,
+  instead of rebuilding the store twice.
 
-Memory is O(n x meeting slots) plus the former group ties that have moved away from
-``trust.initial``; the monthly kernels loop over ``ties`` like any other array.
+Memory is O(n x meeting slots) plus the pairs that have been group mates and whose trust
+has moved from ``trust.initial``; the monthly kernels loop over ``ties`` like any other
+array.
 """
 
 from __future__ import annotations
@@ -64,7 +69,8 @@ class Trust:
         self.ties = np.full(neighbours.shape, np.nan)
         self.ties[in_use] = np.where(
             neighbours[in_use] == np.nonzero(in_use)[0], 1.0, self.initial)
-        #: Former working-group ties not in use: keys i * n + j (sorted) and trust of i in j.
+        #: Former working-group ties: keys i * n + j (sorted) and the trust i had in j when
+        #: their tie last ended (for a pair on the meeting list now, ``ties`` holds it).
         self.stored_keys = np.empty(0, dtype=np.int64)
         self.stored_trust = np.empty(0)
 
@@ -90,42 +96,42 @@ class Trust:
 
     def store_group_ties(self) -> None:
         """Before the working groups re-form: the trust of every working-group slot in use
-        goes into the store (unless it is still ``initial``), and the slots are emptied."""
+        is written to the store (a pair not yet in it only if its trust has moved from
+        ``initial``), and the slots are emptied."""
         group = self._slots(self.network_degree, self.degree)
         rows, slots, keys = self._pairs(group)
         trust = self.ties[rows, slots]
-        moved = trust != self.initial
-        keys, trust = keys[moved], trust[moved]
+        self.ties[group] = np.nan
         order = np.argsort(keys)
         keys, trust = keys[order], trust[order]
-        # The pairs leaving are not in the store (it holds no tie in use): insert them in
-        # order, without sorting the whole store again.
-        at = np.searchsorted(self.stored_keys, keys)
-        self.stored_keys = np.insert(self.stored_keys, at, keys)
-        self.stored_trust = np.insert(self.stored_trust, at, trust)
-        self.ties[group] = np.nan
+        at, found = self._find(keys)
+        self.stored_trust[at[found]] = trust[found]
+        new = ~found & (trust != self.initial)
+        # Insert the pairs new to the store in order, without sorting the whole store again.
+        self.stored_keys = np.insert(self.stored_keys, at[new], keys[new])
+        self.stored_trust = np.insert(self.stored_trust, at[new], trust[new])
 
     def load_group_ties(self) -> None:
         """After the working groups re-form: every working-group slot takes the trust its
-        pair had when it last met (from the store, which then forgets it), or ``initial``."""
+        pair had when its group tie last ended (from the store), or ``initial``."""
         rows, slots, keys = self._pairs(self._slots(self.network_degree, self.degree))
-        trust, found = self._lookup(keys)
-        self.ties[rows, slots] = trust
-        if found.size:
-            keep = np.ones(self.stored_keys.shape[0], dtype=np.bool_)
-            keep[found] = False
-            self.stored_keys, self.stored_trust = self.stored_keys[keep], self.stored_trust[keep]
+        self.ties[rows, slots] = self._lookup(keys)
 
-    def _lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Stored trust of the pairs ``keys`` (``initial`` where none is stored) and the
-        store positions of those found."""
+    def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of ``keys`` is, or would be inserted, in the store, and whether it
+        is there."""
+        at = np.searchsorted(self.stored_keys, keys)
+        found = np.zeros(keys.shape[0], dtype=np.bool_)
+        inside = at < self.stored_keys.shape[0]
+        found[inside] = self.stored_keys[at[inside]] == keys[inside]
+        return at, found
+
+    def _lookup(self, keys: np.ndarray) -> np.ndarray:
+        """Stored trust of the pairs ``keys``, ``initial`` where none is stored."""
+        at, found = self._find(keys)
         trust = np.full(keys.shape[0], self.initial)
-        if not self.stored_keys.size:
-            return trust, np.empty(0, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.stored_keys, keys), self.stored_keys.shape[0] - 1)
-        hit = self.stored_keys[at] == keys
-        trust[hit] = self.stored_trust[at[hit]]
-        return trust, at[hit]
+        trust[found] = self.stored_trust[at[found]]
+        return trust
 
     def of(self, i: Any, j: Any) -> Any:
         """Trust of organization ``i`` in organization ``j``, 0..1: a float for two indices,
@@ -157,7 +163,7 @@ class Trust:
         trust = np.where(rows == columns, 1.0, self.initial)
         trust[on_list] = self.ties[rows[on_list], slot[on_list].argmax(axis=1)]
         away = ~on_list & (rows != columns)
-        trust[away] = self._lookup(rows[away] * np.int64(self.count) + columns[away])[0]
+        trust[away] = self._lookup(rows[away] * np.int64(self.count) + columns[away])
         return trust
 
     def __getitem__(self, key: Any) -> Any:
