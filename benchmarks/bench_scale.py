@@ -98,7 +98,10 @@ def scale(counts: list[int], repeats: int) -> None:
           f"{'model MB':>15} {'arrays MB':>10} {'trust MB':>9}")
     for count in counts:
         runs = [run_child(count, seed) for seed in range(1, repeats + 1)]
-        column = lambda key, scale=1.0: [run[key] * scale for run in runs]  # noqa: E731
+
+        def column(key: str, scale: float = 1.0, runs: list[dict] = runs) -> list[float]:
+            return [run[key] * scale for run in runs]
+
         added = [(run["peak"] - run["before"]) / 1e6 for run in runs]
         print(f"{count:>13,} {spread(column('cpu')):>15} {spread(column('wall')):>15} "
               f"{spread(column('peak', 1e-6), '.0f'):>15} {spread(added, '.0f'):>15} "
@@ -129,7 +132,7 @@ def tree_modules(source: str) -> dict[str, object]:
 def side_by_side(source: str, repeats: int) -> None:
     trees = {"--source": tree_modules(source), "this tree": tree_modules(str(SRC))}
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in trees}
-    for seed in range(0, repeats + 1):  # seed 0 loads the kernels and is not timed
+    for seed in range(repeats + 1):  # seed 0 loads the kernels and is not timed
         for name, modules in trees.items():
             sys.modules.update(modules)
             model_class = modules["ci_sim.model.model"].CollectiveImpactModel

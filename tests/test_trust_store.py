@@ -15,7 +15,7 @@ from ci_sim.model import CollectiveImpactModel
 from ci_sim.model.model import MAX_RECORDED_ROWS
 from ci_sim.model.params import MAX_MEETING_SLOTS
 from ci_sim.model.scenarios import load_scenario
-from ci_sim.model.trust import DENSE_LIMIT, Trust
+from ci_sim.model.trust import DENSE_LIMIT, TieTrust
 
 #: Working groups of four that re-form every month from month 2: partners leave a group and
 #: meet again in a later one far more often than with the quarterly default.
@@ -35,8 +35,7 @@ def dense_update_trust(trust, neighbours, degree, met, hoards, relationships, co
                     trust[i, j] -= min(1.0, negativity_bias * build_rate) * trust[i, j]
                 else:
                     trust[i, j] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, j])
-                    if trust[i, j] > 1.0:
-                        trust[i, j] = 1.0
+                    trust[i, j] = min(trust[i, j], 1.0)
 
 
 def group_pairs(model: CollectiveImpactModel) -> set[tuple[int, int]]:
@@ -129,7 +128,7 @@ def test_pairs_read_like_the_matrix():
 
 def test_a_dense_matrix_is_refused_past_its_limit():
     size = DENSE_LIMIT + 1
-    trust = Trust(np.full((size, 1), -1), np.zeros(size, dtype=np.int64),
+    trust = TieTrust(np.full((size, 1), -1), np.zeros(size, dtype=np.int64),
                   np.zeros(size, dtype=np.int64), 0.3)
     with pytest.raises(InputError, match="trust.of"):
         trust.dense()

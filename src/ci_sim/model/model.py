@@ -30,7 +30,7 @@ from ci_sim.model.engines import engine
 from ci_sim.model.metrics import METRICS, gateway_reached
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
-from ci_sim.model.trust import Trust
+from ci_sim.model.trust import TieTrust
 
 STEPS_PER_YEAR = 12
 
@@ -271,8 +271,8 @@ class CollectiveImpactModel(mesa.Model):
         self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
         #: Trust of each organization in each other (0..1), stored per tie: ``trust[i, j]``
         #: or :meth:`trust_of` reads it; ``trust.ties`` (aligned with ``neighbours``) is what
-        #: the kernels update (:class:`~ci_sim.model.trust.Trust`).
-        self.trust = Trust(self.neighbours, self.degree, self.network_degree, s.trust.initial)
+        #: the kernels update (:class:`~ci_sim.model.trust.TieTrust`).
+        self.trust = TieTrust(self.neighbours, self.degree, self.network_degree, s.trust.initial)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
         self._count_partner_ties()
         self.mean_trust = s.trust.initial
@@ -717,7 +717,8 @@ class CollectiveImpactModel(mesa.Model):
     def trust_of(self, i: Any, j: Any) -> Any:
         """Trust of organization ``i`` in organization ``j`` (0..1): a float for two indices,
         an array for index arrays (broadcast together). 1 for an organization in itself;
-        ``trust.initial`` for a pair that has never met (see :class:`~ci_sim.model.trust.Trust`)."""
+        ``trust.initial`` for a pair that has never met
+        (see :class:`~ci_sim.model.trust.TieTrust`)."""
         return self.trust.of(i, j)
 
     @property

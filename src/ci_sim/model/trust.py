@@ -31,15 +31,15 @@ import numpy as np
 
 from ci_sim.errors import InputError
 
-#: Largest field whose trust can be asked for as a dense n x n array (``Trust.dense``):
+#: Largest field whose trust can be asked for as a dense n x n array (``TieTrust.dense``):
 #: 5,000 organizations make 200 MB.
 DENSE_LIMIT = 5000
 
-#: Pairs looked up at once by :meth:`Trust.of` (bounds its temporary arrays to a few MB).
+#: Pairs looked up at once by :meth:`TieTrust.of` (bounds its temporary arrays to a few MB).
 CHUNK = 1 << 16
 
 
-class Trust:
+class TieTrust:
     """Trust of each organization in each other, 0..1, stored per tie.
 
     Read it as ``trust.of(i, j)`` or ``trust[i, j]`` for one pair or for arrays of pairs
@@ -197,9 +197,9 @@ class Trust:
         matrix = self.dense()
         return matrix if dtype is None else matrix.astype(dtype)
 
-    def copy(self) -> Trust:
+    def copy(self) -> TieTrust:
         """A snapshot: the same trust, unaffected by later months of the model."""
-        snapshot = Trust.__new__(Trust)
+        snapshot = TieTrust.__new__(TieTrust)
         snapshot.__dict__.update(self.__dict__)
         for name in ("neighbours", "degree", "network_degree", "ties", "stored_keys",
                      "stored_trust"):
