@@ -312,7 +312,7 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
                           conduct_draw, build_rate, negativity_bias, violation_chance)
         hit = trust < before
         trust[hit] = np.maximum(0.0, before[hit] - negativity_bias * build_rate * (1 - before[hit]))
-        return float(np.mean([trust[i, neighbours[i, d]] for i in range(len(degree))
+        return float(np.mean([trust[i, d] for i in range(len(degree))
                               for d in range(degree[i])]))
 
     class Wrong(CollectiveImpactModel):

@@ -80,8 +80,8 @@ class NetworkPicture:
     """The trust network of a model drawn on one axis, updated in place as the run goes on.
 
     Line darkness and width follow the mutual trust of two organizations that can meet (mean
-    of ``trust[i, j]`` and ``trust[j, i]``, 0..1); circle area follows staff (FTE). Funders,
-    which have no programme staff, are drawn at a fixed size.
+    of ``trust_of(i, j)`` and ``trust_of(j, i)``, 0..1); circle area follows staff (FTE).
+    Funders, which have no programme staff, are drawn at a fixed size.
     """
 
     def __init__(self, axis: Axes, model: CollectiveImpactModel, positions: np.ndarray) -> None:
@@ -105,7 +105,7 @@ class NetworkPicture:
     def update(self, model: CollectiveImpactModel, title: str = "") -> None:
         """Redraw trust and staff from the model's current state."""
         i, j = self.edges[:, 0], self.edges[:, 1]
-        trust = 0.5 * (model.trust[i, j] + model.trust[j, i])
+        trust = 0.5 * (model.trust_of(i, j) + model.trust_of(j, i))
         colours = np.zeros((len(self.edges), 4))
         colours[:, :3] = 0.15
         colours[:, 3] = 0.05 + 0.9 * trust ** 2

@@ -183,7 +183,7 @@ class Room:
         sector = SECTORS[int(model.sector[organization])]
         partners = [int(j) for j in model.neighbours[organization]
                     if j >= 0][:int(model.degree[organization])]
-        trust_in = [float(model.trust[j, organization]) for j in partners]
+        trust_in = model.trust_of(np.array(partners, dtype=np.int64), organization).tolist()
         mission = np.argsort(model.mission[organization])[::-1][:2]
         card = {
             "index": organization, "sector": sector.replace("_", " "),

@@ -86,7 +86,7 @@ class Pictures:
         with room.lock:
             model = room.model
             snapshot = types.SimpleNamespace(network=model.network, sector=model.sector.copy(),
-                                             trust=model.trust.copy(),
+                                             trust_of=model.trust.copy().of,
                                              capacity=model.capacity.copy())
             played = {p.organization: p.number for p in room.players.values()}
             month = room.month

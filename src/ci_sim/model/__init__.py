@@ -4,6 +4,7 @@
 - :mod:`~ci_sim.model.scenarios`: built-in scenarios, TOML files and overrides.
 - :mod:`~ci_sim.model.agents`: sectors and the organizations (Mesa agents).
 - :mod:`~ci_sim.model.model`: the Mesa model; a step is a month of named phases.
+- :mod:`~ci_sim.model.trust`: trust between organizations, stored per tie.
 - :mod:`~ci_sim.model.metrics`: what is observed each month, and the gateways.
 - :mod:`~ci_sim.model.kernels`: the submodels as array functions;
   :mod:`~ci_sim.model.engines` compiles them with numba or runs them as plain Python.

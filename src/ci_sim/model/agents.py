@@ -43,8 +43,7 @@ def _row(array: str, doc: str, *, scalar: bool = True) -> property:
 
 class _IdCounters(weakref.WeakKeyDictionary):
     """Mesa's per-model agent-id counters, held weakly. Mesa before 3.4 keeps them in a plain
-    dict on ``mesa.Agent``, which keeps every model ever built (and its n x n trust matrix)
-    alive: 200 MB per 5,000-organization run."""
+    dict on ``mesa.Agent``, which keeps every model ever built (and all its arrays) alive."""
 
     def __getitem__(self, model):
         try:
@@ -119,4 +118,4 @@ class Organization(mesa.Agent):
 
     def trust_towards(self, other: Organization) -> float:
         """Trust this organization has in ``other`` (0..1)."""
-        return float(self.model.trust[self.index, other.index])
+        return float(self.model.trust_of(self.index, other.index))

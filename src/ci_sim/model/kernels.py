@@ -108,6 +108,8 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
+    ``trust[i, d]`` is i's trust (0..1) in its d-th meeting partner ``j = neighbours[i, d]``
+    (``trust_ij``; :mod:`ci_sim.model.trust`).
     An organization meets each neighbour with probability ``communication x trust_ij``
     (Ansell & Gash 2008: dialogue needs and builds trust), if both take part (``active``:
     grantees that attend meetings); it takes in a met neighbour's results with probability
@@ -129,23 +131,25 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     trial = np.empty(n_bits, dtype=beliefs.dtype)
     for i in range(n):
         best_seen = -1
+        best_slot = -1
         best_score = old_score[i]
         for d in range(degree[i]):
             j = neighbours[i, d]
             # Partners take part in meetings with those they trust (Ansell & Gash 2008: trust
             # and face-to-face dialogue build each other).
-            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication * trust[i, j]
+            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication * trust[i, d]
             if not met[i, d]:
                 continue
             # i relies on what it sees of j as far as it trusts j (Levin & Cross 2004).
             shown = measurement * shares[j]
-            seen = trust[i, j] * (shown + relationships[i] * (1.0 - shown))
+            seen = trust[i, d] * (shown + relationships[i] * (1.0 - shown))
             if observe_draw[i, d] < seen and old_score[j] > best_score:
                 best_score = old_score[j]
                 best_seen = j
+                best_slot = d
         if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
             # Knowledge is sticky unless the relationship carries it (Szulanski 1996).
-            fidelity = evidence_fidelity + relationships[i] * trust[i, best_seen] \
+            fidelity = evidence_fidelity + relationships[i] * trust[i, best_slot] \
                 * (1.0 - evidence_fidelity)
             partial = False
             for b in range(n_bits):
@@ -276,8 +280,10 @@ def update_trust(trust, neighbours, degree, network_degree, met, hoards, relatio
     probability ``violation_chance * hoards[j]`` (credit hoarding under competitive funding);
     otherwise i's trust in j closes a share ``build_rate`` of the gap to 1 (doubled for
     relationship-minded i). A violation removes ``negativity_bias * build_rate`` of the trust
-    i has. Returns the mean trust over network ties (the first ``network_degree[i]`` slots),
-    a measure that does not change when working groups re-form.
+    i has. ``trust[i, d]`` is i's trust (0..1) in its d-th meeting partner
+    ``j = neighbours[i, d]`` (:mod:`ci_sim.model.trust`), updated in place. Returns the mean
+    trust over network ties (the first ``network_degree[i]`` slots), a measure that does not
+    change when working groups re-form.
     """
     n = trust.shape[0]
     total = 0.0
@@ -287,13 +293,13 @@ def update_trust(trust, neighbours, degree, network_degree, met, hoards, relatio
             j = neighbours[i, d]
             if met[i, d]:
                 if conduct_draw[i, d] < violation_chance * hoards[j]:
-                    trust[i, j] -= min(1.0, negativity_bias * build_rate) * trust[i, j]
+                    trust[i, d] -= min(1.0, negativity_bias * build_rate) * trust[i, d]
                 else:
-                    trust[i, j] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, j])
-                    if trust[i, j] > 1.0:
-                        trust[i, j] = 1.0
+                    trust[i, d] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, d])
+                    if trust[i, d] > 1.0:
+                        trust[i, d] = 1.0
             if d < network_degree[i]:
-                total += trust[i, j]
+                total += trust[i, d]
                 ties += 1
     return total / ties if ties > 0 else 0.0
 

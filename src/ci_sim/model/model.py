@@ -30,6 +30,7 @@ from ci_sim.model.engines import engine
 from ci_sim.model.metrics import METRICS, gateway_reached
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
+from ci_sim.model.trust import TieTrust
 
 STEPS_PER_YEAR = 12
 
@@ -79,7 +80,9 @@ class CollectiveImpactModel(mesa.Model):
         engine_name: ``"numba"`` (default) or ``"python"``; both give the same trajectories.
         record: what the model collects in ``datacollector`` at the start and after each
             month: ``"organizations"`` (default) the metrics, the seed and every
-            organization's state (Mesa's model and agent reporters); ``"metrics"`` the
+            organization's state (Mesa's model and agent reporters; about 255 bytes per
+            organization per month, refused above :data:`MAX_RECORDED_ROWS` rows, e.g.
+            100,000 organizations for 10 years); ``"metrics"`` the
             model reporters only (about half the time of a 40-organization run, far less for
             large fields); ``"none"`` nothing (``datacollector.collect(model)`` still works
             when called; :func:`ci_sim.evaluate` reads only ``metrics`` and ``history``).
@@ -134,6 +137,14 @@ class CollectiveImpactModel(mesa.Model):
         self.record = record
         #: Months in the scenario's horizon: the model stops itself after this many steps.
         self.horizon = int(round(self.params.years * STEPS_PER_YEAR))
+        rows = self.params.organizations.count * (self.horizon + 1)
+        if record == "organizations" and rows > MAX_RECORDED_ROWS:
+            raise InputError(
+                f"CollectiveImpactModel: record='organizations' would keep "
+                f"{self.params.organizations.count:,} organizations x {self.horizon + 1:,} "
+                f"records (the start and each month) = {rows:,} rows of organization state (about "
+                f"{rows * RECORDED_ROW_BYTES / 1e9:.1f} GB), at most {MAX_RECORDED_ROWS:,}; "
+                f"pass record='metrics' or record='none', or run fewer organizations or years")
         self._in_month = False
         self._streams: dict[str, np.random.Generator] = {}
         self._initialize()
@@ -201,8 +212,8 @@ class CollectiveImpactModel(mesa.Model):
         self.funder_priorities = problem.dirichlet(np.full(m, 2.0))
         self.backbone_priorities = problem.dirichlet(np.full(m, 2.0))
         self.priorities = self.funder_priorities.copy()
-        self.mission = np.array([orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m))
-                                 for _ in range(n)])
+        # One Dirichlet draw per organization, row by row (the same numbers as n single draws).
+        self.mission = orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m), size=n)
         self.effort = self.mission.copy()
         self.public = (sector == PUBLIC).astype(np.float64)
         self.volunteers = np.isin(sector, VOLUNTEER_SECTORS).astype(np.float64)
@@ -258,8 +269,10 @@ class CollectiveImpactModel(mesa.Model):
 
         self._build_network(n)
         self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
-        self.trust = np.full((n, n), s.trust.initial)
-        np.fill_diagonal(self.trust, 1.0)
+        #: Trust of each organization in each other (0..1), stored per tie: ``trust[i, j]``
+        #: or :meth:`trust_of` reads it; ``trust.ties`` (aligned with ``neighbours``) is what
+        #: the kernels update (:class:`~ci_sim.model.trust.TieTrust`).
+        self.trust = TieTrust(self.neighbours, self.degree, self.network_degree, s.trust.initial)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
         self._count_partner_ties()
         self.mean_trust = s.trust.initial
@@ -339,13 +352,16 @@ class CollectiveImpactModel(mesa.Model):
             graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
                                                       seed=seed)
         self.network = graph
-        #: Informal ties: each organization's network neighbours, padded with -1.
-        self.network_degree = np.array([graph.degree(i) for i in range(n)], dtype=np.int64)
+        #: Informal ties: each organization's network neighbours in increasing order, padded
+        #: with -1 (the generators above make no self-loops or repeated ties).
+        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        ties = np.concatenate([edges, edges[:, ::-1]])
+        ties = ties[np.lexsort((ties[:, 1], ties[:, 0]))]
+        self.network_degree = np.bincount(ties[:, 0], minlength=n).astype(np.int64)
         self.network_neighbours = np.full((n, max(int(self.network_degree.max()), 1)), -1,
                                           dtype=np.int64)
-        for i in range(n):
-            row = sorted(graph.neighbors(i))
-            self.network_neighbours[i, :len(row)] = row
+        first = np.cumsum(self.network_degree) - self.network_degree
+        self.network_neighbours[ties[:, 0], np.arange(len(ties)) - first[ties[:, 0]]] = ties[:, 1]
         # Whom each organization can meet: its network neighbours, then (once working groups
         # form, 7.5a) its group's other members. Slots are reserved for them from the start so
         # the month's random numbers keep one layout.
@@ -463,18 +479,34 @@ class CollectiveImpactModel(mesa.Model):
             count = -(-len(in_area) // c.working_group_size)
             self.group[in_area] = groups + np.arange(len(in_area)) % count
             groups += count
+        self.trust.store_group_ties()
         width = self.network_neighbours.shape[1]
         self.neighbours[:, width:] = -1
         self.neighbours[:, :width] = self.network_neighbours
         self.degree[:] = self.network_degree
-        by_group = members[np.argsort(self.group[members], kind="stable")]
-        for team in np.split(by_group, np.flatnonzero(np.diff(self.group[by_group])) + 1):
-            for i in team:
-                known = set(self.network_neighbours[i, :self.network_degree[i]].tolist())
-                others = [j for j in team.tolist() if j != i and j not in known]
-                self.neighbours[i, self.degree[i]:self.degree[i] + len(others)] = others
-                self.degree[i] += len(others)
+        self._add_group_mates(members, c.working_group_size)
+        self.trust.load_group_ties()
         self._count_partner_ties()
+
+    def _add_group_mates(self, members: np.ndarray, size: int) -> None:
+        """Append to each member's meeting list, after its network neighbours, the other
+        members of its working group that are not network neighbours, in increasing index
+        order (all members at once: a table of teams, one row of at most ``size`` each)."""
+        if not members.size:
+            return
+        by_group = members[np.argsort(self.group[members], kind="stable")]
+        team_group = self.group[by_group]
+        starts = np.flatnonzero(np.r_[True, team_group[1:] != team_group[:-1]])
+        team = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, by_group.size]))
+        teams = np.full((starts.size, size), -1, dtype=np.int64)
+        teams[team, np.arange(by_group.size) - starts[team]] = by_group
+        mates = teams[team]
+        known = self.network_neighbours[by_group]
+        new = (mates >= 0) & (mates != by_group[:, None]) \
+            & ~(mates[:, :, None] == known[:, None, :]).any(axis=2)
+        slot = self.network_degree[by_group][:, None] + np.cumsum(new, axis=1) - 1
+        self.neighbours[np.broadcast_to(by_group[:, None], new.shape)[new], slot[new]] = mates[new]
+        self.degree[by_group] += new.sum(axis=1)
 
     def _set_conditions(self, support: dict[str, float]) -> Conditions:
         """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
@@ -535,7 +567,7 @@ class CollectiveImpactModel(mesa.Model):
         learning, problem = s.learning, s.problem
         self._before = self.beliefs.copy()
         u = self._month_draws()
-        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust,
+        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust.ties,
                            self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
                            u["meetings"], u["observation"], u["imitation"], u["copying"],
                            u["exploration"], u["explored_choice"],
@@ -575,9 +607,10 @@ class CollectiveImpactModel(mesa.Model):
         it fast."""
         s = self.params
         self.mean_trust = self.kernels.update_trust(
-            self.trust, self.neighbours, self.degree, self.network_degree, self.met, self.claims,
-            self.mindsets["relationships"], self._month_parts["conduct"], s.trust.build_rate,
-            s.trust.negativity_bias, s.trust.violation_rate * s.funding.rewards_attribution)
+            self.trust.ties, self.neighbours, self.degree, self.network_degree, self.met,
+            self.claims, self.mindsets["relationships"], self._month_parts["conduct"],
+            s.trust.build_rate, s.trust.negativity_bias,
+            s.trust.violation_rate * s.funding.rewards_attribution)
         self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
 
     def _target_effort(self, c: Conditions) -> None:
@@ -683,6 +716,13 @@ class CollectiveImpactModel(mesa.Model):
         measurement before the first month)."""
         return self.launch_measured if self.steps == 0 else self.recent_measured.mean(axis=0)
 
+    def trust_of(self, i: Any, j: Any) -> Any:
+        """Trust of organization ``i`` in organization ``j`` (0..1): a float for two indices,
+        an array for index arrays (broadcast together). 1 for an organization in itself;
+        ``trust.initial`` for a pair that has never met
+        (see :class:`~ci_sim.model.trust.TieTrust`)."""
+        return self.trust.of(i, j)
+
     @property
     def month(self) -> int:
         """Months simulated before the month being run (0 in the first); between steps, the
@@ -720,6 +760,14 @@ def read_metric(name: str, model: CollectiveImpactModel) -> float:
 
 #: What the model can record in its DataCollector (the ``record`` argument).
 RECORDS = ("organizations", "metrics", "none")
+
+#: Memory one organization's row of the DataCollector takes (Mesa keeps a tuple per
+#: organization per month), bytes, as measured at 50,000 organizations.
+RECORDED_ROW_BYTES = 255
+#: Most organization rows ``record="organizations"`` may keep over a run (organizations x
+#: (months + 1), about 1.5 GB): 5,000 organizations for 100 years, 50,000 for 10; above it
+#: the model refuses and asks for ``record="metrics"`` or ``"none"``.
+MAX_RECORDED_ROWS = 6_100_000
 
 #: What the DataCollector records of each organization every month (Mesa agent reporters),
 #: under names that differ from the model's metrics (``mesa.batch_run`` merges both into one

@@ -35,6 +35,13 @@ PROBLEM_TYPES: dict[str, dict[str, float]] = {
 
 BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
 
+#: Most meeting slots a scenario may have (organizations x (network neighbours + working-group
+#: mates), :meth:`Scenario.meeting_slots`): each slot holds a partner, its trust, whether they
+#: met and three random numbers a month, about 41 bytes, so this bound keeps them near 1.2 GB.
+#: It admits every full network up to 5,000 organizations and, at 100,000, about 290
+#: neighbours each.
+MAX_MEETING_SLOTS = 30_000_000
+
 
 #: Sources for parameters that are not measured quantities.
 MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
@@ -58,7 +65,7 @@ class Section(BaseModel):
 
 
 class Organizations(Section):
-    count: int = param(40, "Organizations in the field, all sectors together.", ge=3, le=5000,
+    count: int = param(40, "Organizations in the field, all sectors together.", ge=3, le=100_000,
                        unit="organizations",
                        source="Strive: about 300 leaders in 15 networks (Kania & Kramer 2011)")
     funder_share: float = param(0.15, "Share of organizations that are funders (at least one).",
@@ -421,6 +428,19 @@ class Scenario(BaseModel):
         if self.backbone.enabled and sum(getattr(self.backbone, f) for f in BACKBONE_FUNCTIONS) == 0:
             raise ValueError("backbone: at least one of " + ", ".join(BACKBONE_FUNCTIONS)
                              + " must be above 0")
+        slots = self.meeting_slots()
+        if slots > MAX_MEETING_SLOTS:
+            count, network = self.organizations.count, self.learning.network
+            neighbours, other = {
+                "full": ("count - 1 neighbours in a full network", "choose a sparser "
+                         "learning.network"),
+                "linear": ("2 neighbours on a ring", "conditions.working_group_size")}.get(
+                network, ("learning.degree", "learning.degree"))
+            raise ValueError(
+                f"organizations.count: {count:,} organizations x {slots // count:,} meeting "
+                f"slots each ({neighbours} plus conditions.working_group_size - 1) = "
+                f"{slots:,}, at most {MAX_MEETING_SLOTS:,} (memory grows with it); lower "
+                f"organizations.count or {other}")
         if not self.backbone.enabled and self.backbone.cut_year is not None:
             raise ValueError("backbone.cut_year: cannot cut a backbone that is not enabled")
         for dotted in ("backbone.cut_year", "preconditions.champion_leaves_year",
@@ -430,6 +450,16 @@ class Scenario(BaseModel):
                 raise ValueError(f"{dotted}: year {year:g} is past the horizon of "
                                  f"{self.years:g} years")
         return self
+
+    def meeting_slots(self) -> int:
+        """Nominal size of the meeting lists, organizations x slots each: network neighbours
+        (``learning.degree``, 2 on a ring, count - 1 in a full network) plus working-group
+        mates (``conditions.working_group_size`` - 1). Memory and a month's work grow with
+        it; the network a small-world or random graph draws may add a few slots."""
+        count, learning = self.organizations.count, self.learning
+        neighbours = {"linear": 2, "full": count - 1}.get(learning.network,
+                                                            min(learning.degree, count - 1))
+        return count * (neighbours + max(self.conditions.working_group_size - 1, 0))
 
     def grantees(self) -> int:
         """Organizations that are not funders (at least one)."""
