@@ -660,8 +660,13 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
                     ] = None,
           resume: ResumeOption = False,
           overwrite: OverwriteOption = False,
+          posterior: PosteriorOption = None,
           ) -> None:
-    """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
+    """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots.
+
+    With --posterior, replicate r of every sample point also runs on the same parameter set
+    drawn from a calibration's posterior (what the experiment sets keeps its value).
+    """
     import time
 
     from ci_sim.studies.sweep import run_sweep
@@ -678,7 +683,8 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
 
         result = run_sweep(experiment, out, workers=workers, scheduler=scheduler,
-                           resume=resume, overwrite=overwrite, progress=progress)
+                           resume=resume, overwrite=overwrite, progress=progress,
+                           posterior=posterior)
     folder = out or default_folder(result.experiment.name)
     console.print(f"{result.experiment.name}: {len(result.runs)} runs ({result.ran} run now) "
                   f"in {result.seconds:.0f} s")
