@@ -431,10 +431,14 @@ def stress_test(
         out: out_option("results/stress") = None,
         resume: ResumeOption = False,
         overwrite: OverwriteOption = False,
+        posterior: PosteriorOption = None,
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
 
     Writes report.html (one self-contained file), stress.csv, stress.json and the figures.
+    With --posterior, replicate r of every share and situation also runs on the same
+    parameter set drawn from a calibration's posterior (what the stress test sets keeps its
+    value), and the report's intervals include that parametric uncertainty.
     """
     import time
 
@@ -454,14 +458,18 @@ def stress_test(
         task = bar.add_task("stress test", total=None)
         result, written = run_stress_test(
             experiment, out, workers=workers, scheduler=scheduler, resume=resume,
-            overwrite=overwrite,
+            overwrite=overwrite, posterior=posterior,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    from ci_sim.studies.stress.study import best_by_criterion, good_range
+    from ci_sim.studies.stress.study import (ALL_SHOCKS, LEVEL, best_by_criterion,
+                                             good_range)
 
     low, high = good_range(result)
     console.print(f"Good backbone shares: {low:.0%} to {high:.0%} of the pool (expected "
                   f"outcome within 1 point of the best over {len(result.plan.worlds)} "
                   f"situations, {result.replicates} replicates each)")
+    optimum = result.optima.get(ALL_SHOCKS) or next(iter(result.optima.values()))
+    console.print(f"Best share about {optimum.share:.1%} ({LEVEL:.0%} bootstrap interval "
+                  f"{optimum.low:.1%} to {optimum.high:.1%})")
     view = Table(title="The share each robustness criterion picks")
     for column in ("if the funder wants the best", "share", "expected", "worst 5%",
                    "largest regret", "reaches target"):
@@ -476,6 +484,9 @@ def stress_test(
         top = result.sensitivity.iloc[0]
         console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})"
                       if top["shift"] > 0 else "No uncertainty tested moves the best share")
+    if result.plan.draws is not None:
+        console.print(result.plan.draws.describe() + "; every interval includes this "
+                      "parametric uncertainty", soft_wrap=True)
     console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 
