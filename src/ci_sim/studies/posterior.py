@@ -145,7 +145,7 @@ class Draws:
         """``scenario`` with replicate ``replicate``'s draw set on it."""
         index = self.index(replicate)
         return with_parameters(scenario, self.posterior.particle(index, self.applied),
-                               f"{self.posterior.path} row {index}")
+                               f"--posterior {self.posterior.path} row {index}")
 
     def check(self, scenario: Scenario, replicates: int) -> None:
         """Set every particle replicates 0 .. ``replicates`` - 1 draw on ``scenario`` once,
@@ -156,7 +156,7 @@ class Draws:
         """
         for index in sorted(set(self.indices(replicates))):
             with_parameters(scenario, self.posterior.particle(index, self.applied),
-                            f"{self.posterior.path} row {index}")
+                            f"--posterior {self.posterior.path} row {index}")
 
     def identity(self) -> dict[str, Any]:
         """What a resumed study must share with the one it finishes."""
