@@ -159,6 +159,24 @@ def test_every_command_checks_the_posterior_before_writing(tmp_path):
         assert_refused(invoke(*arguments, "--posterior", bad, "--out", out), str(bad),
                        "'weight'", "row 1")
         assert not out.exists(), name
+    # a test function has no model parameters to draw
+    good = write_posterior(tmp_path / "good.parquet", {"conditions.setup_cost": [0.3, 0.4]})
+    ishigami = tmp_path / "ishigami.toml"
+    ishigami.write_text('name = "ishigami"\ntarget = "ishigami"\nmethod = "latin"\n'
+                        'samples = 8\n[parameters]\nx1 = [-3.14, 3.14]\nx2 = [-3.14, 3.14]\n'
+                        'x3 = [-3.14, 3.14]\n[outputs]\ny = { metric = "y" }\n')
+    out = tmp_path / "ishigami"
+    assert_refused(invoke("sweep", ishigami, "--workers", "1", "--posterior", good,
+                          "--out", out), "--posterior", "ishigami", "test function")
+    assert not out.exists()
+    # an experiment that varies every parameter the posterior fits draws nothing
+    varies = tmp_path / "varies.toml"
+    varies.write_text(SWEEP.replace('"conditions.common_agenda" = [0.0, 1.0]',
+                                    '"conditions.setup_cost" = [0.0, 0.9]'))
+    assert_refused(invoke("sweep", varies, "--workers", "1", "--posterior", good,
+                          "--out", out), str(good), "conditions.setup_cost",
+                   "nothing would be drawn")
+    assert not out.exists()
 
 
 def test_a_posterior_whose_every_parameter_is_set_explicitly_is_refused(tmp_path):

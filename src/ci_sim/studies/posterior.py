@@ -35,7 +35,7 @@ import io
 import json
 import math
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,6 +180,9 @@ class Draws:
 
     def describe(self) -> str:
         """One line for a command's output."""
+        if not self.applied:
+            return (f"No parameter drawn from {self.posterior.file}: every one it fits is set "
+                    f"explicitly ({', '.join(self.kept)})")
         kept = (f"; kept as set: {', '.join(self.kept)}" if self.kept else "")
         return (f"Parameters drawn per replicate from {self.posterior.file} "
                 f"({self.posterior.particles} particles, sha256 {self.posterior.sha256[:12]}): "

@@ -432,6 +432,7 @@ def summary_record(result: StressResult) -> dict[str, Any]:
                                               "backbone (backbone_spend), averaged over runs"},
         "versions": versions(),
         "scenario_file": scenario_record(checked.scenario, checked.digest),
-        "posterior": None if checked.draws is None else checked.draws.record(result.replicates),
+        **({} if checked.draws is None else
+           {"posterior": checked.draws.record(result.replicates)}),
     }
 

@@ -181,7 +181,7 @@ def manifest_for(plan: SweepPlan) -> dict[str, Any]:
             json.loads(loaded.base.model_dump_json()),
             "seed": loaded.experiment.seed, "replicate_seeds": plan.seeds,
             "points": len(plan.design), "runs": plan.runs, "versions": versions(),
-            "posterior": None if plan.draws is None else plan.draws.record(len(plan.seeds))}
+            **({} if plan.draws is None else {"posterior": plan.draws.record(len(plan.seeds))})}
 
 
 def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
