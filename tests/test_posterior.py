@@ -504,8 +504,9 @@ def test_docs_describe_the_draw_column_and_the_option():
     text = (root / "docs" / "outputs.md").read_text()
     documented = dict(re.findall(r"^\| `([a-z_]+)` \| ([^|]*) \|", text, flags=re.MULTILINE))
     assert documented[DRAW_COLUMN].strip() == field_description(DRAW_COLUMN)["unit"]
-    help_text = invoke("run", "--help").stdout
-    assert "--posterior" in help_text and "weight" in help_text
+    for command in ("run", "compare", "sweep", "stress-test"):
+        help_text = invoke(command, "--help").stdout
+        assert "--posterior" in help_text and "weight" in help_text, command
 
 
 def test_the_hand_made_posterior_of_the_docs_is_a_valid_posterior(tmp_path, monkeypatch):
