@@ -122,13 +122,33 @@ def set_overrides(assignments: list[str], problem: Optional[str], years: Optiona
     return overrides
 
 
-def resolve(source: Optional[str], problem: Optional[str], years: Optional[float],
-            assignments: list[str]):
-    """Load a scenario with the command-line overrides applied; InputError on bad input."""
+def all_overrides(assignments: list[str], problem: Optional[str], years: Optional[float]
+                  ) -> dict[str, Any]:
+    """``--set``, ``--problem`` and ``--years`` as one ``{dotted name: value}``."""
     overrides = set_overrides(assignments, problem, years)
     given = {"problem.type": problem, "years": years}
     overrides.update({key: value for key, value in given.items() if value is not None})
-    return load_scenario(source, overrides)
+    return overrides
+
+
+def posterior_draws(path: Optional[Path], seed: int, replicates: int,
+                    scenarios: list[tuple[Optional[str], Any]], overrides: dict[str, Any]):
+    """The draws of ``--posterior FILE`` for each scenario (source, resolved scenario), or
+    None without it: the file checked, every particle the replicates draw set on each
+    scenario once, before anything runs. Explicit values (the scenario file, --set,
+    --problem, --years) win over the draws."""
+    if path is None:
+        return None
+    from ci_sim.studies.posterior import ensure_used, load_posterior, scenario_names
+
+    posterior = load_posterior(path)
+    draws = [posterior.bind(seed, scenario_names(source, overrides))
+             for source, _ in scenarios]
+    ensure_used(draws, "the scenario file" + ("s" if len(scenarios) > 1 else "") +
+                " and --set, --problem or --years")
+    for drawn, (_, scenario) in zip(draws, scenarios):
+        drawn.check(scenario, replicates)
+    return draws
 
 
 class ProblemChoice(StrEnum):
@@ -161,6 +181,13 @@ SetOption = Annotated[list[str], typer.Option(
     "conditions.common_agenda=0.5 (repeat for several).")]
 OverwriteOption = Annotated[bool, typer.Option(
     "--overwrite", help="Replace the results already in the output folder.")]
+PosteriorOption = Annotated[Optional[Path], typer.Option(
+    metavar="FILE",
+    help="Posterior of a calibration (posterior.parquet: one column per fitted parameter and "
+         "a weight column). Each replicate runs on its seed and on a parameter set drawn "
+         "from it by weight, the same draw for the same replicate in every scenario and "
+         "command, so intervals include parametric uncertainty. Parameters set explicitly "
+         "keep their values and are not drawn.")]
 
 
 ResumeOption = Annotated[bool, typer.Option(
@@ -201,36 +228,39 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
         workers: workers_option("1") = 1,
         out: out_option("results/SCENARIO") = None,
         overwrite: OverwriteOption = False,
+        posterior: PosteriorOption = None,
         ) -> None:
     """Run a scenario; write timeseries.parquet, summary.json and outcome.png; print a summary.
 
     A session file of ``ci-sim workshop --room`` replays the room's choices: replicate 0 of
-    its seed is the room's run.
+    its seed is the room's run. With --posterior, each replicate also draws the parameters
+    the scenario and the options leave unset from a calibration's posterior.
     """
     from ci_sim.model import GATEWAYS
     from ci_sim.outputs import SUMMARY_METRICS, metric_label, run_scenario
     from ci_sim.session import is_session_file, read_session
 
     plays = ()
+    overrides = all_overrides(set_, plain(problem), years)
     if is_session_file(scenario):
-        overrides = set_overrides(set_, plain(problem), years)
-        given = {"problem.type": plain(problem), "years": years}
-        overrides.update({key: value for key, value in given.items() if value is not None})
         session, digest = read_session(Path(scenario), overrides)
         resolved, plays = session.scenario, session.plays
         seed = session.seed if seed is None else seed
     else:
-        resolved, digest = resolve(scenario, plain(problem), years, set_)
+        resolved, digest = load_scenario(scenario, overrides)
     seed = 0 if seed is None else seed
+    draws = posterior_draws(posterior, seed, replicates, [(scenario, resolved)], overrides)
+    drawn = None if draws is None else draws[0]
     out = out or default_folder(resolved.name)
     with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
         task = bar.add_task(resolved.name, total=replicates)
         summary = run_scenario(resolved, digest, seed=seed, replicates=replicates,
                                engine=plain(engine), out=staging, workers=workers,
-                               progress=lambda: bar.advance(task), plays=plays)
+                               progress=lambda: bar.advance(task), plays=plays, draws=drawn)
     table = Table(title=f"{resolved.name}: {resolved.problem.type} problem, year "
                         f"{resolved.years:g}, {replicates} replicate"
-                        f"{'s' if replicates > 1 else ''} (seed {seed})")
+                        f"{'s' if replicates > 1 else ''} (seed {seed}"
+                        f"{'' if drawn is None else ', parameters from ' + drawn.posterior.file})")
     table.add_column("metric")
     table.add_column("mean", justify="right")
     if replicates >= 2:
@@ -250,6 +280,8 @@ def run(scenario: Annotated[Optional[str], typer.Argument(
                       if share > 0)
     console.print(f"Gateway at the end, by share of replicates: {ended} (gateways in order: "
                   f"{', '.join(GATEWAYS)})")
+    if drawn is not None:
+        console.print(drawn.describe(), soft_wrap=True)
     console.print(f"Wrote {out}/timeseries.parquet, summary.json, outcome.png")
 
 
@@ -265,21 +297,30 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
             workers: workers_option("1") = 1,
             out: out_option("results/compare") = None,
             overwrite: OverwriteOption = False,
+            posterior: PosteriorOption = None,
             ) -> None:
-    """Run scenarios on the same seeds; write compare.csv and compare.png."""
+    """Run scenarios on the same seeds; write compare.csv and compare.png.
+
+    With --posterior, replicate r of every scenario also runs on the same parameter set
+    drawn from a calibration's posterior (what a scenario sets itself keeps its value).
+    """
     from ci_sim.outputs import compare_scenarios, metric_label
     from ci_sim.studies.stats import span
 
-    loaded = [resolve(source, plain(problem), years, set_) for source in scenarios]
+    overrides = all_overrides(set_, plain(problem), years)
+    loaded = [load_scenario(source, overrides) for source in scenarios]
     names = [scenario.name for scenario, _ in loaded]
     if len(set(names)) < len(names):
         raise InputError(f"scenarios: names must differ, got {', '.join(names)}")
+    draws = posterior_draws(posterior, seed, replicates,
+                            [(source, scenario) for source, (scenario, _) in
+                             zip(scenarios, loaded)], overrides)
     out = out or Path("results/compare")
     with OutputFolder(out, overwrite=overwrite) as staging, progress_bar() as bar:
         task = bar.add_task("compare", total=replicates * len(loaded))
         table = compare_scenarios(loaded, seed=seed, replicates=replicates, engine=plain(engine),
                                   out=staging, workers=workers,
-                                  progress=lambda: bar.advance(task))
+                                  progress=lambda: bar.advance(task), draws=draws)
     horizons = {scenario.name: scenario.years for scenario, _ in loaded}
     same = len(set(horizons.values())) == 1
     spread = " ± 95% half-interval" if replicates >= 2 else " (1 replicate, no interval)"
@@ -300,6 +341,8 @@ def compare(scenarios: Annotated[list[str], typer.Argument(
                 f" ± {span(rows.loc[name]):.3f}"
                 if replicates >= 2 else "") for name in names))
     console.print(view)
+    for name, drawn in zip(names, draws or []):
+        console.print(f"{name}: {drawn.describe()}", soft_wrap=True)
     console.print(f"Wrote {out}/compare.csv, compare.png")
 
 
@@ -388,10 +431,14 @@ def stress_test(
         out: out_option("results/stress") = None,
         resume: ResumeOption = False,
         overwrite: OverwriteOption = False,
+        posterior: PosteriorOption = None,
         ) -> None:
     """Funder stress test: sweep the backbone's share of the pool under shocks.
 
     Writes report.html (one self-contained file), stress.csv, stress.json and the figures.
+    With --posterior, replicate r of every share and situation also runs on the same
+    parameter set drawn from a calibration's posterior (what the stress test sets keeps its
+    value), and the report's intervals include that parametric uncertainty.
     """
     import time
 
@@ -411,14 +458,18 @@ def stress_test(
         task = bar.add_task("stress test", total=None)
         result, written = run_stress_test(
             experiment, out, workers=workers, scheduler=scheduler, resume=resume,
-            overwrite=overwrite,
+            overwrite=overwrite, posterior=posterior,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    from ci_sim.studies.stress.study import best_by_criterion, good_range
+    from ci_sim.studies.stress.study import (ALL_SHOCKS, LEVEL, best_by_criterion,
+                                             good_range)
 
     low, high = good_range(result)
     console.print(f"Good backbone shares: {low:.0%} to {high:.0%} of the pool (expected "
                   f"outcome within 1 point of the best over {len(result.plan.worlds)} "
                   f"situations, {result.replicates} replicates each)")
+    optimum = result.optima.get(ALL_SHOCKS) or next(iter(result.optima.values()))
+    console.print(f"Best share about {optimum.share:.1%} ({LEVEL:.0%} bootstrap interval "
+                  f"{optimum.low:.1%} to {optimum.high:.1%})")
     view = Table(title="The share each robustness criterion picks")
     for column in ("if the funder wants the best", "share", "expected", "worst 5%",
                    "largest regret", "reaches target"):
@@ -433,6 +484,9 @@ def stress_test(
         top = result.sensitivity.iloc[0]
         console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})"
                       if top["shift"] > 0 else "No uncertainty tested moves the best share")
+    if result.plan.draws is not None:
+        console.print(result.plan.draws.describe() + "; every interval includes this "
+                      "parametric uncertainty", soft_wrap=True)
     console.print(f"Wrote {', '.join(str(path) for path in written)} "
                   f"in {time.perf_counter() - started:.0f} s")
 
@@ -617,8 +671,13 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
                     ] = None,
           resume: ResumeOption = False,
           overwrite: OverwriteOption = False,
+          posterior: PosteriorOption = None,
           ) -> None:
-    """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots."""
+    """Run a sensitivity-analysis sweep; write runs.parquet, indices.csv and the plots.
+
+    With --posterior, replicate r of every sample point also runs on the same parameter set
+    drawn from a calibration's posterior (what the experiment sets keeps its value).
+    """
     import time
 
     from ci_sim.studies.sweep import run_sweep
@@ -635,7 +694,8 @@ def sweep(experiment: Annotated[Path, typer.Argument(metavar="EXPERIMENT",
             bar.update(task, completed=done, total=total, rate=f"{rate:.1f}")
 
         result = run_sweep(experiment, out, workers=workers, scheduler=scheduler,
-                           resume=resume, overwrite=overwrite, progress=progress)
+                           resume=resume, overwrite=overwrite, progress=progress,
+                           posterior=posterior)
     folder = out or default_folder(result.experiment.name)
     console.print(f"{result.experiment.name}: {len(result.runs)} runs ({result.ran} run now) "
                   f"in {result.seconds:.0f} s")

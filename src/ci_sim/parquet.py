@@ -33,6 +33,9 @@ COLUMNS = {
     "scenario": ("", "name of the scenario the row belongs to"),
     "replicate": ("", "replicate number, 0 .. replicates - 1"),
     "seed": ("", "the replicate's seed, derived from the base seed (reruns it exactly)"),
+    "posterior_draw": ("", "the particle the replicate's parameters were drawn from: its row "
+                           "(from 0) in the posterior file (--posterior), the same for every "
+                           "scenario and point at this replicate"),
     "step": ("months", "months since the start; 0 is the state before the first month"),
     "year": ("years", "step / 12"),
 }
@@ -84,10 +87,26 @@ def scenario_provenance(scenario: Scenario, file_digest: str | None = None) -> d
     return record
 
 
+def posterior_provenance(*, file: str, sha256: str, particles: int, parameters: Sequence[str],
+                         applied: Sequence[str], kept: Sequence[str], seed: int,
+                         draws: Sequence[int], method: str,
+                         source: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A posterior as outputs record it (``--posterior``): the file's name and the sha256
+    of its bytes, its particles and fitted parameters, which of them the draws set
+    (``applied``) and which kept the value set explicitly (``kept``), the base seed, the
+    particle (row of the file) each replicate drew (``draws[r]``), how draws are made, and
+    the file's own provenance (``source``: what produced the posterior)."""
+    return {"file": file, "sha256": sha256, "particles": int(particles),
+            "parameters": list(parameters), "applied": list(applied), "kept": list(kept),
+            "seed": seed, "draws": [int(draw) for draw in draws], "method": method,
+            "source": dict(source or {})}
+
+
 def provenance(*, seed: int | None, scenarios: Iterable[dict[str, Any]] = (),
                **extra: Any) -> dict[str, Any]:
     """What produced a file: base seed, versions, scenarios (:func:`scenario_provenance`)
-    and anything else the caller records (engine, replicate seeds, command)."""
+    and anything else the caller records (engine, replicate seeds, command, ``posterior``:
+    :func:`posterior_provenance`)."""
     return {"seed": seed, "versions": versions(), "scenarios": list(scenarios), **extra}
 
 

@@ -132,21 +132,26 @@ def run_seed(task: tuple[Any, ...]) -> pd.DataFrame:
     return run(scenario, seed, engine=engine, plays=plays[0] if plays else ())
 
 
-def run_replicates(scenario: Scenario, seeds: Sequence[int], *, engine: str = "numba",
-                   progress: Callable[[], None] | None = None, workers: int | None = 1,
-                   plays: Sequence[Play] = ()) -> pd.DataFrame:
+def run_replicates(scenario: Scenario | Sequence[Scenario], seeds: Sequence[int], *,
+                   engine: str = "numba", progress: Callable[[], None] | None = None,
+                   workers: int | None = 1, plays: Sequence[Play] = ()) -> pd.DataFrame:
     """Run one replicate per seed; columns ``replicate``, ``seed``, then :func:`run`'s.
 
+    ``scenario``: one scenario for every replicate, or one per seed (replicate ``r`` runs
+    ``scenario[r]``: parameters drawn from a posterior, :mod:`ci_sim.studies.posterior`).
     ``workers``: processes on this machine (1, the default, runs in this process; None:
     every core). The result does not depend on it. ``plays``: players' choices, the same
     in every replicate (see :func:`run`).
     """
     from ci_sim.executors import make_executor
 
+    scenarios = [scenario] * len(seeds) if isinstance(scenario, Scenario) else list(scenario)
+    if len(scenarios) != len(seeds):
+        raise ValueError(f"{len(scenarios)} scenarios for {len(seeds)} seeds")
     frames: dict[int, pd.DataFrame] = {}
     with make_executor(workers=workers) as executor:
-        tasks = [(scenario, seed, engine, tuple(plays)) if plays else (scenario, seed, engine)
-                 for seed in seeds]
+        tasks = [(each, seed, engine, tuple(plays)) if plays else (each, seed, engine)
+                 for each, seed in zip(scenarios, seeds)]
         for replicate, frame in executor.map_unordered(run_seed, tasks):
             frame.insert(0, "seed", seeds[replicate])
             frame.insert(0, "replicate", replicate)

@@ -489,6 +489,13 @@ def parameter_names() -> list[str]:
     return names
 
 
+def numeric_parameters() -> list[str]:
+    """Dotted names of the parameters that take numbers (not choices or switches): what a
+    sweep can vary over a range and a posterior can draw."""
+    return [name for name in parameter_names()
+            if describe(name)["type"] in (int, float, int | None, float | None)]
+
+
 def describe(dotted: str) -> dict[str, Any]:
     """Declaration of one parameter: default, bounds, unit, meaning and source."""
     section, _, field_name = dotted.rpartition(".")

@@ -170,6 +170,22 @@ def describe_error(error: ValidationError, allowed: Any = None) -> str:
     return f"key '{key}': {first['msg'].lower()}, got {got!r}"
 
 
+def scenario_path(source: str | Path | None) -> Path:
+    """The file of a scenario given by built-in name or path (None: ``collective_impact``).
+
+    Raises:
+        InputError: a name that is neither a file nor a built-in.
+    """
+    source = "collective_impact" if source is None else str(source)
+    path = Path(source)
+    if not path.suffix and not path.exists():
+        if source not in builtin_names():
+            raise InputError(f"{source}: no such scenario file or built-in "
+                             f"(built-ins: {', '.join(builtin_names())})")
+        path = builtin_path(source)
+    return path
+
+
 def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | None = None,
                   *, origin: str = "--set") -> tuple[Scenario, str]:
     """Load a built-in scenario by name or a TOML file, apply dotted overrides, validate.
@@ -185,12 +201,7 @@ def load_scenario(source: str | Path | None = None, overrides: dict[str, Any] | 
         the scenario file's bytes.
     """
     source = "collective_impact" if source is None else str(source)
-    path = Path(source)
-    if not path.suffix and not path.exists():
-        if source not in builtin_names():
-            raise InputError(f"{source}: no such scenario file or built-in "
-                             f"(built-ins: {', '.join(builtin_names())})")
-        path = builtin_path(source)
+    path = scenario_path(source)
     table, digest = read_toml(path)
     label = str(path) if Path(source).suffix else source
     if is_experiment(table):

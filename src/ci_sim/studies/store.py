@@ -72,6 +72,14 @@ def plain_columns(columns: dict[str, list]) -> pd.DataFrame:
                                 for value in values] for name, values in columns.items()})
 
 
+def posterior_words(identity: dict[str, Any] | None) -> str:
+    """How a resume error names a study's posterior (``identity["posterior"]``)."""
+    if not identity:
+        return "without --posterior"
+    return (f"with --posterior {identity.get('file')} (sha256 "
+            f"{str(identity.get('sha256'))[:12]}, drawing {', '.join(identity.get('applied', []))})")
+
+
 class Store:
     """Reads and writes one study's store folder.
 
@@ -128,11 +136,19 @@ class Store:
 
     def check_resumable(self, identity: dict[str, Any], source: str, version: str
                         ) -> dict[str, Any]:
-        """The manifest, if a study of this ``identity`` may resume into the store."""
+        """The manifest, if a study of this ``identity`` may resume into the store: the same
+        kind, definition (and posterior, ``identity["posterior"]``) and ci-sim version."""
         manifest = self.read_manifest()
         if manifest["kind"] != self.kind:
             raise InputError(f"--resume: {self.path} holds a {manifest['kind']}, not a "
                              f"{self.kind}; choose another --out folder")
+        started, now = manifest["identity"].get("posterior"), identity.get("posterior")
+        if started != json.loads(json.dumps(now, default=float)):
+            raise InputError(f"--resume: the {self.kind} in {self.path} was started "
+                             f"{posterior_words(started)}, this one runs "
+                             f"{posterior_words(now)}; resuming would mix runs on different "
+                             f"parameters, so give the same --posterior or run into a new "
+                             f"--out folder")
         if manifest["identity"] != json.loads(json.dumps(identity, default=float)):
             old = str(manifest["identity"].get("sha256", "?"))[:12]
             new = str(identity.get("sha256", "?"))[:12]

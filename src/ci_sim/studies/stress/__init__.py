@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ci_sim.folders import write_atomic
+from ci_sim.studies.posterior import Posterior, load_posterior
 from ci_sim.studies.stress.report import FIGURES, render_figures, render_html
 from ci_sim.studies.stress.study import (ALL_SHOCKS, Plan, StressExperiment, StressResult,
                                          load_experiment, plan, stress_test, summary_record)
@@ -23,7 +24,9 @@ def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
     """Write stress.csv, stress.json, the figures and report.html into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "stress.csv", lambda p: result.table.to_csv(p, index=False))
-    write_atomic(out / "robustness.csv", lambda p: result.robust.to_csv(p, index=False))
+    robust = result.robust if result.plan.draws is None else \
+        result.robust.assign(**result.plan.draws.columns())
+    write_atomic(out / "robustness.csv", lambda p: robust.to_csv(p, index=False))
     record = summary_record(result)
     write_atomic(out / "stress.json", lambda p: p.write_text(json.dumps(record, indent=2,
                                                                           default=float)))
@@ -37,22 +40,33 @@ def write_stress_outputs(result: StressResult, out: Path) -> list[Path]:
 
 
 def identity(checked: Plan) -> dict:
-    """What must not change between the start of a stress test and its resume."""
+    """What must not change between the start of a stress test and its resume (with a
+    posterior, its file, sha256 and the parameters drawn)."""
     record = {"experiment": checked.experiment.model_dump(mode="json"),
               "scenario_sha256": checked.digest, "seeds": list(checked.seeds),
               "worlds": [world.label for world in checked.worlds]}
     text = json.dumps(record, sort_keys=True, default=float)
-    return {"sha256": hashlib.sha256(text.encode()).hexdigest()}
+    found = {"sha256": hashlib.sha256(text.encode()).hexdigest()}
+    if checked.draws is not None:
+        found["posterior"] = checked.draws.identity()
+    return found
 
 
 def run_stress_test(experiment: StressExperiment, out: Path, *, workers: int | None = None,
                     scheduler: str | None = None, progress: Progress | None = None,
-                    resume: bool = False, overwrite: bool = False
+                    resume: bool = False, overwrite: bool = False,
+                    posterior: Posterior | str | Path | None = None
                     ) -> tuple[StressResult, list[Path]]:
     """Check, run and publish a stress test into ``out``: what ``ci-sim stress-test`` does.
 
     Runs are saved as they finish (:func:`ci_sim.studies.study.checkpointed`), so a stress
-    test killed at any moment finishes with ``resume`` to the same results.
+    test killed at any moment finishes with ``resume`` to the same results (and only with
+    the same ``posterior``, or none if it started without).
+
+    Args:
+        posterior: a calibration's posterior (a file or :class:`Posterior`): each replicate
+            also draws the parameters the stress test leaves unset from it, so the
+            intervals include parametric uncertainty (:mod:`ci_sim.studies.posterior`).
 
     Raises:
         InputError: bad input, or results in ``out`` without ``overwrite``, before
@@ -60,7 +74,9 @@ def run_stress_test(experiment: StressExperiment, out: Path, *, workers: int | N
     """
     from ci_sim.executors import check_executor_options
 
-    checked = plan(experiment)
+    if isinstance(posterior, (str, Path)):
+        posterior = load_posterior(posterior)
+    checked = plan(experiment, posterior)
     check_executor_options(workers, scheduler)
     out = Path(out)
     with checkpointed(out, kind="stress test", identity=identity(checked),

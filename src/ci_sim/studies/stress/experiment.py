@@ -24,6 +24,7 @@ from ci_sim.model.params import SECTIONS, ProblemType, Scenario, describe, param
 from ci_sim.model.scenarios import read_toml
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.loading import BaseScenario, base_scenario, describe_error, study_file
+from ci_sim.studies.posterior import Draws, Posterior, ensure_used, explicit_in_study
 from ci_sim.studies.stress.shocks import Shock, parse_shares, parse_shock
 
 #: The lever every stress test has.
@@ -135,6 +136,8 @@ class Plan:
         levers: each lever setting, as dotted name -> value (the share included).
         scenarios: ``scenarios[world][setting]``.
         seeds: the replicate seeds, as many as the most replicates the test may run.
+        draws: parameter sets drawn from a posterior, replicate ``r`` on draw ``r`` at every
+            lever setting in every world (None: no posterior).
     """
 
     experiment: StressExperiment
@@ -145,6 +148,7 @@ class Plan:
     worlds: tuple[World, ...]
     seeds: tuple[int, ...]
     scenarios: tuple[tuple[Scenario, ...], ...]
+    draws: Draws | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -230,8 +234,14 @@ def sample_worlds(experiment: StressExperiment) -> list[tuple[dict[str, Value], 
     return worlds
 
 
-def plan(experiment: StressExperiment) -> Plan:
+def plan(experiment: StressExperiment, posterior: Posterior | None = None) -> Plan:
     """Check everything and build every scenario before anything runs.
+
+    ``posterior``: replicate ``r`` of every lever setting in every world also runs on the
+    parameter set it draws from this posterior (:mod:`ci_sim.studies.posterior`); what the
+    stress test sets (the scenario, ``[set]``, ``budget``, the shares and other levers, the
+    uncertainties and the shocks' parameters) keeps its value. Every particle the
+    replicates draw is checked on the scenario before anything runs.
 
     Raises:
         InputError: the first problem, in one line.
@@ -284,5 +294,13 @@ def plan(experiment: StressExperiment) -> Plan:
     most = experiment.max_replicates if experiment.precision is not None else \
         experiment.replicates
     seeds = tuple(replicate_seeds(experiment.seed, most))
+    draws = None
+    if posterior is not None:
+        draws = posterior.bind(experiment.seed, explicit_in_study(
+            base.table, [SHARE], experiment.levers, experiment.uncertainties,
+            *(shock.overrides for shock in shocks)))
+        ensure_used([draws], "the stress test (its scenario, [set], budget, levers, "
+                             "uncertainties and shocks)")
+        draws.check(base.scenario, most)
     return Plan(experiment, base, np.array([setting[SHARE] for setting in levers]), levers,
-                shocks, worlds, seeds, scenarios)
+                shocks, worlds, seeds, scenarios, draws)

@@ -115,9 +115,11 @@ def subtitle(result: StressResult) -> str:
     checked, scenario = result.plan, result.plan.scenario
     worlds = (f"{len(checked.shocks)} shocks x {checked.experiment.samples} sampled worlds"
               if checked.uncertainties else f"{len(checked.shocks)} situations")
+    drawn = "" if checked.draws is None else \
+        f", parameters drawn from {checked.draws.posterior.file}"
     return (f"{scenario.name}, {scenario.problem.type} problem, pool "
             f"{scenario.pool():,.0f} money units/month, {scenario.years:g} years, {worlds}, "
-            f"{result.replicates} replicates each (seed {checked.experiment.seed})")
+            f"{result.replicates} replicates each (seed {checked.experiment.seed}{drawn})")
 
 
 def colours(result: StressResult) -> list[str]:
@@ -137,7 +139,10 @@ def render_figures(result: StressResult) -> dict[str, bytes]:
     experiment = result.plan.experiment
     metadata = {"Title": "ci-sim stress test", "Software": f"ci-sim {__version__}",
                 "Description": f"scenario {result.plan.scenario.name}, seed {experiment.seed}, "
-                               f"{result.replicates} replicates"}
+                               f"{result.replicates} replicates"
+                               + ("" if result.plan.draws is None else
+                                  f", posterior {result.plan.draws.posterior.file} (sha256 "
+                                  f"{result.plan.draws.posterior.sha256})")}
     return {name: png_bytes(figure, dpi=100, metadata=metadata)
             for name, figure in figures.items()}
 
@@ -396,6 +401,7 @@ def recommendation(result: StressResult) -> str:
         f"to {percent(optimum.high)} (90% bootstrap interval), and "
         f"{percent(optimum.sufficient_share)} already achieves {TARGET_PERCENT} of the best "
         f"gain.</p>",
+        parametric(result),
         f"<p>In money: across that range the model paid the backbone "
         f"{money(spend_low)} to {money(spend_high)} money units a month (read as thousands "
         f"of dollars) of a pool of {money(checked.scenario.pool())}; this is what the "
@@ -421,6 +427,25 @@ def recommendation(result: StressResult) -> str:
             "before relying on it.</p>")
     lines.append("</section>")
     return "\n".join(lines)
+
+
+def parametric(result: StressResult) -> str:
+    """With a posterior: that the intervals include parametric uncertainty, and from where."""
+    draws = result.plan.draws
+    if draws is None:
+        return ""
+    e = html.escape
+    posterior = draws.posterior
+    kept = (f" ({e(', '.join(draws.kept))} kept the value the stress test sets)"
+            if draws.kept else "")
+    distinct = len(set(draws.indices(result.replicates)))
+    return (f"<p>These intervals include parametric uncertainty, not only the model's "
+            f"randomness: each of the {result.replicates} replicates ran on its own seed and "
+            f"on its own draw of {e(', '.join(draws.applied))} from the calibration's "
+            f"posterior in <code>{e(posterior.file)}</code> ({posterior.particles} particles, "
+            f"sha256 <code>{e(posterior.sha256[:16])}</code>&hellip;; {distinct} distinct "
+            f"particles drawn){kept}, the same draw at every share and in every situation, "
+            f"so the comparisons stay paired.</p>")
 
 
 def measures_table(result: StressResult) -> str:
@@ -623,6 +648,20 @@ def method(result: StressResult) -> str:
         f"{experiment.bootstrap} bootstrap resamples of the replicate runs.</p>",
         f"<p>Shocks:</p><ul>{shocks}</ul>",
     ]
+    if checked.draws is not None:
+        draws = checked.draws
+        lines.append(
+            f"<p>Parametric uncertainty: replicate <i>r</i> ran on a parameter set drawn by "
+            f"weight from the posterior <code>{e(draws.posterior.file)}</code> (sha256 "
+            f"<code>{e(draws.posterior.sha256)}</code>, {draws.posterior.particles} "
+            f"particles), from a random stream derived from the base seed and <i>r</i>, the "
+            f"same at every share and in every situation: "
+            f"<code>{e(', '.join(draws.applied))}</code>"
+            + (f"; <code>{e(', '.join(draws.kept))}</code> kept the value set here"
+               if draws.kept else "")
+            + ". A bootstrap resample draws whole replicates, seed and parameter set "
+              "together, so the intervals above cover both. The particle each replicate "
+              "drew is in <code>stress.json</code> (<code>posterior.draws</code>).</p>")
     if uncertainties:
         lines.append(f"<p>Uncertainties, sampled into {experiment.samples} worlds by a Latin "
                      f"hypercube ([low, high] is uniform; a list is equally likely values):"

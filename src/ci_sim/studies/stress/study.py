@@ -31,6 +31,7 @@ from ci_sim.model import GATEWAYS
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import scenario_record
 from ci_sim.simulate import run, versions
+from ci_sim.studies.posterior import Posterior, with_parameters
 from ci_sim.studies.store import Store
 from ci_sim.studies.stress.experiment import (Plan, StressExperiment, load_experiment,
                                               plan)
@@ -64,6 +65,9 @@ class Batch:
     engine: str
     #: Players' choices when the scenario is a workshop room's session file (as records).
     plays: tuple[dict[str, Any], ...] = ()
+    #: With a posterior: each replicate's drawn parameters (``{replicate: {name: value}}``),
+    #: set on the point's scenario (:mod:`ci_sim.studies.posterior`).
+    drawn: dict[int, dict[str, Any]] | None = None
 
 
 #: What each run records besides its point, replicate and seed.
@@ -80,7 +84,11 @@ def run_batch(batch: Batch) -> dict[str, list]:
     plays = [Play.from_record(record) for record in batch.plays]
     columns: dict[str, list] = {name: [] for name in ("point", "replicate", "seed", *OUTCOMES)}
     for task in batch.tasks:
-        frame = run(batch.scenarios[task.point], task.seed, engine=batch.engine, plays=plays)
+        scenario = batch.scenarios[task.point]
+        if batch.drawn is not None:
+            scenario = with_parameters(scenario, batch.drawn[task.replicate],
+                                       f"point {task.point} with its posterior draw")
+        frame = run(scenario, task.seed, engine=batch.engine, plays=plays)
         columns["point"].append(task.point)
         columns["replicate"].append(task.replicate)
         columns["seed"].append(task.seed)
@@ -100,10 +108,18 @@ def stress_study(checked: Plan) -> Study:
             for w, row in enumerate(checked.scenarios) for s, scenario in enumerate(row)}
 
     plays = tuple(play.as_record() for play in checked.base.plays)
+    draws, drawn = checked.draws, {}
+
+    def draw(replicate: int) -> dict[str, Any]:
+        if replicate not in drawn:
+            drawn[replicate] = draws.values(replicate)
+        return drawn[replicate]
 
     def make_batch(tasks: list[Task]) -> Batch:
         return Batch({task.point: flat[task.point] for task in tasks}, tuple(tasks),
-                     checked.experiment.engine, plays)
+                     checked.experiment.engine, plays,
+                     None if draws is None else {task.replicate: draw(task.replicate)
+                                                 for task in tasks})
 
     experiment = checked.experiment
     precision = None if experiment.precision is None else Precision(
@@ -177,11 +193,14 @@ class StressResult:
 
 def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = None,
                 scheduler: str | None = None, progress: Progress | None = None,
-                store: Store | None = None) -> StressResult:
+                store: Store | None = None, posterior: Posterior | None = None
+                ) -> StressResult:
     """Run the stress test and compute its tables and optima (nothing is published).
 
     Args:
         experiment: what to run (or an already checked :class:`Plan`).
+        posterior: draw each replicate's parameters from it (:func:`plan`; for an
+            experiment, not a Plan).
         workers: runs at the same time: 1 in this process, more (None: every core) on a
             local process pool, or Dask workers with ``scheduler="local"``.
         scheduler: ``"local"`` or the address of a Dask scheduler to run on.
@@ -190,7 +209,7 @@ def stress_test(experiment: StressExperiment | Plan, *, workers: int | None = No
     """
     from ci_sim.executors import make_executor
 
-    checked = experiment if isinstance(experiment, Plan) else plan(experiment)
+    checked = experiment if isinstance(experiment, Plan) else plan(experiment, posterior)
     with make_executor(workers=workers, scheduler=scheduler) as executor:
         done = run_study(stress_study(checked), executor, store=store, progress=progress)
     points = len(checked.worlds) * len(checked.levers)
@@ -265,6 +284,9 @@ def summarize(result: StressResult) -> pd.DataFrame:
     table["engine"] = experiment.engine
     table["sha256"] = checked.digest
     table["ci_sim"] = __version__
+    if checked.draws is not None:
+        for column, value in checked.draws.columns().items():
+            table[column] = value
     return table
 
 
@@ -410,5 +432,7 @@ def summary_record(result: StressResult) -> dict[str, Any]:
                                               "backbone (backbone_spend), averaged over runs"},
         "versions": versions(),
         "scenario_file": scenario_record(checked.scenario, checked.digest),
+        **({} if checked.draws is None else
+           {"posterior": checked.draws.record(result.replicates)}),
     }
 

@@ -59,7 +59,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ci_sim.model import METRICS, STEPS_PER_YEAR
-from ci_sim.model.params import SECTIONS, Scenario, describe, parameter_names
+from ci_sim.model.params import (SECTIONS, Scenario, describe, numeric_parameters,
+                                  parameter_names)
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import is_experiment, merge, nest, read_toml
 from ci_sim.studies.loading import base_scenario, study_file
@@ -467,16 +468,6 @@ def check_discovery(experiment: Experiment, path: Path) -> None:
         raise InputError(f"{path}: discovery.output: must be one of the outputs "
                          f"({', '.join(experiment.outputs)}), got "
                          f"{experiment.discovery.output!r}")
-
-
-def numeric_parameters() -> list[str]:
-    """Dotted names of the parameters a sweep can vary (numbers, not choices or switches)."""
-    names = []
-    for name in parameter_names():
-        kind = describe(name)["type"]
-        if kind in (int, float, int | None, float | None):
-            names.append(name)
-    return names
 
 
 def check_parameter(name: str, spec: ParameterSpec, path: Path, table: str = "parameters"

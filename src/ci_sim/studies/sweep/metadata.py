@@ -173,9 +173,12 @@ def sweep_design(experiment: Experiment, *, points: int, replicates: int | None
                          distributions=["unif"] * len(names), **options)
 
 
-def sweep_provenance(loaded: LoadedExperiment, replicate_seeds: list[int]) -> dict[str, Any]:
+def sweep_provenance(loaded: LoadedExperiment, replicate_seeds: list[int],
+                     posterior: dict[str, Any] | None = None) -> dict[str, Any]:
     """The ``ci_sim`` entry of a sweep's files: base seed, replicate seeds, versions, the
-    experiment and the base scenario (resolved parameters and their sha256)."""
+    experiment and the base scenario (resolved parameters and their sha256), and the
+    posterior the replicates drew their parameters from
+    (:func:`ci_sim.parquet.posterior_provenance`), if any."""
     experiment = loaded.experiment
     scenarios = [] if loaded.base is None else \
         [scenario_provenance(loaded.base, loaded.scenario_sha256)]
@@ -186,4 +189,6 @@ def sweep_provenance(loaded: LoadedExperiment, replicate_seeds: list[int]) -> di
                         constants=dict(experiment.constants))
     if loaded.plays:
         record["plays"] = [play.as_record() for play in loaded.plays]
+    if posterior is not None:
+        record["posterior"] = posterior
     return record

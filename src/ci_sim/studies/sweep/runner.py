@@ -20,6 +20,8 @@ from ci_sim.parquet import write_parquet
 from ci_sim.simulate import versions
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.loading import point_scenario
+from ci_sim.studies.posterior import (DRAW_COLUMN, Draws, Posterior, ensure_used,
+                                      explicit_in_study, load_posterior)
 from ci_sim.studies.store import Store, damaged
 from ci_sim.studies.study import Precision, Study, Task, run_study
 from ci_sim.studies.sweep.analysis import (Analysis, analyze_runs, boxes_table, plot_convergence,
@@ -48,11 +50,14 @@ class SweepPlan:
             values ``NAME`` of every varied parameter.
         seeds: the replicate seeds, shared by every sample point (common random numbers,
             so differences between points are not blurred by different random draws).
+        draws: parameter sets drawn from a posterior, replicate ``r`` on draw ``r`` at
+            every sample point (None: no posterior).
     """
 
     loaded: LoadedExperiment
     design: pd.DataFrame
     seeds: list[int]
+    draws: Draws | None = None
 
     @property
     def experiment(self) -> Experiment:
@@ -73,6 +78,12 @@ class SweepPlan:
         base = self.loaded.table
         outputs = tuple(experiment.outputs.items())
         plays = tuple(play.as_record() for play in self.loaded.plays)
+        draws, drawn = self.draws, {}
+
+        def draw(replicate: int) -> dict[str, Any]:
+            if replicate not in drawn:
+                drawn[replicate] = draws.values(replicate)
+            return drawn[replicate]
 
         def make_batch(tasks: list[Task]) -> RunBatch:
             return RunBatch(target=experiment.target, base=base, engine=experiment.engine,
@@ -80,7 +91,9 @@ class SweepPlan:
                             samples=tuple(task.point for task in tasks),
                             replicates=tuple(task.replicate for task in tasks),
                             seeds=tuple(task.seed for task in tasks),
-                            values=tuple(points[task.point] for task in tasks), plays=plays)
+                            values=tuple(points[task.point] for task in tasks), plays=plays,
+                            drawn=() if draws is None else
+                            tuple(draw(task.replicate) for task in tasks))
 
         wanted = experiment.precision
         precision = None if wanted is None else Precision(
@@ -103,11 +116,18 @@ class SweepResult:
     ran: int = 0
 
 
-def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
+def plan_sweep(loaded: LoadedExperiment, posterior: Posterior | None = None) -> SweepPlan:
     """Sample the design and check that every sample point is a valid scenario.
 
+    ``posterior``: replicate ``r`` of every sample point also runs on the parameter set it
+    draws from this posterior (:mod:`ci_sim.studies.posterior`); what the experiment sets
+    (its scenario, constants and varied parameters) keeps its value. Every particle the
+    replicates draw is checked on the base scenario before anything runs.
+
     Raises:
-        InputError: naming the first sample point the model would refuse, and why.
+        InputError: naming the first sample point the model would refuse, and why; a
+            posterior for a test function, or one whose every parameter the experiment
+            sets.
     """
     experiment = loaded.experiment
     if design_size(experiment) > 5_000_000:
@@ -131,28 +151,43 @@ def plan_sweep(loaded: LoadedExperiment) -> SweepPlan:
                                  f"valid scenario{error}") from None
     most = experiment.replicates if experiment.precision is None else \
         experiment.precision.max_replicates
-    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, most))
+    draws = None
+    if posterior is not None:
+        if loaded.base is None:
+            raise InputError(f"--posterior: the {experiment.target} target of {loaded.path} "
+                             f"is a test function without model parameters")
+        draws = posterior.bind(experiment.seed,
+                               explicit_in_study(loaded.table, experiment.varied))
+        ensure_used([draws], f"{loaded.path} (its scenario, constants and varied parameters)")
+        draws.check(loaded.base, most)
+    return SweepPlan(loaded, design, replicate_seeds(experiment.seed, most), draws)
 
 
-def identity(loaded: LoadedExperiment) -> dict[str, Any]:
-    """What must not change between the start of a sweep and its resume."""
-    return {"sha256": loaded.sha256, "scenario_sha256": loaded.scenario_sha256}
+def identity(loaded: LoadedExperiment, draws: Draws | None = None) -> dict[str, Any]:
+    """What must not change between the start of a sweep and its resume (with a posterior,
+    its file, sha256 and the parameters drawn)."""
+    found = {"sha256": loaded.sha256, "scenario_sha256": loaded.scenario_sha256}
+    if draws is not None:
+        found["posterior"] = draws.identity()
+    return found
 
 
 def manifest_for(plan: SweepPlan) -> dict[str, Any]:
     loaded = plan.loaded
-    return {"kind": KIND, "identity": identity(loaded), "ci_sim": __version__,
+    return {"kind": KIND, "identity": identity(loaded, plan.draws), "ci_sim": __version__,
             "experiment": loaded.experiment.model_dump(mode="json"),
             "experiment_file": Path(loaded.path).name, "experiment_text": loaded.text,
             "base_scenario": None if loaded.base is None else
             json.loads(loaded.base.model_dump_json()),
             "seed": loaded.experiment.seed, "replicate_seeds": plan.seeds,
-            "points": len(plan.design), "runs": plan.runs, "versions": versions()}
+            "points": len(plan.design), "runs": plan.runs, "versions": versions(),
+            **({} if plan.draws is None else {"posterior": plan.draws.record(len(plan.seeds))})}
 
 
 def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
               workers: int | None = None, scheduler: str | None = None, resume: bool = False,
-              overwrite: bool = False, progress: Progress | None = None) -> SweepResult:
+              overwrite: bool = False, progress: Progress | None = None,
+              posterior: Posterior | str | Path | None = None) -> SweepResult:
     """Run an experiment file: what ``ci-sim sweep`` does.
 
     Samples the design, runs every point and replicate on the chosen executor (see
@@ -166,13 +201,19 @@ def run_sweep(experiment_path: str | Path, out: str | Path | None = None, *,
         resume: finish the sweep already in ``out``: only runs without a checkpoint run.
         overwrite: remove what ``out`` holds and start again.
         progress: called with (runs done, runs in the sweep) as batches finish.
+        posterior: a calibration's posterior (a file or :class:`Posterior`): each replicate
+            also draws the parameters the experiment leaves unset from it
+            (:mod:`ci_sim.studies.posterior`). A sweep resumes only with the same one.
 
     Raises:
-        InputError: bad experiment, bad options, a folder this sweep may not use or a
-            damaged file in it; raised before anything is written.
+        InputError: bad experiment, bad options, a bad posterior, a folder this sweep may
+            not use (one started with another posterior or none) or a damaged file in it;
+            raised before anything is written.
     """
     loaded = load_experiment(experiment_path)
-    plan = plan_sweep(loaded)
+    if isinstance(posterior, (str, Path)):
+        posterior = load_posterior(posterior)
+    plan = plan_sweep(loaded, posterior)
     check_executor_options(workers, scheduler)
     path = Path(out) if out is not None else default_folder(loaded.experiment.name)
     check_folder_path(path)
@@ -199,7 +240,8 @@ def check_folder(folder: Store, plan: SweepPlan, resume: bool) -> None:
             raise InputError(f"--out: {folder.path} already holds a sweep; pass --resume to "
                              f"finish it, --overwrite to start again, or choose another "
                              f"--out folder")
-        folder.check_resumable(identity(plan.loaded), plan.loaded.path, __version__)
+        folder.check_resumable(identity(plan.loaded, plan.draws), plan.loaded.path,
+                               __version__)
     elif not folder.is_empty():
         raise InputError(f"--out: {folder.path} is not empty and holds no sweep; choose a "
                          f"new or empty folder")
@@ -223,25 +265,29 @@ def run_locked(plan: SweepPlan, folder: Store, workers: int | None, scheduler: s
         ran = done.ran
         runs = consolidate(plan, folder, done.table)
     else:
-        runs = folder.read_runs(run_columns(experiment), plan.runs)
+        runs = folder.read_runs(run_columns(experiment, plan.draws is not None), plan.runs)
         folder.remove_chunks()  # left if a kill came between runs.parquet and cleaning
         if progress is not None:
             progress(len(runs), len(runs))
     seconds = time.perf_counter() - started
+    replicates = len(runs) // max(len(plan.design), 1)
     result = write_analysis(folder.path, experiment, plan.design, runs,
                             extra={"run_seconds": round(seconds, 3), "runs_this_session": ran,
                                    "executor": None if executor is None else executor.kind,
-                                   "workers": None if executor is None else executor.workers})
+                                   "workers": None if executor is None else executor.workers},
+                            posterior=None if plan.draws is None else
+                            plan.draws.record(replicates))
     result.seconds, result.ran = seconds, ran
     return result
 
 
-def run_columns(experiment: Experiment) -> list[str]:
-    """Columns of runs.parquet, in order: ``sample``, ``replicate``, ``seed``, the value of
-    every varied parameter, its quantile ``q:NAME``, and every output."""
+def run_columns(experiment: Experiment, posterior: bool = False) -> list[str]:
+    """Columns of runs.parquet, in order: ``sample``, ``replicate``, ``seed``, with a
+    posterior ``posterior_draw`` (the particle the replicate drew), the value of every
+    varied parameter, its quantile ``q:NAME``, and every output."""
     names = experiment.parameter_names
-    return ["sample", "replicate", "seed", *names, *map(quantile_column, names),
-            *experiment.outputs]
+    return ["sample", "replicate", "seed", *([DRAW_COLUMN] if posterior else []), *names,
+            *map(quantile_column, names), *experiment.outputs]
 
 
 def describing(plan: SweepPlan, *, replicates: int | None, seeds: list[int]
@@ -249,7 +295,8 @@ def describing(plan: SweepPlan, *, replicates: int | None, seeds: list[int]
     """Writes a table of the sweep as Parquet that describes itself
     (:func:`ci_sim.parquet.write_parquet`): provenance, design and column descriptions."""
     experiment = plan.experiment
-    record = sweep_provenance(plan.loaded, seeds)
+    record = sweep_provenance(plan.loaded, seeds, None if plan.draws is None else
+                              plan.draws.record(len(seeds)))
     design = sweep_design(experiment, points=len(plan.design), replicates=replicates)
     descriptions = column_descriptions(experiment)
 
@@ -263,10 +310,15 @@ def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataF
     """Join the runs with the parameter values into runs.parquet, in sample order."""
     experiment = plan.experiment
     outcomes = table.rename(columns={"point": "sample"})
+    if plan.draws is not None:
+        drawn = {replicate: plan.draws.index(replicate)
+                 for replicate in outcomes["replicate"].unique()}
+        outcomes[DRAW_COLUMN] = outcomes["replicate"].map(drawn).astype("int64")
     names = experiment.parameter_names
     values = plan.design[["sample", *names, *map(quantile_column, names)]]
     runs = outcomes.merge(values, on="sample", how="left", validate="many_to_one")
-    runs = runs[run_columns(experiment)].sort_values(["sample", "replicate"], kind="stable")
+    runs = runs[run_columns(experiment, plan.draws is not None)].sort_values(
+        ["sample", "replicate"], kind="stable")
     runs = runs.reset_index(drop=True)
     expected = plan.runs if plan.runs is not None else \
         len(plan.design) * (len(runs) // max(len(plan.design), 1))
@@ -280,17 +332,27 @@ def consolidate(plan: SweepPlan, folder: Store, table: pd.DataFrame) -> pd.DataF
 
 
 def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
-                   runs: pd.DataFrame, *, extra: dict[str, Any] | None = None) -> SweepResult:
+                   runs: pd.DataFrame, *, extra: dict[str, Any] | None = None,
+                   posterior: dict[str, Any] | None = None) -> SweepResult:
     """Compute and write indices.csv, indices.png, convergence.csv/png, discovery.csv/png
-    and summary.json into ``out``."""
+    and summary.json into ``out``.
+
+    ``posterior``: the posterior the replicates drew from, as recorded
+    (:func:`ci_sim.parquet.posterior_provenance`): its file and sha256 go into every table
+    and title, the whole record into summary.json.
+    """
     analysis = analyze_runs(experiment, design, runs)
     replicates = int(runs.groupby("sample").size().max())
     title = (f"{experiment.name}: {experiment.method}, {len(design)} points x "
              f"{replicates} replicate{'s' if replicates > 1 else ''}, "
-             f"seed {experiment.seed}, ci-sim {__version__}")
+             f"seed {experiment.seed}"
+             + ("" if posterior is None else f", parameters drawn from {posterior['file']}")
+             + f", ci-sim {__version__}")
     provenance = {"method": experiment.method, "samples": experiment.samples,
                   "points": len(design), "replicates": replicates,
                   "seed": experiment.seed, "ci_sim": __version__}
+    if posterior is not None:
+        provenance.update(posterior=posterior["file"], posterior_sha256=posterior["sha256"])
     written = []
 
     def save(name: str, write: Callable[[Path], None]) -> None:
@@ -318,6 +380,8 @@ def write_analysis(out: Path, experiment: Experiment, design: pd.DataFrame,
                                          key=runs["seed"].tolist().index),
                **summary_record(experiment, analysis, runs), **(extra or {}),
                "versions": versions()}
+    if posterior is not None:
+        summary["posterior"] = posterior
     save("summary.json", lambda p: p.write_text(json.dumps(summary, indent=2, default=float)))
     return SweepResult(experiment, runs, analysis, written)
 
@@ -345,6 +409,12 @@ def analyze_sweep(out: str | Path) -> SweepResult:
     except ValueError as error:
         raise damaged(folder.manifest_path, error, "run the sweep again with --overwrite"
                       ) from None
+    posterior = manifest.get("posterior")
     with locked(folder.path):
-        runs = folder.read_runs(run_columns(experiment), manifest["runs"])
-        return write_analysis(folder.path, experiment, folder.read_design(), runs)
+        runs = folder.read_runs(run_columns(experiment, posterior is not None),
+                                manifest["runs"])
+        design = folder.read_design()
+        if posterior is not None:  # the draws of the replicates the runs have
+            replicates = len(runs) // max(len(design), 1)
+            posterior = {**posterior, "draws": posterior["draws"][:replicates]}
+        return write_analysis(folder.path, experiment, design, runs, posterior=posterior)

@@ -32,6 +32,9 @@ class RunBatch:
         values: one tuple of parameter values per run, in ``names`` order.
         plays: players' choices of a workshop session the base came from, as session-file
             tables (:meth:`ci_sim.model.choices.Play.as_record`), replayed in every run.
+        drawn: with a posterior, one ``{dotted name: value}`` per run: the parameter set
+            its replicate drew (:mod:`ci_sim.studies.posterior`), set under the point's
+            values; empty without one.
     """
 
     target: str
@@ -44,6 +47,7 @@ class RunBatch:
     seeds: tuple[int, ...]
     values: tuple[tuple[float, ...], ...]
     plays: tuple[dict[str, Any], ...] = ()
+    drawn: tuple[dict[str, Any], ...] = ()
 
 
 def run_batch(batch: RunBatch) -> dict[str, list]:
@@ -61,12 +65,17 @@ def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
     from ci_sim.model.choices import Play
     from ci_sim.simulate import run
     from ci_sim.studies.loading import point_scenario
+    from ci_sim.studies.posterior import with_parameters
 
     plays = [Play.from_record(record) for record in batch.plays]
     columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}
-    for sample, seed, values in zip(batch.samples, batch.seeds, batch.values):
+    drawn = batch.drawn or ({},) * len(batch.samples)
+    for sample, seed, values, parameters in zip(batch.samples, batch.seeds, batch.values,
+                                                drawn):
         overrides = {name: _plain(value) for name, value in zip(batch.names, values)}
-        scenario = point_scenario(batch.base, overrides, f"sample point {sample}")
+        scenario = with_parameters(point_scenario(batch.base, overrides,
+                                                  f"sample point {sample}"),
+                                   parameters, f"sample point {sample} with its posterior draw")
         timeseries = run(scenario, seed, engine=batch.engine, plays=plays)
         for name, spec in batch.outputs:
             columns[name].append(measure(timeseries, spec, scenario.years))
