@@ -116,11 +116,14 @@ class PatternModel:
     simulator: Simulator
     patterns: tuple[Pattern, ...]
     seeds: tuple[int, ...]
+    logarithmic: tuple[str, ...] = ()  # parameters fitted as their base-10 logarithm
 
     @classmethod
     def of(cls, plan: Plan) -> PatternModel:
-        return cls(Simulator.of(plan), plan.patterns, plan.seeds)
+        return cls(Simulator.of(plan), plan.patterns, plan.seeds, tuple(
+            name for name, prior in plan.targets.parameters.items() if prior.logarithmic))
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, float]:
-        values = {name: float(value) for name, value in parameters.items()}
+        values = {name: 10.0 ** float(value) if name in self.logarithmic else float(value)
+                  for name, value in parameters.items()}
         return statistics(self.patterns, self.simulator.simulate(values, self.seeds))

@@ -2,8 +2,8 @@
 
 The inference is pyabc's ABC-SMC (Toni et al. 2009; Beaumont et al. 2009; Beaumont 2010):
 generation 0 draws particles from the prior; each later generation proposes particles by
-perturbing the previous generation's (pyabc's multivariate normal transition, importance
-weights prior / proposal) and accepts those whose distance (:func:`~.patterns.distance`)
+perturbing the previous generation's (pyabc's multivariate normal transition with twice the
+weighted covariance, Beaumont et al. 2009; importance weights prior / proposal) and accepts those whose distance (:func:`~.patterns.distance`)
 is at most the generation's threshold, a quantile of the previous generation's distances.
 Its history is pyabc's SQLite database.
 
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ def evaluation_seed(seed: int, generation: int, index: int) -> np.random.SeedSeq
 class EvaluationBatch:
     """Evaluations ``start .. stop - 1`` of a generation, for a worker."""
 
-    simulate_one: bytes  # pyabc's simulate function, cloudpickled
+    simulate_one: Any  # pyabc's simulate function (cloudpickled bytes for other processes)
     seed: int
     generation: int
     start: int
@@ -82,9 +83,11 @@ def evaluate_batch(batch: EvaluationBatch) -> list[tuple[int, Any]]:
     """Run a batch of evaluations: ``(index, particle)`` each. Each draws its random numbers
     from numpy's and Python's global generators seeded with :func:`evaluation_seed`
     (pyabc draws from them); their states are restored afterwards."""
-    import cloudpickle
+    simulate_one = batch.simulate_one
+    if isinstance(simulate_one, bytes):
+        import cloudpickle
 
-    simulate_one = cloudpickle.loads(batch.simulate_one)
+        simulate_one = cloudpickle.loads(simulate_one)
     saved_numpy, saved_python = np.random.get_state(), random.getstate()
     results = []
     try:
@@ -133,9 +136,12 @@ class ExecutorSampler(Sampler):
 
     def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf,
                                 all_accepted=False, ana_vars=None):
-        import cloudpickle
+        if self.executor.kind == "in-process":
+            payload = simulate_one  # the same function, without a pickling round trip
+        else:
+            import cloudpickle
 
-        payload = cloudpickle.dumps(simulate_one)
+            payload = cloudpickle.dumps(simulate_one)
         limit = np.inf if not np.isfinite(max_eval) else int(np.ceil(max_eval))
         particles: dict[int, Any] = {}
         prefix = accepted = 0  # every index below prefix is evaluated; accepted among them
@@ -201,14 +207,20 @@ class StoredQuantileEpsilon(QuantileEpsilon):
             self._update(t, get_weighted_distances())
 
 
+def beaumont_bandwidth(samples: float, dimension: int) -> float:
+    """The kernel's bandwidth factor: its covariance is twice the weighted covariance of the
+    previous generation (Beaumont et al. 2009), wider than the rules of thumb for density
+    estimation, which in many dimensions leave the importance weights degenerate."""
+    return math.sqrt(2.0)
+
+
 def prior_distribution(plan: Plan) -> pyabc.Distribution:
-    """The fitted parameters' priors as pyabc random variables."""
+    """The fitted parameters' priors as pyabc random variables, on the fit's scale: a
+    loguniform prior is uniform on the parameter's base-10 logarithm."""
     variables = {}
     for name, prior in plan.targets.parameters.items():
-        if prior.prior == "loguniform":
-            variables[name] = pyabc.RV("loguniform", prior.low, prior.high)
-        else:
-            variables[name] = pyabc.RV("uniform", prior.low, prior.high - prior.low)
+        low, high = prior.to_fitted(prior.low), prior.to_fitted(prior.high)
+        variables[name] = pyabc.RV("uniform", low, high - low)
     return pyabc.Distribution(**variables)
 
 
@@ -239,8 +251,10 @@ class Generations:
         return int(self.table["evaluations"].sum()) if len(self.table) else 0
 
 
-def read_generations(database: Path) -> pd.DataFrame:
-    """The generations stored in ``database`` (empty if there is none)."""
+def read_generations(database: Path, *, details: bool = True) -> pd.DataFrame:
+    """The generations stored in ``database`` (empty if there is none); without
+    ``details``, only ``generation``, ``epsilon`` and ``evaluations`` (what deciding to
+    stop needs, read in one query)."""
     columns = ["generation", "epsilon", "evaluations", "accepted", "acceptance_rate",
                "effective_sample_size", "seconds"]
     if not database.exists():
@@ -253,13 +267,16 @@ def read_generations(database: Path) -> pd.DataFrame:
     populations = populations[populations["t"] >= 0].sort_values("t")
     rows = []
     for _, row in populations.iterrows():
-        _, weights = history.get_distribution(m=0, t=int(row["t"]))
-        rows.append({"generation": int(row["t"]), "epsilon": float(row["epsilon"]),
-                     "evaluations": int(row["samples"]), "accepted": int(len(weights)),
-                     "acceptance_rate": len(weights) / int(row["samples"]),
-                     "effective_sample_size": float(1 / np.sum(weights ** 2)),
-                     "seconds": float(row["wall_time"] or 0.0)})
-    return pd.DataFrame(rows, columns=columns)
+        record = {"generation": int(row["t"]), "epsilon": float(row["epsilon"]),
+                  "evaluations": int(row["samples"])}
+        if details:
+            _, weights = history.get_distribution(m=0, t=int(row["t"]))
+            record.update({"accepted": int(len(weights)),
+                           "acceptance_rate": len(weights) / int(row["samples"]),
+                           "effective_sample_size": float(1 / np.sum(weights ** 2)),
+                           "seconds": float(row["wall_time"] or 0.0)})
+        rows.append(record)
+    return pd.DataFrame(rows, columns=columns if details else columns[:3])
 
 
 def stop_reason(plan: Plan, generations: pd.DataFrame, folder: Path) -> str | None:
@@ -309,14 +326,15 @@ def fit(plan: Plan, executor, folder: Path, *,
     sampler = ExecutorSampler(executor, plan.targets.seeds.abc,
                               batch_size(plan, executor.workers))
     while True:
-        generations = read_generations(database)
+        generations = read_generations(database, details=False)
         reason = stop_reason(plan, generations, folder)
         if reason is not None:
-            return Generations(generations, reason, sampler.spent)
+            return Generations(read_generations(database), reason, sampler.spent)
         abc = pyabc.ABCSMC(model, prior_distribution(plan), PatternDistance(plan.patterns),
                            population_size=budget.particles, sampler=sampler,
                            eps=StoredQuantileEpsilon(budget.quantile),
-                           transitions=pyabc.MultivariateNormalTransition())
+                           transitions=pyabc.MultivariateNormalTransition(
+                               bandwidth_selector=beaumont_bandwidth))
         if len(generations) == 0:
             database.unlink(missing_ok=True)  # a fit killed before its first generation
             abc.new(f"sqlite:///{database}", observed(plan),
@@ -328,7 +346,7 @@ def fit(plan: Plan, executor, folder: Path, *,
             sampler.progress = lambda t, accepted, wanted, evaluated: progress(
                 t, accepted, wanted, evaluated, float(abc.eps(t)))
         abc.run(max_nr_populations=1, min_acceptance_rate=budget.min_acceptance)
-        if len(read_generations(database)) == generation:  # the generation was abandoned
+        if len(read_generations(database, details=False)) == generation:  # the generation was abandoned
             reason = (f"generation {generation} would need more than "
                       f"{budget.particles / budget.min_acceptance:.0f} evaluations "
                       f"(acceptance below {budget.min_acceptance:g}); not kept")
@@ -337,13 +355,15 @@ def fit(plan: Plan, executor, folder: Path, *,
 
 def posterior(folder: Path, plan: Plan, generation: int | None = None) -> pd.DataFrame:
     """A stored generation (default: the last): one row per accepted particle, a column per
-    fitted parameter (dotted names, in the targets' order), its ``weight`` (summing to 1),
-    its ``distance`` and every pattern's statistic (by pattern name)."""
+    fitted parameter (dotted names, in the targets' order, in the parameter's unit: the
+    database holds a loguniform parameter as its base-10 logarithm), its ``weight``
+    (summing to 1), its ``distance`` and every pattern's statistic (by pattern name)."""
     history = pyabc.History(f"sqlite:///{folder / DATABASE}", _id=1)
     population = history.get_population(t=generation)
     rows = []
     for particle in population.particles:
-        rows.append({**{name: float(particle.parameter[name]) for name in plan.names},
+        rows.append({**{name: prior.from_fitted(float(particle.parameter[name]))
+                        for name, prior in plan.targets.parameters.items()},
                      "weight": float(particle.weight), "distance": float(particle.distance),
                      **{pattern.name: float(particle.sum_stat[pattern.name])
                         for pattern in plan.patterns}})

@@ -152,6 +152,20 @@ class Prior(Strict):
             raise ValueError(f"a loguniform prior needs low > 0, got {self.low:g}")
         return self
 
+    @property
+    def logarithmic(self) -> bool:
+        """Whether the fit works on the parameter's base-10 logarithm (a loguniform prior:
+        uniform there, so importance weights carry no 1/x factor)."""
+        return self.prior == "loguniform"
+
+    def to_fitted(self, value: float) -> float:
+        """The parameter's value on the scale the fit works on."""
+        return math.log10(value) if self.logarithmic else value
+
+    def from_fitted(self, value: float) -> float:
+        """The parameter's value from the fit's scale."""
+        return 10.0 ** value if self.logarithmic else value
+
     def quantile(self, q) -> np.ndarray:
         """The prior's ``q`` quantile(s)."""
         q = np.asarray(q, dtype=float)
