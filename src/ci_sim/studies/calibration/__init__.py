@@ -59,6 +59,7 @@ class CalibrationResult:
         patterns: one row per pattern (:func:`.checks.pattern_table`).
         seconds: wall time of this session; ``check_seconds`` of its predictive check.
         spent: evaluations run in this session, the discarded ones included.
+        warnings: pyabc's warnings in this session, counted by message.
         executor: how it ran (kind and workers), for the record.
     """
 
@@ -76,6 +77,7 @@ class CalibrationResult:
     spent: int = 0
     executor: dict[str, Any] = field(default_factory=dict)
     pyabc_version: str = ""
+    warnings: dict[str, int] = field(default_factory=dict)
 
     @property
     def evaluations(self) -> int:
@@ -126,7 +128,7 @@ def calibrate(plan: Plan, executor, store, *,
         checks.pattern_table(plan, posterior, check), seconds=finished - started,
         check_seconds=finished - checked_at, spent=fitted.spent,
         executor={"kind": executor.kind, "workers": executor.workers},
-        pyabc_version=pyabc.__version__)
+        pyabc_version=pyabc.__version__, warnings=fitted.warnings)
 
 
 def posterior_provenance(result: CalibrationResult) -> dict[str, Any]:
@@ -165,6 +167,8 @@ def record(result: CalibrationResult) -> dict[str, Any]:
             "seconds": {"session": result.seconds, "fit_generations": result.fit_seconds,
                         "predictive_check": result.check_seconds},
             "executor": result.executor,
+            "evaluations_run_this_session": result.spent,
+            "pyabc_warnings": result.warnings,
             "summary": result.summary.to_dict("records"),
             "patterns": result.patterns.to_dict("records")}
 

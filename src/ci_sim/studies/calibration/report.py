@@ -313,7 +313,7 @@ def render_html(result: CalibrationResult, images: dict[str, bytes] | None = Non
               patterns_table(result)]
     if "predictive" in images:
         parts.append(image(images["predictive"], "predictive"))
-    parts += ["<h2>Acceptance history</h2>", generations_table(result)]
+    parts += ["<h2>Acceptance history</h2>", generations_table(result), warnings_text(result)]
     if "generations" in images:
         parts.append(image(images["generations"], "generations"))
     parts += [method(result), "</body></html>"]
@@ -438,6 +438,17 @@ def generations_table(result: CalibrationResult) -> str:
             for _, row in result.generations.iterrows()]
     return table_html(["generation", "threshold", "accepted", "evaluations", "model runs",
                        "acceptance rate", "effective sample size", "seconds"], rows)
+
+
+def warnings_text(result: CalibrationResult) -> str:
+    e = html.escape
+    if not result.warnings:
+        return "<p>pyabc gave no warning in this session.</p>"
+    items = "".join(f"<li>{count} x {e(message)}</li>"
+                    for message, count in sorted(result.warnings.items(),
+                                                 key=lambda item: -item[1]))
+    return (f"<p>pyabc's warnings in this session (a proposal outside the priors is drawn "
+            f"again, so many of them cost time, not accuracy):</p><ul>{items}</ul>")
 
 
 def method(result: CalibrationResult) -> str:

@@ -108,8 +108,10 @@ def run_fit(fitted: Plan, executor) -> tuple[pd.DataFrame, str, int]:
 
 
 def coverage(base: Plan, fits: int, seed: int, *, kernel_scale: float = 1.0,
-             executor=None) -> pd.DataFrame:
-    """Run ``fits`` fits on synthetic data; one row per fit and parameter: ``fit``,
+             executor=None, first: int = 0) -> pd.DataFrame:
+    """Run fits ``first .. first + fits - 1`` on synthetic data (fit ``k``'s data depend only
+    on ``seed`` and ``k``, so fits can be split among processes); one row per fit and
+    parameter: ``fit``,
     ``parameter``, ``truth``, ``quantile`` (the posterior's weight below the truth, uniform
     when the method is right), ``in_50`` and ``in_90`` (the truth inside the central
     interval), ``width_90``, ``stop``, ``reached_zero`` (the fit stopped at threshold 0,
@@ -127,7 +129,7 @@ def coverage(base: Plan, fits: int, seed: int, *, kernel_scale: float = 1.0,
     own = executor is None
     executor = make_executor(workers=1) if own else executor
     try:
-        for fit in range(fits):
+        for fit in range(first, first + fits):
             data = synthetic(base, fit, seed)
             fitted = replan(base, seed_base=data.seed_base, targets=data.targets,
                             kernel_scale=kernel_scale)

@@ -29,12 +29,14 @@ pyabc is imported only here, and this module only when a calibration runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +50,30 @@ from pyabc.sampler import Sampler
 from ci_sim.studies.calibration.patterns import PatternModel, distance
 from ci_sim.studies.calibration.targets import Plan
 
-# pyabc logs every generation at INFO on its own handler; ci-sim reports progress itself.
+# pyabc logs every generation at INFO on its own handler; ci-sim reports progress itself,
+# and pyabc's warnings go into the report (captured_warnings), not over the progress bar.
 logging.getLogger("ABC").setLevel(logging.WARNING)
+
+
+class _Collector(logging.Handler):
+    def __init__(self, into: Counter):
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into[f"{record.name}: {record.getMessage()}"[:300]] += 1
+
+
+@contextlib.contextmanager
+def captured_warnings(into: Counter) -> Iterator[None]:
+    """pyabc's warnings (logger ``ABC``) counted by message in ``into`` instead of printed."""
+    logger = logging.getLogger("ABC")
+    saved = logger.handlers[:], logger.propagate
+    logger.handlers, logger.propagate = [_Collector(into)], False
+    try:
+        yield
+    finally:
+        logger.handlers, logger.propagate = saved
 
 #: Progress callback: generation, accepted so far, particles wanted, evaluations so far,
 #: the generation's threshold.
@@ -79,27 +103,28 @@ class EvaluationBatch:
     stop: int
 
 
-def evaluate_batch(batch: EvaluationBatch) -> list[tuple[int, Any]]:
-    """Run a batch of evaluations: ``(index, particle)`` each. Each draws its random numbers
-    from numpy's and Python's global generators seeded with :func:`evaluation_seed`
-    (pyabc draws from them); their states are restored afterwards."""
+def evaluate_batch(batch: EvaluationBatch) -> tuple[list[tuple[int, Any]], Counter]:
+    """Run a batch of evaluations: ``(index, particle)`` each, and pyabc's warnings. Each
+    draws its random numbers from numpy's and Python's global generators seeded with
+    :func:`evaluation_seed` (pyabc draws from them); their states are restored afterwards."""
     simulate_one = batch.simulate_one
     if isinstance(simulate_one, bytes):
         import cloudpickle
 
         simulate_one = cloudpickle.loads(simulate_one)
     saved_numpy, saved_python = np.random.get_state(), random.getstate()
-    results = []
+    results, warnings = [], Counter()
     try:
-        for index in range(batch.start, batch.stop):
-            sequence = evaluation_seed(batch.seed, batch.generation, index)
-            np.random.seed(sequence.generate_state(8))
-            random.seed(int(sequence.generate_state(2, np.uint64)[0]))
-            results.append((index, simulate_one()))
+        with captured_warnings(warnings):
+            for index in range(batch.start, batch.stop):
+                sequence = evaluation_seed(batch.seed, batch.generation, index)
+                np.random.seed(sequence.generate_state(8))
+                random.seed(int(sequence.generate_state(2, np.uint64)[0]))
+                results.append((index, simulate_one()))
     finally:
         np.random.set_state(saved_numpy)
         random.setstate(saved_python)
-    return results
+    return results, warnings
 
 
 class ExecutorSampler(Sampler):
@@ -113,6 +138,7 @@ class ExecutorSampler(Sampler):
     Attributes:
         spent: evaluations run in this session, the discarded ones included.
         progress: called as batches finish (see :data:`GenerationProgress`).
+        warnings: pyabc's warnings in the evaluations, counted by message.
     """
 
     def __init__(self, executor, seed: int, batch_size: int = 1):
@@ -121,6 +147,7 @@ class ExecutorSampler(Sampler):
         self.seed = seed
         self.batch_size = max(1, int(batch_size))
         self.spent = 0
+        self.warnings: Counter = Counter()
         self.progress: Callable[[int, int, int, int], None] | None = None
 
     def __getstate__(self):  # never sent anywhere; pyabc pickles only its functions
@@ -146,8 +173,9 @@ class ExecutorSampler(Sampler):
         particles: dict[int, Any] = {}
         prefix = accepted = 0  # every index below prefix is evaluated; accepted among them
         last = None
-        for _, results in self.executor.map_unordered(
+        for _, (results, warnings) in self.executor.map_unordered(
                 evaluate_batch, self._batches(payload, t, limit)):
+            self.warnings.update(warnings)
             for index, particle in results:
                 particles[index] = particle
             self.spent += len(results)
@@ -245,6 +273,7 @@ class Generations:
     table: pd.DataFrame
     stop: str
     spent: int = 0  # evaluations run in this session, the discarded ones included
+    warnings: dict[str, int] = field(default_factory=dict)  # pyabc's, by message, this session
 
     @property
     def evaluations(self) -> int:
@@ -325,11 +354,15 @@ def fit(plan: Plan, executor, folder: Path, *,
     model = PatternModel.of(plan)
     sampler = ExecutorSampler(executor, plan.targets.seeds.abc,
                               batch_size(plan, executor.workers))
+    main_warnings: Counter = Counter()
     while True:
         generations = read_generations(database, details=False)
         reason = stop_reason(plan, generations, folder)
         if reason is not None:
-            return Generations(read_generations(database), reason, sampler.spent)
+            warnings = Counter(sampler.warnings)
+            warnings.update(main_warnings)
+            return Generations(read_generations(database), reason, sampler.spent,
+                               dict(warnings))
         abc = pyabc.ABCSMC(model, prior_distribution(plan), PatternDistance(plan.patterns),
                            population_size=budget.particles, sampler=sampler,
                            eps=StoredQuantileEpsilon(budget.quantile),
@@ -345,7 +378,8 @@ def fit(plan: Plan, executor, folder: Path, *,
         if progress is not None:
             sampler.progress = lambda t, accepted, wanted, evaluated: progress(
                 t, accepted, wanted, evaluated, float(abc.eps(t)))
-        abc.run(max_nr_populations=1, min_acceptance_rate=budget.min_acceptance)
+        with captured_warnings(main_warnings):
+            abc.run(max_nr_populations=1, min_acceptance_rate=budget.min_acceptance)
         if len(read_generations(database, details=False)) == generation:  # the generation was abandoned
             reason = (f"generation {generation} would need more than "
                       f"{budget.particles / budget.min_acceptance:.0f} evaluations "

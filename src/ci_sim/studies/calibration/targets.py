@@ -68,6 +68,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -340,10 +341,17 @@ def _owner(location: tuple) -> type[BaseModel]:
 
 
 def _message(error: ValidationError, table: dict[str, Any]) -> str:
-    """One line for the first problem, with a pattern named by its name."""
-    first = error.errors()[0]
+    """One line for the first problem (an unknown key first: a misspelt key also leaves the
+    right one missing), with a pattern named by its name."""
+    problems = error.errors()
+    first = next((problem for problem in problems if problem["type"] == "extra_forbidden"),
+                 problems[0])
     location = tuple(first["loc"])
-    text = describe_error(error, {location[:-1]: _owner(location)}, Targets)
+    key = ".".join(str(part) for part in location)
+    if first["type"] == "extra_forbidden":
+        text = f"unknown key '{key}' (allowed: {', '.join(_owner(location).model_fields)})"
+    else:
+        text = describe_error(error, {}, Targets)
     if len(location) >= 2 and location[0] == "patterns" and isinstance(location[1], int):
         raw = table.get("patterns")
         name = raw[location[1]].get("name") if isinstance(raw, list) and \
@@ -377,10 +385,11 @@ def read_targets(path: str | Path, **changes: Any) -> tuple[Targets, Path, str]:
     try:
         targets = Targets.model_validate(table, strict=True)
     except ValidationError as error:
-        location = error.errors()[0]["loc"]
-        if len(location) >= 2 and location[0] == "budget" and location[1] in given:
-            label = f"--{location[1]}"
-        raise InputError(f"{label}: {_message(error, table)}") from None
+        message = _message(error, table)
+        for key in given:  # a command-line option: name it
+            if re.search(rf"\bbudget\.{key}\b", message):
+                label = f"--{key}"
+        raise InputError(f"{label}: {message}") from None
     return targets, path, digest
 
 
@@ -484,17 +493,28 @@ def plan(targets: Targets, path: Path, digest: str) -> Plan:
     for key in targets.set:
         if key not in known:
             raise InputError(f"{label}: set.{key}: not a parameter (see docs/ODD.md)")
-    base = base_scenario(targets.scenario, relative_to=path, problem=targets.problem,
-                         years=targets.years, constants=dict(targets.set))
+    try:
+        base = base_scenario(targets.scenario, relative_to=path, problem=targets.problem,
+                             years=targets.years, constants=dict(targets.set))
+    except InputError as error:
+        raise InputError(f"{label}: scenario: {error}") from None
     runs, kept = {}, {}
     for name, spec in targets.runs.items():
         for key in spec.set:
             if key not in known:
                 raise InputError(f"{label}: runs.{name}.set.{key}: not a parameter (see "
                                  f"docs/ODD.md)")
-        runs[name] = base_scenario(spec.scenario or targets.scenario, relative_to=path,
-                                   problem=targets.problem, years=targets.years,
-                                   constants={**targets.set, **spec.set})
+            given = {"years": targets.years, "problem.type": targets.problem}.get(key)
+            if given is not None:
+                top = "years" if key == "years" else "problem"
+                raise InputError(f"{label}: runs.{name}.set.{key}: the key '{top}' of the "
+                                 f"targets file sets it for every run; give one of them")
+        try:
+            runs[name] = base_scenario(spec.scenario or targets.scenario, relative_to=path,
+                                       problem=targets.problem, years=targets.years,
+                                       constants={**targets.set, **spec.set})
+        except InputError as error:
+            raise InputError(f"{label}: runs.{name}: {error}") from None
         kept[name] = tuple(sorted(set(targets.parameters) & flat_keys(runs[name].table)))
         if runs[name].plays:
             raise InputError(f"{label}: runs.{name}: a workshop session cannot be a run of "
