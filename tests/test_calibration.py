@@ -24,6 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ci_sim.cli import app
+from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.calibration.patterns import distance, statistic
 from ci_sim.studies.calibration.targets import Pattern, load_plan
 
@@ -151,10 +152,8 @@ def test_the_shipped_targets_file_fits_every_calibrated_parameter():
     plan = load_plan("calibration")
     calibrated = {name for name in parameter_names() if CALIBRATED in describe(name)["source"]}
     assert calibrated <= set(plan.names)
-    assert len(plan.base.scenario.organizations.count.__str__()) and \
-        40 <= plan.base.scenario.organizations.count <= 50
-    assert plan.seeds == tuple(__import__("ci_sim.simulate", fromlist=["x"])
-                               .replicate_seeds(20261201, plan.targets.seeds.replicates))
+    assert 40 <= plan.base.scenario.organizations.count <= 50
+    assert plan.seeds == tuple(replicate_seeds(20261201, plan.targets.seeds.replicates))
     assert not set(plan.seeds) & set(plan.check_seeds)
     experiments = Path(__file__).resolve().parents[1] / "experiments" / "calibration.toml"
     assert experiments.is_symlink() and experiments.resolve() == plan.path.resolve()

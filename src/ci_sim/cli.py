@@ -665,8 +665,7 @@ def calibrate(targets: Annotated[Path, typer.Argument(
                   help="Most generations (default: the file's).")] = None,
               evaluations: Annotated[Optional[int], typer.Option(
                   min=10, max=10**9, metavar="N",
-                  help="Evaluations after which no generation starts (default: the "
-                       "file's).")] = None,
+                  help="Most particle evaluations (default: the file's).")] = None,
               checks: Annotated[Optional[int], typer.Option(
                   min=0, max=10_000, metavar="N",
                   help="Posterior draws run on held-out seeds (default: the file's).")] = None,

@@ -489,7 +489,8 @@ def method(result: CalibrationResult) -> str:
         f"proposal density and accepts those within a threshold, the {budget.quantile:g} "
         "weighted quantile of the previous generation's distances. It stops when the "
         f"threshold reaches {budget.epsilon:g}, after {budget.generations} generations, "
-        f"once {budget.evaluations:,} evaluations are spent, or when a generation's "
+        f"before a generation that would take the evaluations past {budget.evaluations:,} "
+        "if it cost what the previous one did, or when a generation's "
         f"acceptance falls below {budget.min_acceptance:g}. The random numbers of every "
         f"evaluation derive from seed {seeds.abc}, its generation and its index, so the "
         "posterior is the same on every executor and after a resume.</p>",

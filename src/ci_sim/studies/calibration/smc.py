@@ -324,9 +324,10 @@ def stop_reason(plan: Plan, generations: pd.DataFrame, folder: Path) -> str | No
                    if budget.epsilon == 0 else ""))
     if len(generations) >= budget.generations:
         return f"{budget.generations} generations done"
-    if int(generations["evaluations"].sum()) >= budget.evaluations:
-        return (f"evaluation budget spent ({int(generations['evaluations'].sum())} of "
-                f"{budget.evaluations})")
+    spent, expected = int(generations["evaluations"].sum()), int(last["evaluations"])
+    if spent + expected > budget.evaluations:
+        return (f"evaluation budget: {spent} evaluations spent, and another generation "
+                f"costing what the last did ({expected}) would pass {budget.evaluations}")
     return None
 
 

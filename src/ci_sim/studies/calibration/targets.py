@@ -21,7 +21,7 @@ each a summary statistic of its runs that must fall in a stated band. A targets 
     [budget]
     particles = 150                    # accepted particles per generation
     generations = 8                    # most generations, the prior's included
-    evaluations = 2500                 # no generation starts after this many evaluations
+    evaluations = 2500                 # no generation starts that would pass this
     min_acceptance = 0.03              # a generation needing more than particles / this stops
     epsilon = 0.0                      # stop once the threshold reaches it (0: every pattern met)
     quantile = 0.5                     # threshold: this quantile of the last distances
@@ -122,9 +122,9 @@ class Budget(Strict):
                            "generation (the population size).")
     generations: int = Field(10, ge=1, le=1000, description="Most generations, the first "
                              "(drawn from the prior) included.")
-    evaluations: int = Field(5000, ge=10, le=10**9, description="Particle evaluations after "
-                             "which no new generation starts (one evaluation runs every run "
-                             "on every calibration seed).")
+    evaluations: int = Field(5000, ge=10, le=10**9, description="Most particle evaluations "
+                             "(one runs every run on every calibration seed): no generation "
+                             "starts that would, costing what the last one did, pass this.")
     min_acceptance: float = Field(0.01, gt=0, le=1, description="A generation that would "
                                   "need more than particles / min_acceptance evaluations "
                                   "stops the fit (and is not kept).")
