@@ -35,9 +35,10 @@ PAIRS = 6
 
 #: Figures in the order the report shows them: name -> caption.
 FIGURES = {
-    "marginals": "Posterior of each fitted parameter (bars: the final generation's particles, "
-                 "weighted), its prior (grey), the posterior median (blue line) and 90% "
-                 "interval (blue band), and the default of params.py (orange, dashed).",
+    "marginals": "Posterior of each fitted parameter (bars: the final generation's weight in "
+                 "each bin, bins equal under the prior), its prior (grey line), the posterior "
+                 "median (blue line) and 90% interval (blue band), and the default of "
+                 "params.py (orange, dashed).",
     "pairs": "Pairs of the parameters the patterns pin down best (smallest posterior / prior "
              "width): each dot a particle of the final generation, larger for larger weight.",
     "correlations": "Weighted correlation between the fitted parameters in the posterior: "
@@ -84,6 +85,22 @@ def render_figures(result: CalibrationResult) -> dict[str, bytes]:
             if figure is not None}
 
 
+def log_scale(axis, low: float, high: float, which: str = "x") -> None:
+    """A logarithmic axis from ``low`` to ``high`` labelled at 1, 2 and 5 times powers of
+    ten, in plain numbers."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, NullLocator, StrMethodFormatter
+
+    ticks = axis.xaxis if which == "x" else axis.yaxis
+    (axis.set_xscale if which == "x" else axis.set_yscale)("log")
+    (axis.set_xlim if which == "x" else axis.set_ylim)(low, high)
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    values = [m * 10.0 ** d for d in decades for m in (1, 2, 5) if low <= m * 10.0 ** d <= high]
+    ticks.set_major_locator(FixedLocator(values))
+    ticks.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ticks.set_minor_locator(NullLocator())
+    ticks.set_minor_formatter(NullFormatter())
+
+
 def bins_for(prior, count: int = 24) -> np.ndarray:
     if prior.prior == "loguniform":
         return np.geomspace(prior.low, prior.high, count + 1)
@@ -91,29 +108,30 @@ def bins_for(prior, count: int = 24) -> np.ndarray:
 
 
 def plot_marginals(result: CalibrationResult):
+    """Posterior weight per bin against the prior's (bins equal under the prior: linear for
+    a uniform prior, logarithmic for a loguniform one, so the prior is a flat line)."""
     plan, posterior = result.plan, result.posterior
     weights = posterior["weight"].to_numpy()
+    bins = 20
     figure, axes = panels(len(plan.names), width=3.1, height=2.3, columns=4)
     for axis, (name, prior) in zip(axes, plan.targets.parameters.items()):
         row = result.summary.set_index("parameter").loc[name]
-        edges = bins_for(prior)
-        axis.hist(posterior[name], bins=edges, weights=weights, density=True,
+        axis.hist(posterior[name], bins=bins_for(prior, bins), weights=weights,
                   color=POSTERIOR_COLOUR, alpha=0.55)
-        grid = np.linspace(prior.low, prior.high, 200) if prior.prior == "uniform" else \
-            np.geomspace(prior.low, prior.high, 200)
-        density = np.full_like(grid, 1 / (prior.high - prior.low)) if prior.prior == "uniform" \
-            else 1 / (grid * (np.log(prior.high) - np.log(prior.low)))
-        axis.plot(grid, density, color=PRIOR_COLOUR, lw=1.5)
+        axis.axhline(1 / bins, color=PRIOR_COLOUR, lw=1.5)
         axis.axvspan(row["p05"], row["p95"], color=POSTERIOR_COLOUR, alpha=0.12, lw=0)
         axis.axvline(row["median"], color=POSTERIOR_COLOUR, lw=1.5)
         axis.axvline(row["default"], color=DEFAULT_COLOUR, lw=1.5, ls="--")
         if prior.prior == "loguniform":
-            axis.set_xscale("log")
-        axis.set_xlim(prior.low, prior.high)
-        axis.set_title(name, fontsize=8)
-        axis.tick_params(labelsize=7)
+            log_scale(axis, prior.low, prior.high)
+        else:
+            axis.set_xlim(prior.low, prior.high)
+        axis.set_title(name + (" (log scale)" if prior.prior == "loguniform" else ""),
+                       fontsize=8)
+        axis.tick_params(which="both", labelsize=7)
         axis.set_yticks([])
-    return finish(figure, "Marginal posteriors (blue) against priors (grey); default dashed")
+    return finish(figure, "Marginal posteriors (blue, weight per bin) against priors (grey); "
+                          "default dashed")
 
 
 def pinned(result: CalibrationResult, count: int = PAIRS) -> list[str]:
@@ -145,13 +163,15 @@ def plot_pairs(result: CalibrationResult):
             else:
                 axis.scatter(posterior[x], posterior[y], s=sizes, color=POSTERIOR_COLOUR,
                              alpha=0.4, lw=0)
-                axis.set_ylim(priors[y].low, priors[y].high)
                 if priors[y].prior == "loguniform":
-                    axis.set_yscale("log")
-            axis.set_xlim(priors[x].low, priors[x].high)
+                    log_scale(axis, priors[y].low, priors[y].high, "y")
+                else:
+                    axis.set_ylim(priors[y].low, priors[y].high)
             if priors[x].prior == "loguniform":
-                axis.set_xscale("log")
-            axis.tick_params(labelsize=6)
+                log_scale(axis, priors[x].low, priors[x].high)
+            else:
+                axis.set_xlim(priors[x].low, priors[x].high)
+            axis.tick_params(which="both", labelsize=6)
             if i == k - 1:
                 axis.set_xlabel(x, fontsize=7)
             if j == 0 and i > 0:
