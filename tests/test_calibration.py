@@ -226,6 +226,15 @@ def test_in_process_and_a_process_pool_give_the_same_posterior(reference, tmp_pa
                                   pd.read_csv(out / "checks.csv"))
 
 
+def test_a_dask_cluster_gives_the_same_posterior(reference, tmp_path):
+    path, out = reference
+    dask = calibrate(str(path), "--out", str(tmp_path / "dask"), "--scheduler", "local",
+                     "--workers", "2")
+    assert dask.exit_code == 0, dask.output
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "dask" / "posterior.parquet"),
+                                  pd.read_parquet(out / "posterior.parquet"))
+
+
 def start(path: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ci_sim.cli", "calibrate", str(path),
                              "--out", str(out), "--workers", "1"],

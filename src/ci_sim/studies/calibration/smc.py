@@ -153,7 +153,7 @@ class ExecutorSampler(Sampler):
     def __getstate__(self):  # never sent anywhere; pyabc pickles only its functions
         raise TypeError("ExecutorSampler is not picklable")
 
-    def _batches(self, payload: bytes, generation: int, limit: float
+    def _batches(self, payload: Any, generation: int, limit: float
                  ) -> Iterator[EvaluationBatch]:
         start = 0
         while start < limit:
