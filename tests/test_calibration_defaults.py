@@ -33,7 +33,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: Defaults outside the central 50% of the shipped fit of the current model:
 #: parameter -> what was measured.
-OUTSIDE: dict[str, str] = {}
+OUTSIDE: dict[str, str] = {
+    "problem.decay": "default 0.01 at quantile 22% of the posterior (median 0.0194, central "
+                     "50% 0.0109 to 0.0249, posterior / prior width 0.96)",
+    "preconditions.reluctance": "default 0.8 at quantile 85% of the posterior (median 0.676, "
+                                "central 50% 0.598 to 0.767, posterior / prior width 0.94)",
+    "learning.exploration_rate": "default 0.8 at quantile 81% of the posterior (median 0.501, "
+                                 "central 50% 0.361 to 0.715, posterior / prior width 1.00)",
+    "conditions.setup_cost": "default 0.3 at quantile 14% of the posterior (median 0.617, "
+                             "central 50% 0.401 to 0.771, posterior / prior width 0.97)",
+    "problem.trend_sd": "default 0.03 at quantile 7% of the posterior (median 0.0658, central "
+                        "50% 0.047 to 0.0804, posterior / prior width 0.72)",
+}
 
 
 def shipped() -> pd.DataFrame:
