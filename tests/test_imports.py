@@ -19,12 +19,12 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: Libraries that take tens to hundreds of milliseconds to import.
 HEAVY = ("scipy", "scipy.stats", "matplotlib", "pandas", "networkx", "mesa", "numba",
          "solara", "starlette", "uvicorn", "dask", "distributed", "SALib", "sklearn",
-         "pyarrow")
+         "pyarrow", "pyabc")
 
 #: Needed by no run of a scenario: the statistics take their t quantile from scipy.special
 #: (which Mesa imports anyway); the others belong to one command each.
 NOT_FOR_A_RUN = ("scipy.stats", "solara", "starlette", "uvicorn", "dask", "distributed",
-                 "SALib", "sklearn")
+                 "SALib", "sklearn", "pyabc")
 
 
 def imported_after(code: str) -> list[str]:

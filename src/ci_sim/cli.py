@@ -713,6 +713,98 @@ def analyze(folder: Annotated[Path, typer.Argument(metavar="FOLDER",
 
 
 @app.command()
+def calibrate(targets: Annotated[Path, typer.Argument(
+                  metavar="TARGETS",
+                  help="Targets file (TOML), or the name of a shipped one: calibration.")],
+              out: out_option("results/NAME") = None,
+              particles: Annotated[Optional[int], typer.Option(
+                  min=10, max=100_000, metavar="N",
+                  help="Accepted particles per generation (default: the file's).")] = None,
+              generations: Annotated[Optional[int], typer.Option(
+                  min=1, max=1000, metavar="N",
+                  help="Most generations (default: the file's).")] = None,
+              evaluations: Annotated[Optional[int], typer.Option(
+                  min=10, max=10**9, metavar="N",
+                  help="Most particle evaluations (default: the file's).")] = None,
+              checks: Annotated[Optional[int], typer.Option(
+                  min=0, max=10_000, metavar="N",
+                  help="Posterior draws run on held-out seeds (default: the file's).")] = None,
+              workers: workers_option("every core") = None,
+              scheduler: Annotated[Optional[str], typer.Option(
+                  metavar="ADDRESS",
+                  help="Dask scheduler: tcp://host:port, or 'local' to start a LocalCluster.")
+                        ] = None,
+              resume: ResumeOption = False,
+              overwrite: OverwriteOption = False,
+              ) -> None:
+    """Fit parameters to the targets' patterns with ABC-SMC (pyabc); write posterior.parquet,
+    summary.csv and report.html (posterior, identifiability, predictive checks on held-out
+    seeds, acceptance history)."""
+    import time
+
+    from ci_sim.studies.calibration import run_calibration
+
+    resume_or_overwrite(resume, overwrite)
+    started = time.perf_counter()
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                  MofNCompleteColumn(), TextColumn("{task.fields[extra]}", markup=False),
+                  console=console, transient=True,
+                  disable=not sys.stderr.isatty() and not console.is_terminal) as bar:
+        tasks: dict[Any, Any] = {}
+
+        def progress(generation: int, accepted: int, wanted: int, evaluated: int,
+                     threshold: float) -> None:
+            if generation not in tasks:
+                for done in tasks.values():
+                    bar.update(done, visible=False)
+                tasks[generation] = bar.add_task(
+                    f"generation {generation} (threshold {threshold:.3g})", total=wanted,
+                    extra="")
+            bar.update(tasks[generation], completed=accepted,
+                       extra=f"accepted, {evaluated} evaluations")
+
+        def check_progress(done: int, total: int) -> None:
+            if "check" not in tasks:
+                for task in tasks.values():
+                    bar.update(task, visible=False)
+                tasks["check"] = bar.add_task("predictive check", total=total, extra="runs")
+            bar.update(tasks["check"], completed=done, total=total)
+
+        result, written = run_calibration(
+            targets, out, workers=workers, scheduler=scheduler, resume=resume,
+            overwrite=overwrite, progress=progress, check_progress=check_progress,
+            particles=particles, generations=generations, evaluations=evaluations,
+            checks=checks)
+    plan = result.plan
+    console.print(f"{plan.targets.name}: {len(result.generations)} generations, "
+                  f"{result.evaluations:,} evaluations ({result.model_runs:,} model runs) and "
+                  f"{result.check_runs:,} check runs; stopped: {result.stop}", soft_wrap=True)
+    view = Table(title="Posterior (final generation)")
+    for column in ("parameter", "median", "90% interval", "width / prior", "default"):
+        view.add_column(column, justify="left" if column == "parameter" else "right")
+    for _, row in result.summary.iterrows():
+        view.add_row(row["parameter"], f"{row['median']:.4g}",
+                     f"{row['p05']:.4g} .. {row['p95']:.4g}", f"{row['width_ratio']:.2f}",
+                     f"{row['default']:.4g}" + ("" if row["default_in_central_50"]
+                                                else " (outside 50%)"))
+    console.print(view)
+    if "held_out_met_share" in result.patterns:
+        checks_view = Table(title="Patterns on held-out seeds (share of posterior draws "
+                                  "meeting each)")
+        for column in ("pattern", "band", "met", "median"):
+            checks_view.add_column(column, justify="left" if column in ("pattern", "band")
+                                   else "right")
+        for _, row in result.patterns.iterrows():
+            checks_view.add_row(row["pattern"], row["band"],
+                                f"{row['held_out_met_share']:.0%}",
+                                f"{row['held_out_median']:.4g}")
+        console.print(checks_view)
+    folder = written[0].parent
+    console.print(f"Wrote {', '.join(path.name for path in written)} in {folder} "
+                  f"({time.perf_counter() - started:.0f} s)", soft_wrap=True)
+
+
+@app.command()
 def validate(names: Annotated[Optional[list[str]], typer.Argument(
                  metavar="NAME",
                  help="Experiments to run (default: all): march1991_learning_rates, "

@@ -166,3 +166,37 @@ def first_year_reaching(series, threshold: float, *, at_least: bool = True) -> n
 def reached(years, horizon: float) -> np.ndarray:
     """True where :func:`first_year_reaching` found a crossing within ``horizon`` years."""
     return np.asarray(years, dtype=float) <= horizon + 1e-9
+
+
+def weighted_quantile(values, weights, q):
+    """The ``q`` quantile(s) of weighted ``values`` (a posterior's particles and their
+    weights): the inverse of the weighted empirical distribution with each value at the
+    middle of its weight, interpolated linearly (the definition pyabc uses), so equal
+    weights give the usual midpoint quantiles.
+    """
+    values = np.asarray(values, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    order = np.argsort(values, kind="stable")
+    values, weights = values[order], weights[order] / weights.sum()
+    middle = np.cumsum(weights) - weights / 2
+    return np.interp(q, middle, values)
+
+
+def rank_correlation(x, y) -> float:
+    """Spearman's rank correlation of ``x`` and ``y`` (tied values share their mean rank);
+    NaN when either is constant."""
+    x, y = ranks(np.asarray(x, dtype=float)), ranks(np.asarray(y, dtype=float))
+    if x.std() == 0 or y.std() == 0:
+        return math.nan
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 0 .. n-1 of ``values``, tied values sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    positions = np.empty(len(values))
+    positions[order] = np.arange(len(values), dtype=float)
+    unique, inverse = np.unique(values, return_inverse=True)
+    if len(unique) < len(values):
+        positions = (np.bincount(inverse, weights=positions) / np.bincount(inverse))[inverse]
+    return positions
