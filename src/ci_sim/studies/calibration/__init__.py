@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
 from ci_sim.folders import default_folder, write_atomic
+from ci_sim.studies.calibration.result import CalibrationResult
 from ci_sim.studies.calibration.targets import Plan, load_plan, read_targets
 from ci_sim.studies.study import Progress, checkpointed
 
@@ -43,67 +43,6 @@ WEIGHT = {"unit": "share", "meaning": "importance weight of the particle in the 
           "generation of ABC-SMC (prior density / proposal density), normalized to sum 1"}
 
 
-@dataclass
-class CalibrationResult:
-    """A finished calibration.
-
-    Attributes:
-        plan: what was fitted.
-        generations: one row per generation (:func:`.smc.read_generations`).
-        stop: why the fit stopped.
-        posterior: the final generation: parameters, ``weight``, ``distance``, statistics.
-        prior_sample: generation 0, the same columns (a sample of the prior).
-        sensitivity: rank correlations, parameters x patterns, over the prior sample.
-        summary: one row per parameter (:func:`.checks.summary`).
-        checks: the predictive check, one row per draw and pattern.
-        patterns: one row per pattern (:func:`.checks.pattern_table`).
-        seconds: wall time of this session; ``check_seconds`` of its predictive check.
-        spent: evaluations run in this session, the discarded ones included.
-        warnings: pyabc's warnings in this session, counted by message.
-        executor: how it ran (kind and workers), for the record.
-    """
-
-    plan: Plan
-    generations: pd.DataFrame
-    stop: str
-    posterior: pd.DataFrame
-    prior_sample: pd.DataFrame
-    sensitivity: pd.DataFrame
-    summary: pd.DataFrame
-    checks: pd.DataFrame
-    patterns: pd.DataFrame
-    seconds: float = 0.0
-    check_seconds: float = 0.0
-    spent: int = 0
-    executor: dict[str, Any] = field(default_factory=dict)
-    pyabc_version: str = ""
-    warnings: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def evaluations(self) -> int:
-        """Evaluations the kept generations took (up to each one's last accepted particle)."""
-        return int(self.generations["evaluations"].sum())
-
-    @property
-    def runs_per_evaluation(self) -> int:
-        return len(self.plan.runs) * len(self.plan.seeds)
-
-    @property
-    def model_runs(self) -> int:
-        """Model runs of the fit: evaluations x runs x calibration seeds."""
-        return self.evaluations * self.runs_per_evaluation
-
-    @property
-    def check_runs(self) -> int:
-        draws = len(self.checks["draw"].unique()) if len(self.checks) else 0
-        return draws * len(self.plan.runs) * len(self.plan.check_seeds)
-
-    @property
-    def fit_seconds(self) -> float:
-        """Wall time of the kept generations, as pyabc recorded it (over every session)."""
-        return float(self.generations["seconds"].sum())
-
-
 def calibrate(plan: Plan, executor, store, *,
               progress: Callable[[int, int, int, int, float], None] | None = None,
               check_progress: Progress | None = None) -> CalibrationResult:
@@ -111,7 +50,8 @@ def calibrate(plan: Plan, executor, store, *,
     runs in ``store`` (a :class:`~ci_sim.studies.store.Store`): nothing is published."""
     import pyabc
 
-    from ci_sim.studies.calibration import checks, smc
+    import ci_sim.studies.calibration.checks as checks
+    import ci_sim.studies.calibration.smc as smc
 
     started = time.perf_counter()
     fitted = smc.fit(plan, executor, store.path, progress=progress)

@@ -15,17 +15,15 @@ from __future__ import annotations
 import base64
 import html
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ci_sim import __version__
 from ci_sim.studies.calibration.checks import DEFAULTS, MEDIAN, moves_threshold
+from ci_sim.studies.calibration.result import CalibrationResult
 from ci_sim.studies.calibration.targets import STATISTICS
 from ci_sim.studies.plotting import PALETTE, finish, new_figure, panels, png_bytes
 
-if TYPE_CHECKING:
-    from ci_sim.studies.calibration import CalibrationResult
 
 POSTERIOR_COLOUR, PRIOR_COLOUR, DEFAULT_COLOUR = PALETTE[0], "#B0B0B0", PALETTE[1]
 HELD_OUT_COLOUR, CALIBRATION_COLOUR = PALETTE[2], PALETTE[5]

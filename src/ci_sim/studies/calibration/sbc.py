@@ -97,7 +97,7 @@ def check_base(base: Plan) -> None:
 
 def run_fit(fitted: Plan, executor) -> tuple[pd.DataFrame, str, int]:
     """Fit in a temporary folder; the posterior, why it stopped and its evaluations."""
-    from ci_sim.studies.calibration import smc
+    import ci_sim.studies.calibration.smc as smc
 
     folder = Path(tempfile.mkdtemp(prefix="ci-sim-sbc-"))
     try:
