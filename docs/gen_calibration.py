@@ -10,11 +10,15 @@ column) and run the tests::
     python docs/gen_calibration.py                      # fit (about 20-30 minutes), ship, document
     python docs/gen_calibration.py --resume             # finish an interrupted fit
     python docs/gen_calibration.py --from results/calibration   # ship a finished fit
+    python docs/gen_calibration.py --recheck            # after setting the defaults (~1 min)
     python docs/gen_calibration.py --check              # is the doc section current?
 
 The fit itself is ``ci-sim calibrate calibration --out results/calibration``; this script
 copies its ``summary.csv``, ``patterns.csv``, ``posterior.parquet`` and ``calibration.json``
 into the package and rewrites the part of ``docs/calibration.md`` between its markers.
+``--recheck`` keeps the shipped posterior and re-runs what depends on the defaults of
+``params.py``: where each default falls in its posterior (the summary) and the posterior
+predictive check on the held-out seeds (posterior draws, posterior median, defaults).
 """
 
 from __future__ import annotations
@@ -96,6 +100,67 @@ def rewrite(section: str, check: bool) -> bool:
     return True
 
 
+def recheck() -> None:
+    """Redo the summary's default columns and the predictive check from the shipped
+    posterior with the defaults params.py has now; the fit is untouched."""
+    import time
+
+    import numpy as np
+
+    from ci_sim.executors import make_executor
+    from ci_sim.studies.calibration import read_posterior
+    from ci_sim.studies.calibration.checks import DEFAULTS, MEDIAN, predictive_check
+    from ci_sim.studies.calibration.targets import load_plan
+    from ci_sim.studies.stats import weighted_quantile
+    from ci_sim.model.params import describe
+
+    plan = load_plan("calibration")
+    posterior, metadata = read_posterior(SHIPPED / "posterior.parquet")
+    if metadata["provenance"]["targets"]["sha256"] != plan.digest:
+        raise SystemExit("experiments/calibration.toml changed since the fit: refit with "
+                         "python docs/gen_calibration.py")
+    summary = pd.read_csv(SHIPPED / "summary.csv")
+    weights = posterior["weight"].to_numpy()
+    for i, name in enumerate(summary["parameter"]):
+        values = posterior[name].to_numpy()
+        default = float(describe(name)["default"])
+        low, high = weighted_quantile(values, weights, [0.05, 0.95])
+        summary.loc[i, "default"] = default
+        summary.loc[i, "default_quantile"] = float(
+            np.sum(weights[values < default]) + 0.5 * np.sum(weights[values == default]))
+        summary.loc[i, "default_in_central_50"] = bool(
+            summary.loc[i, "p25"] <= default <= summary.loc[i, "p75"])
+        summary.loc[i, "default_in_central_90"] = bool(low <= default <= high)
+    started = time.perf_counter()
+    with make_executor() as executor:
+        check = predictive_check(plan, posterior, executor)
+    # the posterior's own draws and median must come out as in the fit: same seeds, same model
+    shipped = pd.read_csv(SHIPPED / "patterns.csv").set_index("pattern")
+    again = check[check["kind"] == MEDIAN].set_index("pattern")["value"]
+    if not np.allclose(again.loc[shipped.index], shipped["at_posterior_median"], atol=1e-9):
+        raise SystemExit("the posterior median's check differs from the fit's: the model "
+                         "changed since the fit; refit with python docs/gen_calibration.py")
+    seconds = time.perf_counter() - started
+    patterns = pd.read_csv(SHIPPED / "patterns.csv")  # the fit's columns stay as they are
+    at_defaults = check[check["kind"] == DEFAULTS].set_index("pattern")
+    patterns["at_defaults"] = [float(at_defaults.loc[name, "value"])
+                               for name in patterns["pattern"]]
+    patterns["at_defaults_met"] = [bool(at_defaults.loc[name, "met"])
+                                   for name in patterns["pattern"]]
+    summary.to_csv(SHIPPED / "summary.csv", index=False)
+    patterns.to_csv(SHIPPED / "patterns.csv", index=False)
+    path = SHIPPED / "calibration.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["summary"] = summary.to_dict("records")
+    record["patterns"] = patterns.to_dict("records")
+    record["seconds"]["predictive_check"] = seconds
+    path.write_text(json.dumps(record, indent=2, default=float), encoding="utf-8")
+    print(f"Re-ran the predictive check ({len(check) // len(plan.patterns)} parameter sets on "
+          f"{len(plan.check_seeds)} held-out seeds, {seconds:.0f} s) with the current defaults:")
+    print(patterns[["pattern", "band", "at_posterior_median", "at_defaults",
+                    "at_defaults_met"]].to_string(index=False))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--from", dest="source", type=Path,
@@ -107,7 +172,13 @@ def main() -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace --out")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if docs/calibration.md does not show the shipped fit")
+    parser.add_argument("--recheck", action="store_true",
+                        help="keep the shipped fit; redo what depends on the defaults")
     args = parser.parse_args()
+    if args.recheck:
+        recheck()
+        rewrite(render(SHIPPED), check=False)
+        return
     if args.check:
         current = rewrite(render(SHIPPED), check=True)
         print("docs/calibration.md is current" if current else

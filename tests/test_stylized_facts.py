@@ -67,10 +67,11 @@ def advantage(overrides) -> np.ndarray:
         - final("isolated_impact", "outcome", *overrides)
 
 
+@pytest.mark.xfail(strict=True, reason="does not emerge at the calibrated defaults: on "
+                   "held-out seeds +0.136, +0.156, +0.150, +0.134 at K = 0, 2, 5, 8 (K 8 minus "
+                   "K 0: -0.002 +/- 0.007); it rises to K = 2 and falls beyond K = 5")
 def test_the_advantage_grows_with_interdependence():
-    """Grows from K = 0 to K = 8 and no step falls beyond its interval. At the edge of what 30
-    seeds resolve: +0.129, +0.162, +0.164, +0.153 at K = 0, 2, 5, 8 (the point estimates
-    peak at K = 5); on the calibration seeds the step from 5 to 8 falls significantly."""
+    """Grows from K = 0 to K = 8 and no step falls beyond its interval."""
     gains = [advantage([COMPLEX, ("problem.interdependence", k)]) for k in (0, 2, 5, 8)]
     assert better(gains[-1], gains[0])
     for low, high in zip(gains, gains[1:]):
@@ -87,7 +88,7 @@ def test_on_simple_problems_the_advantage_is_smaller_and_reversed_early():
 
 
 @pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds the simple-problem "
-                   "advantage is +0.113, 69% of the complex one (+0.164)")
+                   "advantage is +0.121, 81% of the complex one (+0.150)")
 def test_on_a_separable_immediate_problem_the_advantage_is_small():
     assert advantage([SIMPLE]).mean() < 0.5 * advantage([COMPLEX]).mean()
 
@@ -108,7 +109,7 @@ def test_j_curve_collective_impact_trails_during_set_up_then_overtakes():
 
 
 @pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds collective impact "
-                   "trails by at most 0.004 on average (month 24), on 0% of seeds by 0.02")
+                   "trails by at most 0.007 on average, on 0% of seeds by 0.02")
 def test_j_curve_dip_is_visible():
     assert np.mean(early_gap().min(axis=1) <= -0.02) >= 0.8
 
@@ -120,8 +121,12 @@ def test_backbone_investment_has_an_interior_optimum():
     assert better(moderate, none) and better(moderate, heavy)
 
 
-@pytest.mark.parametrize("unshifted", ["technical_solutions", "silver_bullet", "credit_hoarded",
-                                       "evidence_only", "content_only"])
+@pytest.mark.parametrize("unshifted", [
+    "technical_solutions",
+    pytest.param("silver_bullet", marks=pytest.mark.xfail(
+        strict=True, reason="below the material size at the calibrated defaults: +0.019 +/- "
+        "0.002 on held-out seeds (the interval excludes zero)")),
+    "credit_hoarded", "evidence_only", "content_only"])
 def test_each_mindset_shift_helps_on_complex_problems(unshifted):
     """Each shift is material: at least +0.02 on the year-10 outcome, interval excluding 0."""
     assert material(final("collective_impact"), final(unshifted))
@@ -132,9 +137,9 @@ def test_inclusive_decisions_improve_the_outcome():
                     final("collective_impact", "outcome", ("conditions.inclusive_decisions", 0.0)))
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: at year 4 on held-out seeds 80% of "
-                   "indicators improve under collective impact and 81% under isolated impact "
-                   "(difference -0.011 +/- 0.022); Strive reported 64%")
+@pytest.mark.xfail(strict=True, reason="does not emerge: at year 4 on held-out seeds 66% of "
+                   "indicators improve under collective impact and 64% under isolated impact "
+                   "(difference +0.017 +/- 0.012); Strive reported 64%")
 def test_indicators_improving_after_four_years_separate_the_scenarios():
     ci = trajectories("collective_impact")["indicators_improving"][:, 48]
     assert better(ci, trajectories("isolated_impact")["indicators_improving"][:, 48])

@@ -64,7 +64,7 @@ trust_year1 = { metric = "mean_trust", year = 1 }
 years_to_alignment = { metric = "agenda_alignment", first_year_at_least = 0.2 }
 
 [discovery]
-output = "outcome"
+output = "trust_year1"
 at_least = 0.35
 """
 
@@ -277,7 +277,7 @@ GOOD = SMALL_MODEL
      "outputs.outcome.year: must be a whole month within the horizon of 2 years, got 3"),
     (lambda t: t.replace("year = 1 }", "year = 1, first_year_at_least = 0.3 }"),
      "give one of year, first_year_at_least, first_year_at_most"),
-    (lambda t: t.replace('output = "outcome"', 'output = "outcomes"'),
+    (lambda t: t.replace('output = "trust_year1"', 'output = "trust_year3"'),
      "discovery.output: must be one of the outputs"),
     (lambda t: t.replace("at_least = 0.35", "at_least = 0.35\nat_most = 0.9"),
      "give exactly one of at_least, at_most"),
@@ -371,8 +371,8 @@ outcome = { metric = "outcome", year = "every" }
 trust = { metric = "mean_trust", year = [1, 2] }
 
 [discovery]
-output = "outcome_year2"
-at_least = 0.3
+output = "trust_year2"
+at_least = 0.4
 """
 
 

@@ -45,8 +45,12 @@ MAX_MEETING_SLOTS = 30_000_000
 
 #: Sources for parameters that are not measured quantities.
 MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
-CALIBRATED = ("Calibrated by hand against the brief's patterns on calibration seeds "
-              "(40 seeds from base seed 20261201); tested on disjoint seeds")
+CALIBRATED = ("Calibrated by hand against the brief's patterns on calibration seeds (base "
+              "seed 20261201); inside the central 50% of the posterior of the ABC-SMC fit of "
+              "experiments/calibration.toml (docs/calibration.md)")
+FITTED = ("Posterior median (2 significant digits) of the ABC-SMC fit of "
+          "experiments/calibration.toml to the brief's patterns on calibration seeds (base "
+          "seed 20261201), checked on held-out seeds (docs/calibration.md)")
 SHOCK = "Scenario setting for stress tests (ci-sim stress-test)"
 BACKBONE_ROLES = "Turner et al. 2012 (the six functions of backbone organizations)"
 
@@ -142,17 +146,17 @@ class Problem(Section):
     responsiveness: float = param(0.05, "Indicator gain per month per unit of effective effort "
                                   "(in units of effort_scale).", ge=0.0, le=1.0, unit="1/month",
                                   source=CALIBRATED)
-    decay: float = param(0.01, "Monthly pull of indicators back to where they would be "
+    decay: float = param(0.019, "Monthly pull of indicators back to where they would be "
                          "without the field's effort (their background level).",
                          ge=0.0, le=1.0, unit="1/month",
-                         source=CALIBRATED)
-    trend_sd: float = param(0.03, "Spread of the indicators' own trends: each indicator's "
+                         source=FITTED)
+    trend_sd: float = param(0.066, "Spread of the indicators' own trends: each indicator's "
                             "background level drifts by a normal draw with this standard "
                             "deviation, per year, fixed for the run (some improve, some "
                             "worsen, without anyone's effort).", ge=0.0, le=0.2,
                             unit="index points/year",
                             source="Kania & Kramer 2011 (34 of Strive's 53 indicators "
-                            "trended positive, the others not); size assumed")
+                            "trended positive, the others not); size: " + FITTED)
     shock_sd: float = param(0.005, "Standard deviation of monthly shocks to each indicator's "
                             "background level (a random walk around its trend).", ge=0.0,
                             le=0.1, unit="index points/month^0.5", source=MODEL_SCALE)
@@ -215,9 +219,10 @@ class Conditions(Section):
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
                                     source="Witesman & Heiss 2016")
-    setup_cost: float = param(0.3, "Extra share of capacity spent on set-up in the first "
+    setup_cost: float = param(0.62, "Extra share of capacity spent on set-up in the first "
                                    "months (phases I-III).", ge=0.0, le=0.9, unit="share",
-                              source="Hanleybrown, Kania & Kramer 2012 (phases)")
+                              source="Hanleybrown, Kania & Kramer 2012 (phases); value: "
+                              + FITTED)
     setup_months: float = param(12.0, "Time constant of the set-up cost.", ge=0.0, le=120.0,
                                 unit="months", source="Phases I-III take about 12-15 months")
 
@@ -288,10 +293,10 @@ class Preconditions(Section):
                                        "leave) once its motive passes (or falls below) its "
                                        "threshold.", ge=0.1, le=120.0, unit="months",
                                        source="Hanleybrown, Kania & Kramer 2012 (phases I-II)")
-    reluctance: float = param(0.8, "Largest participation threshold: organizations' thresholds "
+    reluctance: float = param(0.68, "Largest participation threshold: organizations' thresholds "
                               "are uniform on 0..reluctance (0: everyone takes part at once; "
                               "threshold model of Granovetter 1978).",
-                              ge=0.0, le=1.0, unit="0..1", source=CALIBRATED)
+                              ge=0.0, le=1.0, unit="0..1", source=FITTED)
 
 
 class Mindsets(Section):
@@ -368,10 +373,10 @@ class Learning(Section):
                                      ge=0.0, le=1.0, unit="probability",
                                      source="Szulanski 1996 (sticky knowledge transfer); "
                                      "Kania et al. 2014 (evidence and relationships)")
-    exploration_rate: float = param(0.8, "Monthly chance an adaptive organization tries a "
+    exploration_rate: float = param(0.5, "Monthly chance an adaptive organization tries a "
                                     "variation of its strategy.", ge=0.0, le=1.0,
                                     unit="1/month",
-                                    source="Lazer & Friedman 2007 (exploration); " + CALIBRATED)
+                                    source="Lazer & Friedman 2007 (exploration); value: " + FITTED)
     imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
                                   "this month and copies a better one.", ge=0.0, le=1.0,
                                   unit="1/month", source="Lazer & Friedman 2007 (velocity)")
