@@ -108,11 +108,11 @@ def recheck() -> None:
     import numpy as np
 
     from ci_sim.executors import make_executor
+    from ci_sim.model.params import describe
     from ci_sim.studies.calibration import read_posterior
     from ci_sim.studies.calibration.checks import DEFAULTS, MEDIAN, predictive_check
     from ci_sim.studies.calibration.targets import load_plan
     from ci_sim.studies.stats import weighted_quantile
-    from ci_sim.model.params import describe
 
     plan = load_plan("calibration")
     posterior, metadata = read_posterior(SHIPPED / "posterior.parquet")

@@ -329,7 +329,11 @@ def plot_discovery(experiment: Experiment, runs: pd.DataFrame, analysis: Analysi
     left.set_xlabel("coverage (share of successes in the box)")
     left.set_ylabel("density (share of runs in the box that succeed)")
     left.grid(alpha=0.3)
-    left.legend(fontsize=8)
+    if analysis.boxes:
+        left.legend(fontsize=8)
+    else:
+        left.text(0.5, 0.5, "no box beats the base rate", ha="center", va="center",
+                  transform=left.transAxes)
     success = success_of(experiment, runs)
     box = analysis.boxes[0] if analysis.boxes else None
     names = experiment.parameter_names
