@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import types
 
 import numpy as np
+from numba import njit
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -47,9 +47,9 @@ def spy_kernels(model: CollectiveImpactModel, calls: dict[str, list]) -> None:
             "communication", "measurement", "imitation_rate", "exploration_rate")))
         return real.learn_from_peers(*args)
 
-    model.kernels = types.SimpleNamespace(**{**vars(real), "socialize": socialize,
-                                             "learn_agenda": learn_agenda,
-                                             "learn_from_peers": learn_from_peers})
+    # The python engine's month calls these in place of the kernels; the state is the same.
+    model.kernels = engine("python", socialize=socialize, learn_agenda=learn_agenda,
+                           learn_from_peers=learn_from_peers)
 
 
 @pytest.mark.parametrize("p1, p2", [(0.1, 0.9), (0.5, 0.5), (0.9, 0.1)])
@@ -143,26 +143,42 @@ def test_march_special_case_matches_the_independent_reimplementation():
     assert (frame["runs"] == 200).all() and (frame["reference_runs"] == 400).all()
 
 
+class PythonVariant(CollectiveImpactModel):
+    """The model set up as usual, then run on the python engine with the subclass's
+    ``python_kernels`` in place of the kernels (any Python function: a counter, numpy, a call
+    of the real kernel)."""
+
+    python_kernels: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kernels = engine("python", **self.python_kernels)
+
+
+@njit
+def right_answers(table, flip):
+    """+1 or -1 on each choice of a needle landscape, as ``kernels.needle_knowledge`` reads it."""
+    return np.where(table[:, 1] > 0, 1, -1) * np.where(flip > 0, -1, 1)
+
+
+def act_on_dimensions_known(beliefs, draw, actions, table, flip, scores):
+    """The wrong rule: no coin flips; a member scores the share of dimensions it knows."""
+    right = right_answers(table, flip)
+    for i in range(beliefs.shape[0]):
+        actions[i] = beliefs[i]
+        scores[i] = (beliefs[i] == right).sum() / beliefs.shape[1]
+
+
+def dimensions_known(view, table, flip):
+    return (view == right_answers(table, flip)).sum() / view.shape[0]
+
+
 class DimensionsKnown(CollectiveImpactModel):
     """The wrong rule ci-sim once had: members (and the code) ranked by the dimensions they
     know (right beliefs; undecided and wrong both score 0), the code following the majority
     of the superior members' beliefs rather than their actions."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-
-        def right(table, flip):
-            return np.where(table[:, 1] > 0, 1, -1) * np.where(flip > 0, -1, 1)
-
-        def act(beliefs, draw, actions, table, flip, scores):
-            actions[:] = beliefs
-            scores[:] = (beliefs == right(table, flip)).sum(axis=1) / beliefs.shape[1]
-
-        def needle_knowledge(view, table, flip):
-            return (view == right(table, flip)).sum() / len(view)
-
-        self.kernels = types.SimpleNamespace(**{**vars(self.kernels), "act": act,
-                                                "needle_knowledge": needle_knowledge})
+    replaced_kernels = {"act": act_on_dimensions_known, "needle_knowledge": dimensions_known}
 
 
 def test_docking_fails_for_the_dimensions_known_rule(monkeypatch):
@@ -268,11 +284,8 @@ def test_lazer_friedman_docking_fails_for_a_wrong_kernel(monkeypatch):
             bound["exploration_rate"] = 0.0
         return real.learn_from_peers(*bound.values())
 
-    class Wrong(CollectiveImpactModel):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.kernels = types.SimpleNamespace(**{**vars(self.kernels),
-                                                    "learn_from_peers": lazy})
+    class Wrong(PythonVariant):
+        python_kernels = {"learn_from_peers": lazy}
 
     monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", Wrong)
     check = lazer_friedman_docking(30)
@@ -315,10 +328,8 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
         return float(np.mean([trust[i, d] for i in range(len(degree))
                               for d in range(degree[i])]))
 
-    class Wrong(CollectiveImpactModel):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.kernels = types.SimpleNamespace(**{**vars(self.kernels), "update_trust": wrong})
+    class Wrong(PythonVariant):
+        python_kernels = {"update_trust": wrong}
 
     monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", Wrong)
     results = run_experiment(EXPERIMENTS["trust_asymmetry"], runs=20, overrides={"years": 1.0})

@@ -70,7 +70,9 @@ def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
     while model.running:
         for play in schedule.get(model.steps, ()):  # months run so far: the month to come
             play.apply(model.choices)
-        model.step()
+        # Up to the next month players choose in: one engine call when nobody plays.
+        model.advance(min([month for month in schedule if month > model.steps]
+                          + [model.horizon]) - model.steps)
     outcomes: dict[str, Any] = {name: float(model.metrics[name]) for name in METRICS}
     outcomes["gateway"] = int(model.metrics["gateway"])
     outcomes["outcome_gain"] = outcomes["outcome"] - float(model.history[0]["outcome"])
@@ -136,8 +138,7 @@ def trajectories(scenario: Scenario, seed: int, metrics: Sequence[str], *,
     """
     model = CollectiveImpactModel(scenario, engine_name=engine, record="none",
                                   seed=_seed(seed))
-    while model.running:
-        model.step()
+    model.advance()
     return {name: np.array([month[name] for month in model.history], dtype=float)
             for name in metrics}
 

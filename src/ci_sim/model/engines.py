@@ -1,17 +1,20 @@
-"""The two engines that execute the step rules in :mod:`ci_sim.model.kernels`.
+"""The two engines that execute the model's month: :mod:`ci_sim.model.kernels` (the submodels)
+and :mod:`ci_sim.model.month` (the month's phases and a run of months, which call them).
 
-``python`` runs the kernels as the plain Python they are written in: slow, readable, the
-executable specification. ``numba`` compiles the same code objects with ``@njit(cache=True)``,
-rebinding the kernels' globals so that a kernel calling another calls the compiled one.
-Compilation happens on first use and is cached on disk by numba.
+``python`` runs both as the plain Python they are written in: slow, readable, the executable
+specification. ``numba`` compiles the same code objects with ``@njit(cache=True)``, rebinding
+each function's globals so that a function calling another calls the compiled one; a whole
+run is then one compiled call. Compilation happens on first use and is cached on disk by
+numba.
 """
 
 from __future__ import annotations
 
 import types
+from collections.abc import Callable
 from functools import cache
 
-from ci_sim.model import kernels
+from ci_sim.model import kernels, month
 
 ENGINES = ("numba", "python")
 
@@ -23,19 +26,43 @@ KERNELS = ("payoff", "mobilize", "commit", "learn_from_peers", "turn_over", "tur
 
 
 @cache
-def engine(name: str) -> types.SimpleNamespace:
-    """The kernels of engine ``name`` ('numba' or 'python')."""
-    if name == "python":
-        return types.SimpleNamespace(**{k: getattr(kernels, k) for k in KERNELS})
-    if name != "numba":
-        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    from numba import njit
+def engine(name: str, **replaced: Callable) -> types.SimpleNamespace:
+    """The kernels and month functions of engine ``name`` ('numba' or 'python').
 
-    namespace = dict(vars(kernels))
-    for kernel in KERNELS:
-        plain = getattr(kernels, kernel)
-        rebound = types.FunctionType(plain.__code__, namespace, kernel, plain.__defaults__)
+    ``replaced``: kernels replaced by other functions with the same arguments, which every
+    other function then calls (a deliberately wrong model that a validation check must
+    reject). With numba they are compiled too, and nothing of such an engine is cached on
+    disk (the cache knows a function by its code, not by what it calls).
+    """
+    if name not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    unknown = set(replaced) - set(KERNELS)
+    if unknown:
+        raise ValueError(f"engine: no kernel named {', '.join(sorted(unknown))}")
+    if name == "python" and not replaced:
+        return types.SimpleNamespace(**{k: getattr(kernels, k) for k in KERNELS},
+                                     **{f: getattr(month, f) for f in month.MONTH_FUNCTIONS})
+    if name == "python":
+        wrap: Callable = lambda function: function  # noqa: E731
+    else:
+        from numba import njit
+
+        wrap = njit(cache=not replaced)
+    done = {key: wrap(function) for key, function in replaced.items()}
+    done.update(_rebind(kernels, [k for k in KERNELS if k not in replaced], done, wrap))
+    done.update(_rebind(month, month.MONTH_FUNCTIONS, done, wrap))
+    return types.SimpleNamespace(**done)
+
+
+def _rebind(module: types.ModuleType, names: list[str] | tuple[str, ...],
+            done: dict[str, Callable], wrap: Callable) -> dict[str, Callable]:
+    """``names`` of ``module``, each rebound to globals in which the others (and the functions
+    already ``done``) are the wrapped ones, then wrapped (compiled, for numba)."""
+    namespace = {**vars(module), **done}
+    for name in names:
+        plain = getattr(module, name)
+        rebound = types.FunctionType(plain.__code__, namespace, name, plain.__defaults__)
         rebound.__module__ = plain.__module__
         rebound.__qualname__ = plain.__qualname__
-        namespace[kernel] = njit(cache=True)(rebound)
-    return types.SimpleNamespace(**{k: namespace[k] for k in KERNELS})
+        namespace[name] = wrap(rebound)
+    return {name: namespace[name] for name in names}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 #: Metrics recorded every step: name -> meaning (all in 0..1 except where said).
 METRICS = {
     "outcome": "population outcome index: indicators weighted by the real needs",
@@ -33,9 +35,13 @@ GATEWAY_RULES = (
 )
 
 
-def gateway_reached(gateway: int, observed: dict[str, float]) -> int:
-    """The gateway after this month: passed in order while ``observed`` meets each rule."""
-    while gateway < len(GATEWAY_RULES) and all(
-            observed[key] >= level for key, level in GATEWAY_RULES[gateway].items()):
-        gateway += 1
-    return gateway
+#: :data:`GATEWAY_RULES` as the compiled month reads them: one row per gateway, one column per
+#: metric of :data:`METRICS` and a last one for ``outcome_gain`` (the outcome's gain since the
+#: start), the level to reach or -inf where the rule asks nothing.
+GATEWAY_LEVELS = np.full((len(GATEWAY_RULES), len(METRICS) + 1), -np.inf)
+for _row, _rule in enumerate(GATEWAY_RULES):
+    for _key, _level in _rule.items():
+        _column = len(METRICS) if _key == "outcome_gain" else list(METRICS).index(_key)
+        GATEWAY_LEVELS[_row, _column] = _level
+GATEWAY_LEVELS.setflags(write=False)
+del _row, _rule, _key, _level, _column

@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import math
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,11 @@ from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, 
                                  VOLUNTEER_SECTORS, Organization)
 from ci_sim.model.choices import PlayerChoices
 from ci_sim.model.engines import engine
-from ci_sim.model.metrics import METRICS, gateway_reached
+from ci_sim.model.metrics import METRICS
+from ci_sim.model.month import (BACKBONE_STAFF, CLOCK, GATEWAY, MEAN_TRUST, MEETING_RATE,
+                                PARTICIPATION, PARTNER_TIES, POLICY, PUBLIC_WILL, START_OUTCOME,
+                                Draws, Field, Landscape, Plays, Population, Rules, Ties,
+                                month_layout)
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.model.trust import TieTrust
@@ -44,21 +47,6 @@ def stream(seed: int, name: str) -> np.random.Generator:
     """Random stream ``name`` derived from the base seed: changing one process's draws does
     not shift any other's."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """How far each condition of collective impact operates this month (ODD 7.4-7.5), all 0..1
-    except ``momentum``'s own scale (participation, 0..1)."""
-
-    support: dict[str, float]  #: each backbone function's support (7.2)
-    efficacy: dict[str, float]  #: vision, activities, measurement: with and without support
-    momentum: float  #: participation (7.4)
-    setup_left: float  #: share of the set-up still to do
-    measurement: float  #: shared measurement in use
-    communication: float  #: continuous communication in use
-    reinforce: float  #: mutually reinforcing activities in use (coordination x trust)
-    inclusion: float  #: inclusive decision-making in use
 
 
 class CollectiveImpactModel(mesa.Model):
@@ -100,6 +88,11 @@ class CollectiveImpactModel(mesa.Model):
         InputError: one line naming the parameter, for an unknown, ambiguous or invalid one.
     """
 
+    #: Kernels a subclass replaces, name -> a function with the same arguments, which the
+    #: month then calls: a variant of the model (e.g. a deliberately wrong one that a
+    #: validation check must reject; see :func:`ci_sim.model.engines.engine`).
+    replaced_kernels: dict[str, Any] = {}
+
     def __init__(self, scenario: Scenario | str | Path | Any | None = None, *,
                  ci_scenario: Scenario | str | Path | None = None, engine_name: str = "numba",
                  record: str = "organizations", seed: int | None = None,
@@ -130,7 +123,7 @@ class CollectiveImpactModel(mesa.Model):
             super().__init__(rng=self.seed)
         self.params = build_scenario(scenario, parameters)
         self.engine_name = engine_name
-        self.kernels = engine(engine_name)
+        self.kernels = engine(engine_name, **self.replaced_kernels)
         if record not in RECORDS:
             raise InputError(f"CollectiveImpactModel: record must be one of "
                              f"{', '.join(RECORDS)}, got {record!r}")
@@ -150,9 +143,14 @@ class CollectiveImpactModel(mesa.Model):
         self._initialize()
         #: Players' choices (participatory workshops): empty unless someone plays (7.21).
         self.choices = PlayerChoices(self.params.organizations.count)
-        self.metrics = self._measure(duplication=0.0, funding_gini=self._initial_gini,
-                                     backbone_spend=0.0, money_given=0.0, money_received=0.0)
-        self.history = [dict(self.metrics)]
+        self._assemble_state()
+        start = np.zeros(len(METRICS))
+        self.kernels.observe(self._field, self._population, self._landscape, self._rules,
+                             self.clock, self.launch_measured, start, 0.0, 0.0, 0.0, 0.0, 0.0)
+        #: The metrics of the month just run (of the start before the first), by name.
+        self.metrics = dict(zip(METRICS, start.tolist()))
+        #: The metrics of the start and of every month run, in order.
+        self.history = [self.metrics]
         self.datacollector = mesa.DataCollector(
             model_reporters={"seed": "seed", "year": "year",
                              **{name: functools.partial(read_metric, name) for name in METRICS}},
@@ -165,31 +163,6 @@ class CollectiveImpactModel(mesa.Model):
         if name not in self._streams:
             self._streams[name] = stream(self.seed, name)
         return self._streams[name]
-
-    def _month_draws(self) -> dict[str, np.ndarray]:
-        """This month's uniform draws on [0, 1), by process, cut from one block of the
-        'month' stream. The layout depends only on the sizes (organizations, network degree,
-        strategy choices), never on other parameters, so scenarios run on one seed share
-        their random numbers process by process (common random numbers). The block is
-        refilled in place each month: the parts are views onto it, valid until the next."""
-        self.draws("month").random(out=self._month_block)
-        return self._month_parts
-
-    def _lay_out_month_draws(self, n: int, d: int, n_bits: int) -> None:
-        shapes = {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
-                  "copying": (n, n_bits), "exploration": (n,), "explored_choice": (n,),
-                  "turnover": (n,), "newcomers": (n, n_bits),
-                  "turbulence": (n_bits,), "socialization": (n, n_bits),
-                  "agenda_observation": (n,), "agenda_adoption": (n_bits,), "conduct": (n, d)}
-        self._month_layout, start = {}, 0
-        for name, shape in shapes.items():
-            stop = start + math.prod(shape)
-            self._month_layout[name] = (start, stop, shape)
-            start = stop
-        self._month_size = start
-        self._month_block = np.empty(self._month_size)
-        self._month_parts = {name: self._month_block[start:stop].reshape(shape)
-                             for name, (start, stop, shape) in self._month_layout.items()}
 
     # ------------------------------------------------------------------ set-up
     def _initialize(self) -> None:
@@ -221,7 +194,10 @@ class CollectiveImpactModel(mesa.Model):
                               * orgs.uniform(0.5, 1.5, n) * self.grantee)
         #: Base staff this month: grows with public will (volunteers) and policy (public budgets).
         self.staff_base = self.base_capacity.copy()
-        equal_grant = s.pool() * (1 - self._backbone_share()) / self.n_grantees
+        backbone = s.backbone
+        share = backbone.budget_share if backbone.enabled and (
+            backbone.cut_year is None or backbone.cut_year > 0) else 0.0
+        equal_grant = s.pool() * (1 - share) / self.n_grantees
         self.funding = np.where(self.grantee, equal_grant, 0.0)
         self.capacity = np.zeros(n)
         self.kernels.grow_capacity(self.capacity, self.base_capacity, self.funding,
@@ -250,13 +226,11 @@ class CollectiveImpactModel(mesa.Model):
         values = [-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1]
         self.beliefs = beliefs.choice(values, size=(n, n_bits)).astype(np.int8)
         self.code = np.zeros(n_bits, dtype=np.int8)
-        #: March's program (``initial_beliefs = "march"``): this period's actions, their
-        #: performance (right - wrong) / N, and the coin flips for undecided views, drawn
-        #: from the stream 'actions' so that the 'month' block of every scenario is unchanged.
+        #: March's program (``initial_beliefs = "march"``): this period's actions and their
+        #: performance (right - wrong) / N.
         self.march = s.problem.initial_beliefs == "march"
         self.actions = np.zeros((n, n_bits), dtype=np.int8)
         self.action_score = np.zeros(n)
-        self._action_draws = np.empty((n, n_bits))
         if s.backbone.enabled and s.backbone.imposes_agenda > 0:
             self.code = self.draws("agenda").choice([-1, 1], size=n_bits).astype(np.int8)
         self.score = np.zeros(n)
@@ -268,14 +242,14 @@ class CollectiveImpactModel(mesa.Model):
         self.quality = (1 - dependence) + dependence * self.performance
 
         self._build_network(n)
-        self._lay_out_month_draws(n, self.neighbours.shape[1], n_bits)
         #: Trust of each organization in each other (0..1), stored per tie: ``trust[i, j]``
         #: or :meth:`trust_of` reads it; ``trust.ties`` (aligned with ``neighbours``) is what
         #: the kernels update (:class:`~ci_sim.model.trust.TieTrust`).
         self.trust = TieTrust(self.neighbours, self.degree, self.network_degree, s.trust.initial)
         self.met = np.zeros(self.neighbours.shape, dtype=np.bool_)
-        self._count_partner_ties()
-        self.mean_trust = s.trust.initial
+        #: The run's scalars (:data:`~ci_sim.model.month.CLOCK`), read through properties.
+        self.clock = np.zeros(len(CLOCK))
+        self.clock[MEAN_TRUST] = s.trust.initial
 
         self.indicators = np.full(m, s.problem.baseline)
         #: Where each indicator would be without the field's effort: its own trend and shocks.
@@ -298,25 +272,20 @@ class CollectiveImpactModel(mesa.Model):
         self.threshold = self.draws("thresholds").uniform(0.0, s.preconditions.reluctance, n)
         self.stake = self.mission @ self.needs / self.needs.max()
         self.participating = np.zeros(n)
-        #: Without players every organization shares its data (7.21): one array for the run.
-        self._everyone_shares = np.ones(n)
         self.at_table = np.zeros(n, dtype=np.bool_)
-        self.participation = 0.0
-        #: Share of possible meetings between partners that took place last month.
-        self.meeting_rate = 0.0
+        # What players' choices make of the rules this month (7.21): the credit claimed,
+        # who attends meetings and who shares data.
+        self.claims = self.hoards.copy()
+        self.attends = np.zeros(n, dtype=np.bool_)
+        self.shares = np.ones(n)
         self.commitment = np.zeros(n)
-        self.backbone_staff = 0.0
         weights = np.array([getattr(s.backbone, f) for f in BACKBONE_FUNCTIONS])
         #: Share of backbone staff on each of its six functions.
         self.function_weights = dict(zip(BACKBONE_FUNCTIONS, (
             weights / weights.sum() if weights.sum() > 0 else weights).tolist()))
-        self.public_will = 0.0
-        self.policy = 0.0
-        self.gateway = 0
-        self.start_outcome = self.kernels.measure(  # the outcome index O_0 at the start
+        self.clock[START_OUTCOME] = self.kernels.measure(  # the outcome index O_0 at the start
             self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
             self.indicators, self.launch_measured, self.launch_measured)[0]
-        self._initial_gini = 0.0
         self._organizations: list[Organization] = []
         for index in range(n):
             Organization(self, index)
@@ -375,346 +344,196 @@ class CollectiveImpactModel(mesa.Model):
         self.group = np.full(n, -1, dtype=np.int64)
         self.group_order = self.draws("groups").random(n)
 
-    def _count_partner_ties(self) -> None:
-        """Directed ties between grantees (network and working groups): the meetings partners
-        could hold in a month."""
-        valid = self.neighbours >= 0
-        self.partner_ties = int((valid & self.grantee[:, None]
-                                 & self.grantee[np.where(valid, self.neighbours, 0)]).sum())
+    # ------------------------------------------------------------------ the month's state
+    def _assemble_state(self) -> None:
+        """Group the arrays the month reads and updates (views, not copies) into the named
+        tuples of :mod:`ci_sim.model.month`, and the parameters into its :class:`Rules`."""
+        s = self.params
+        n, n_bits = self.beliefs.shape
+        self._field = Field(
+            grantee=self.grantee, public=self.public, volunteers=self.volunteers,
+            funder_shares=self.funder_shares, base_capacity=self.base_capacity,
+            staff_base=self.staff_base, capacity=self.capacity, funding=self.funding,
+            credit=self.credit, work=self.work, pull=self.pull,
+            socialization=self.socialization, fit=self.fit, commitment=self.commitment,
+            participating=self.participating, at_table=self.at_table, threshold=self.threshold,
+            stake=self.stake, mission=self.mission, effort=self.effort, beliefs=self.beliefs,
+            before=self.beliefs.copy(), scored=self.beliefs.copy(), score=self.score,
+            performance=self.performance, quality=self.quality,
+            adaptive=self.mindsets["adaptive"], relationships=self.mindsets["relationships"],
+            context=self.mindsets["context_expertise"], hoards=self.hoards, claims=self.claims,
+            attends=self.attends, shares=self.shares, actions=self.actions,
+            action_score=self.action_score)
+        self._population = Population(
+            needs=self.needs, priorities=self.priorities,
+            backbone_priorities=self.backbone_priorities, indicators=self.indicators,
+            lift=self.lift, pipeline=self.pipeline, background=self.background,
+            trend=self.trend, recent_measured=self.recent_measured,
+            launch_measured=self.launch_measured, recent=np.zeros_like(self.indicators),
+            shocks=np.zeros(2 * len(self.indicators)))
+        self._landscape = Landscape(deps=self.deps, table=self.table, flip=self.flip,
+                                    best=self.best, code=self.code)
+        layout = month_layout(n, self.neighbours.shape[1], n_bits)
+        block = np.empty(sum(math.prod(shape) for shape in layout.values()))
+        parts, start = {}, 0
+        for name, shape in layout.items():
+            parts[name] = block[start:start + math.prod(shape)].reshape(shape)
+            start += math.prod(shape)
+        self._draws = Draws(month=self.draws("month"), participation=self.draws("participation"),
+                            actions=self.draws("actions"), shocks=self.draws("indicator_shocks"),
+                            block=block, **parts, joining=np.empty(n),
+                            coins=np.empty((n, n_bits)))
+        self._plays = Plays(*(self.choices.values[name] for name in (
+            "claims_credit", "attends_meetings", "shares_data", "follows_agenda")),
+            grants=np.zeros(n), moved=np.zeros(1))
+        self._rules = self._month_rules()
+        self._reserve_trust_store()
+        self.clock[PARTNER_TIES] = self.kernels.count_partner_ties(self._field, self._ties)
 
-    # ------------------------------------------------------------------ one month
-    def _backbone_share(self) -> float:
-        backbone = self.params.backbone
-        year = self.year
-        if not backbone.enabled or (backbone.cut_year is not None and year >= backbone.cut_year):
-            return 0.0
-        return backbone.budget_share
+    def _month_rules(self) -> Rules:
+        s = self.params
+        c, backbone, pre, funding = s.conditions, s.backbone, s.preconditions, s.funding
+        problem, learning, trust = s.problem, s.learning, s.trust
 
-    def _pool(self, resources_support: float) -> float:
-        """Money funders give this month: committed, then renewed, minus shocks."""
-        s, year = self.params, self.year
-        pool = s.pool()
-        if year >= s.preconditions.funding_years:
-            pool *= s.funding.renewal + (1 - s.funding.renewal) * s.backbone.max_effect * resources_support
-        if s.funding.cut_year is not None and year >= s.funding.cut_year:
-            pool *= 1 - s.funding.cut_fraction
-        if s.funding.funder_withdraws_year is not None and year >= s.funding.funder_withdraws_year:
-            pool *= 1 - self.funder_shares.max()
-        return pool
+        def year(value: float | None) -> float:
+            return math.inf if value is None else float(value)
 
+        return Rules(
+            n_grantees=float(self.n_grantees), pool=float(s.pool()),
+            funding_years=float(pre.funding_years), renewal=float(funding.renewal),
+            funding_cut_year=year(funding.cut_year), cut_fraction=float(funding.cut_fraction),
+            funder_withdraws_year=year(funding.funder_withdraws_year),
+            fte_cost=float(funding.fte_cost),
+            rewards_attribution=float(funding.rewards_attribution),
+            silver_buckshot=float(s.mindsets.silver_buckshot),
+            backbone_share=float(backbone.budget_share) if backbone.enabled else 0.0,
+            backbone_cut_year=year(backbone.cut_year), half_staff=float(backbone.half_staff),
+            staff_cost=float(backbone.staff_cost), hiring_months=float(backbone.hiring_months),
+            max_effect=float(backbone.max_effect), imposes_agenda=float(backbone.imposes_agenda),
+            systems_months=float(backbone.systems_months),
+            function_weights=np.array(list(self.function_weights.values())),
+            urgency=float(pre.urgency), champion=float(pre.champion),
+            champion_leaves_year=year(pre.champion_leaves_year),
+            mobilization_months=float(pre.mobilization_months),
+            common_agenda=float(c.common_agenda), shared_measurement=float(c.shared_measurement),
+            continuous_communication=float(c.continuous_communication),
+            mutually_reinforcing=float(c.mutually_reinforcing),
+            inclusive_decisions=float(c.inclusive_decisions),
+            priority_months=float(c.priority_months),
+            self_organized_efficacy=float(c.self_organized_efficacy),
+            working_group_size=int(c.working_group_size), group_slots=int(self.group_slots),
+            groups_month=int(c.groups_month), regroup_months=int(c.regroup_months),
+            transaction_cost=float(c.transaction_cost), setup_cost=float(c.setup_cost),
+            setup_months=float(c.setup_months),
+            adjust_months=float(s.organizations.adjust_months),
+            switching_cost=float(s.organizations.switching_cost),
+            growth_limit=float(s.organizations.growth_limit),
+            socialization_rate=float(learning.socialization_rate),
+            agenda_learning_rate=float(learning.agenda_learning_rate),
+            imitation_rate=float(learning.imitation_rate),
+            evidence_fidelity=float(learning.evidence_fidelity),
+            exploration_rate=float(learning.exploration_rate), turnover=float(learning.turnover),
+            march=bool(self.march), needle=problem.landscape == "needle",
+            turbulence=float(problem.turbulence),
+            strategy_dependence=float(problem.strategy_dependence),
+            score_exponent=float(problem.score_exponent), shock_sd=float(problem.shock_sd),
+            measurement_noise=float(problem.measurement_noise),
+            context_gap=float(problem.context_gap), indicator_scale=float(self.indicator_scale),
+            absorptive_capacity=float(problem.absorptive_capacity),
+            scale_threshold=float(problem.scale_threshold),
+            delay_months=float(problem.delay_months), coupling=float(problem.coupling),
+            responsiveness=float(problem.responsiveness), decay=float(problem.decay),
+            build_rate=float(trust.build_rate), negativity_bias=float(trust.negativity_bias),
+            violation_rate=float(trust.violation_rate), trust_initial=float(trust.initial))
+
+    def _reserve_trust_store(self) -> None:
+        """Make room in the trust store for a regrouping's new pairs (at most one per
+        working-group slot), and point the month's ties at it."""
+        self.trust.reserve(self.beliefs.shape[0] * self.group_slots)
+        self._ties = Ties(
+            network_neighbours=self.network_neighbours, network_degree=self.network_degree,
+            neighbours=self.neighbours, degree=self.degree, trust=self.trust.ties, met=self.met,
+            group=self.group, group_order=self.group_order, stored_keys=self.trust.keys,
+            stored_trust=self.trust.values, stored=self.trust.stored,
+            group_scratch=np.zeros((3, self.beliefs.shape[0]), dtype=np.int64))
+
+    # ------------------------------------------------------------------ months
     def step(self) -> None:
         """Advance one month: the phases of ODD section 3, in order; then record the month
         (``metrics``, ``history``, ``datacollector``) and stop at the horizon."""
         self._in_month = True
         try:
-            self._run_month()
+            self._run_months(1)
         finally:
             self._in_month = False
-        self.history.append(self.metrics)
         if self.record != "none":
             self.datacollector.collect(self)
         if self.steps >= self.horizon:
             self.running = False
 
-    def _run_month(self) -> None:
-        support, pool, budget = self._fund_backbone()
-        self._mobilize(pool)
-        self._organize()
-        conditions = self._set_conditions(support)
-        self._play_choices()
-        self._learn(conditions)
-        self._build_trust()
-        self._target_effort(conditions)
-        duplication = self._respond(conditions)
-        funding_gini = self._fund_grantees(pool - budget)
-        self._change_systems(support)
-        self.metrics = self._measure(duplication=duplication, funding_gini=funding_gini,
-                                     backbone_spend=budget, money_given=pool,
-                                     money_received=float(self.funding.sum()) + budget)
-
-    def _fund_backbone(self) -> tuple[dict[str, float], float, float]:
-        """Phase 1 (ODD 7.2-7.3): backbone support from last month's staff, the month's pool
-        and the backbone's budget; staff follow the budget. Returns (support, pool, budget)."""
-        backbone = self.params.backbone
-        # Each function's support saturates with its staff, relative to the field it serves.
-        half = backbone.half_staff * self.n_grantees / 100
-        support = {function: 1 - math.exp(-self.backbone_staff * share / half)
-                   for function, share in self.function_weights.items()}
-        pool = self._pool(support["resources"])
-        budget = self._backbone_share() * pool
-        hire = 1.0 if backbone.hiring_months < 1 else 1 / backbone.hiring_months
-        self.backbone_staff += hire * (budget / backbone.staff_cost - self.backbone_staff)
-        return support, pool, budget
-
-    def _mobilize(self, pool: float) -> None:
-        """Phase 2 (ODD 7.4): organizations decide whether to take part, each against its own
-        threshold, moved by urgency, the champion, their peers and the money available."""
-        s, year = self.params, self.year
-        pre = s.preconditions
-        champion = pre.champion if pre.champion_leaves_year is None or year < pre.champion_leaves_year else 0.0
-        adequacy = min(1.0, pool / max(s.pool(), 1e-9))
-        self.participation = self.kernels.mobilize(
-            self.participating, self.threshold, self.stake, self.network_neighbours,
-            self.network_degree, self.grantee, pre.urgency, champion, adequacy, min(1.0, 1 / pre.mobilization_months),
-            self.draws("participation").random(len(self.participating)))
-        np.logical_and(self.grantee, self.participating > 0.5, out=self.at_table)
-
-    def _organize(self) -> None:
-        """Phase III (ODD 7.5a), organize for impact: once the strategic direction is set,
-        partners at the table form working groups around the areas they work on, each of at
-        most ``conditions.working_group_size``, and meet within them; the groups are reviewed
-        every ``conditions.regroup_months``. An area's partners are dealt in a fixed random
-        order into as few groups as the size allows (Hanleybrown, Kania & Kramer 2012)."""
-        c = self.params.conditions
-        if (not self.group_slots or c.common_agenda <= 0 or self.month < c.groups_month
-                or (self.month - c.groups_month) % c.regroup_months):
+    def advance(self, months: int | None = None) -> None:
+        """Run ``months`` months (default: to the horizon), the same months as that many
+        :meth:`step` calls. Without a DataCollector to feed (``record="none"``) they run as
+        one call of the engine: with numba, one compiled call for the whole run."""
+        months = self.horizon - self.steps if months is None else int(months)
+        if months < 0:
+            raise ValueError(f"advance: months must be 0 or more, got {months}")
+        if self.record != "none":
+            for _ in range(months):
+                self.step()
             return
-        members = np.flatnonzero(self.at_table)
-        area = self.effort[members].argmax(axis=1)
-        self.group[:] = -1
-        groups = 0
-        for focus in np.unique(area):
-            in_area = members[area == focus]
-            in_area = in_area[np.argsort(self.group_order[in_area], kind="stable")]
-            count = -(-len(in_area) // c.working_group_size)
-            self.group[in_area] = groups + np.arange(len(in_area)) % count
-            groups += count
-        self.trust.store_group_ties()
-        width = self.network_neighbours.shape[1]
-        self.neighbours[:, width:] = -1
-        self.neighbours[:, :width] = self.network_neighbours
-        self.degree[:] = self.network_degree
-        self._add_group_mates(members, c.working_group_size)
-        self.trust.load_group_ties()
-        self._count_partner_ties()
+        self._run_months(months)
+        self.steps += months
+        if self.steps >= self.horizon:
+            self.running = False
 
-    def _add_group_mates(self, members: np.ndarray, size: int) -> None:
-        """Append to each member's meeting list, after its network neighbours, the other
-        members of its working group that are not network neighbours, in increasing index
-        order (all members at once: a table of teams, one row of at most ``size`` each)."""
-        if not members.size:
-            return
-        by_group = members[np.argsort(self.group[members], kind="stable")]
-        team_group = self.group[by_group]
-        starts = np.flatnonzero(np.r_[True, team_group[1:] != team_group[:-1]])
-        team = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, by_group.size]))
-        teams = np.full((starts.size, size), -1, dtype=np.int64)
-        teams[team, np.arange(by_group.size) - starts[team]] = by_group
-        mates = teams[team]
-        known = self.network_neighbours[by_group]
-        new = (mates >= 0) & (mates != by_group[:, None]) \
-            & ~(mates[:, :, None] == known[:, None, :]).any(axis=2)
-        slot = self.network_degree[by_group][:, None] + np.cumsum(new, axis=1) - 1
-        self.neighbours[np.broadcast_to(by_group[:, None], new.shape)[new], slot[new]] = mates[new]
-        self.degree[by_group] += new.sum(axis=1)
+    def _run_months(self, months: int) -> None:
+        """Run ``months`` months in the engine and append their metrics to ``history``."""
+        self._put_grants()
+        rows = np.empty((months, len(METRICS)))
+        done = 0
+        while done < months:
+            done += self.kernels.run_months(
+                months - done, self._field, self._ties, self._population, self._landscape,
+                self._draws, self._plays, self._rules, self.clock, rows[done:])
+            if done < months:  # the trust store is full: enlarge it and go on
+                self._reserve_trust_store()
+        for row in rows.tolist():
+            self.metrics = dict(zip(METRICS, row))
+            self.history.append(self.metrics)
 
-    def _set_conditions(self, support: dict[str, float]) -> Conditions:
-        """Phase 3 (ODD 7.5): how far each condition operates; partners' commitment, the
-        agenda's pull and socialization, overhead and work."""
-        s, k = self.params, self.kernels
-        conditions, backbone = s.conditions, s.backbone
-        # Without backbone support, partners govern the work themselves in the meetings they
-        # hold (shared governance; Provan & Kenis 2008): as far as they met last month.
-        floor = conditions.self_organized_efficacy
-        unsupported = floor + (1 - floor) * self.meeting_rate
-        efficacy = {f: unsupported + (1 - unsupported) * support[f]
-                    for f in ("vision", "activities", "measurement")}
-        momentum = self.participation
-        # An agenda and a measurement system take the set-up phases to build; their cost comes first.
-        setup_left = math.exp(-self.month / conditions.setup_months) if conditions.setup_months > 0 else 0.0
-        month = Conditions(
-            support=support, efficacy=efficacy, momentum=momentum, setup_left=setup_left,
-            measurement=conditions.shared_measurement * efficacy["measurement"] * (1 - setup_left),
-            communication=conditions.continuous_communication * efficacy["activities"],
-            # Partners coordinate their activities only as far as they trust each other.
-            reinforce=conditions.mutually_reinforcing * momentum * efficacy["activities"] * self.mean_trust,
-            inclusion=conditions.inclusive_decisions * momentum)
-        engaged = (conditions.common_agenda + conditions.shared_measurement
-                              + conditions.continuous_communication + conditions.mutually_reinforcing) / 4
-        overhead = min(0.9, engaged * (conditions.transaction_cost * (1 - 0.5 * support["activities"])
-                                       + conditions.setup_cost * setup_left))
-        # Each partner's commitment to the agenda follows the support the collaboration gets;
-        # the agenda pulls and socializes it as far as it is committed; overhead costs work.
-        k.commit(self.commitment, self.pull, self.socialization, self.work, self.capacity,
-                 self.grantee, self.participating, conditions.common_agenda * efficacy["vision"],
-                 1 / s.organizations.adjust_months, setup_left, overhead,
-                 s.learning.socialization_rate, 1 + 9 * backbone.imposes_agenda)
-        # Advanced policy: public agencies redirect their programs to the agenda's priorities.
-        np.maximum(self.pull, self.policy * self.public, out=self.pull)
-        return month
-
-    def _play_choices(self) -> None:
-        """Phase 3a (ODD 7.21): players' choices take the place of the model's rules for the
-        organizations they play: credit claimed (``claims``), meetings attended
-        (``attends``), data shared (``shares``), the agenda followed (pull and
-        socialization). Without players the rules' own arrays are used unchanged."""
-        choices = self.choices
-        if choices.empty:
-            self.claims, self.attends = self.hoards, self.at_table
-            self.shares = self._everyone_shares
-            return
-        self.claims = choices.decide("claims_credit", self.hoards) * self.grantee
-        self.attends = self.at_table & (choices.decide("attends_meetings", 1.0) > 0.5)
-        self.shares = choices.decide("shares_data", 1.0)
-        follows = choices.decide("follows_agenda", 1.0)
-        self.pull *= follows
-        self.socialization *= follows
-
-    def _learn(self, c: Conditions) -> None:
-        """Phases 4-8 (ODD 7.6-7.9): learning from peers, turnover, turbulence,
-        socialization to the agenda and the agenda's own learning."""
-        s, k = self.params, self.kernels
-        learning, problem = s.learning, s.problem
-        self._before = self.beliefs.copy()
-        u = self._month_draws()
-        k.learn_from_peers(self.beliefs, self.score, self.neighbours, self.degree, self.trust.ties,
-                           self.met, self.mindsets["adaptive"], self.mindsets["relationships"],
-                           u["meetings"], u["observation"], u["imitation"], u["copying"],
-                           u["exploration"], u["explored_choice"],
-                           self.attends, self.shares, c.communication, c.measurement, learning.imitation_rate,
-                           learning.evidence_fidelity, learning.exploration_rate, self.deps, self.table, self.flip, self.best)
-        scored = self.beliefs.copy()  # scores are those of these strategies
-        if learning.turnover > 0:
-            k.turn_over(self.beliefs, u["turnover"], learning.turnover, u["newcomers"],
-                        problem.initial_beliefs == "march")
-        reality_changed = k.turbulence(self.flip, u["turbulence"], problem.turbulence)
-        if self.march:
-            # March's program: members act on the period's starting beliefs (an undecided
-            # view as a coin flip) and the agenda learns from those actions, not from the
-            # beliefs socialization is about to change.
-            self.draws("actions").random(out=self._action_draws)
-            k.act(self.beliefs, self._action_draws, self.actions, self.table, self.flip,
-                  self.action_score)
-        k.socialize(self.beliefs, self.code, self.socialization, u["socialization"], self.march)
-        k.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best, self.score,
-                          scored, reality_changed)
-        if self.march:
-            views, view_scores = self.actions, self.action_score
-            code_score = k.needle_knowledge(self.code, self.table, self.flip)
-        else:
-            views, view_scores = self.beliefs, self.score
-            code_score = k.payoff(self.code, self.deps, self.table, self.flip) / self.best
-        conditions, backbone = s.conditions, s.backbone
-        agenda_rate = learning.agenda_learning_rate * c.measurement * conditions.common_agenda \
-            * c.efficacy["vision"] * (1 - c.setup_left) * (1 - backbone.imposes_agenda) ** 2
-        k.learn_agenda(self.code, views, view_scores, code_score,
-                       (u["agenda_observation"] < c.measurement) & self.at_table
-                       & (self.shares > 0.5), agenda_rate,
-                       u["agenda_adoption"], self.march)
-
-    def _build_trust(self) -> None:
-        """Phase 9 (ODD 7.10): meetings build trust slowly; violations (credit hoarding) break
-        it fast."""
-        s = self.params
-        self.mean_trust = self.kernels.update_trust(
-            self.trust.ties, self.neighbours, self.degree, self.network_degree, self.met,
-            self.claims, self.mindsets["relationships"], self._month_parts["conduct"],
-            s.trust.build_rate, s.trust.negativity_bias,
-            s.trust.violation_rate * s.funding.rewards_attribution)
-        self.meeting_rate = float(self.met.sum()) / self.partner_ties if self.partner_ties else 0.0
-
-    def _target_effort(self, c: Conditions) -> None:
-        """Phases 10-11 (ODD 7.11-7.12): the agenda's priorities move towards the real needs
-        (inclusion) or the backbone's own; partners allocate effort."""
-        s, k = self.params, self.kernels
-        step_rate = 1 / s.conditions.priority_months
-        k.set_priorities(self.priorities, self.needs, self.backbone_priorities,
-                         step_rate * c.inclusion, step_rate * s.backbone.imposes_agenda)
-        k.allocate_effort(self.effort, self.mission, self.priorities, self.needs, self.work,
-                          self.mindsets["context_expertise"], self.pull,
-                          c.reinforce, 1 / s.organizations.adjust_months)
-
-    def _respond(self, c: Conditions) -> float:
-        """Phases 12-13 (ODD 7.13, 7.15, 7.19): program quality (switching cost, then the new
-        strategy's quality), the indicators' response and this month's measurement. Returns
-        the duplication (share of effort the indicators did not absorb)."""
-        s, k = self.params, self.kernels
-        problem = s.problem
-        k.program_quality(self.quality, self.performance, self.score, self.beliefs, self._before,
-                          s.organizations.switching_cost, problem.strategy_dependence,
-                          problem.score_exponent, 1 / s.organizations.adjust_months)
-        # Indicators' own trends and shocks, and this month's measurement error.
-        shocks = self.draws("indicator_shocks").normal(0.0, 1.0, (2, len(self.indicators)))
-        duplication = k.respond(self.indicators, self.lift, self.pipeline, self.background, self.trend,
-                                shocks[0] * problem.shock_sd, self.effort, self.work,
-                                self.quality, self.fit, self.mindsets["context_expertise"],
-                                problem.context_gap, self.indicator_scale,
-                                problem.absorptive_capacity, c.reinforce, problem.scale_threshold,
-                                problem.delay_months, problem.coupling, problem.responsiveness,
-                                problem.decay)
-        self.recent_measured[self.month % STEPS_PER_YEAR] = \
-            self.indicators + shocks[1] * problem.measurement_noise
-        return duplication
-
-    def _fund_grantees(self, program_pool: float) -> float:
-        """Phase 14 (ODD 7.16): funders split the program pool by credit and fit. Returns the
-        Gini coefficient of grants."""
-        s = self.params
-        funding_gini = self.kernels.allocate_funding(
-            self.funding, self.credit, self.work, self.quality, self.fit, self.claims, self.effort,
-            self.priorities, self.grantee, program_pool, s.mindsets.silver_buckshot,
-            1 + 2 * s.funding.rewards_attribution)
-        return self._direct_grants(program_pool) if self.choices.grants else funding_gini
-
-    def _direct_grants(self, program_pool: float) -> float:
+    def _put_grants(self) -> None:
         """Funders played by people (ODD 7.21) give their share of the program pool to the
-        grantees they chose, in equal parts; the rest of the pool stays as the rule split it.
-        Returns the Gini coefficient of grants."""
+        grantees they chose, in equal parts: each grantee's share of the pool from them."""
+        grants, moved = self._plays.grants, self._plays.moved
+        grants[:] = 0.0
+        moved[0] = 0.0
         funders = np.flatnonzero(~self.grantee)
-        moved = {funder: self.funder_shares[k] * program_pool
-                 for k, funder in enumerate(funders) if funder in self.choices.grants}
-        self.funding *= 1.0 - sum(moved.values()) / program_pool if program_pool > 0 else 0.0
-        for funder, amount in moved.items():
-            chosen = self.choices.grants[funder]
-            self.funding[list(chosen)] += amount / len(chosen)
-        return float(self.kernels.gini(self.funding, self.grantee))
+        for k, funder in enumerate(funders):
+            chosen = self.choices.grants.get(int(funder))
+            if chosen:
+                moved[0] += self.funder_shares[k]
+                grants[list(chosen)] += self.funder_shares[k] / len(chosen)
 
-    def _change_systems(self, support: dict[str, float]) -> None:
-        """Phase 15 (ODD 7.14, 7.17): public will and policy build up slowly from the
-        backbone's work on them and act through organizations: residents volunteer with
-        nonprofits and community groups, public agencies add budget; capacity follows base
-        staff and grants."""
-        s = self.params
-        backbone = s.backbone
-        lag = 1 / backbone.systems_months
-        self.public_will += lag * (support["public_will"] - self.public_will)
-        self.policy += lag * (support["policy"] - self.policy)
-        self.staff_base[:] = self.base_capacity * (
-            1.0 + backbone.max_effect * (self.public_will * self.volunteers
-                                         + self.policy * self.public))
-        self.kernels.grow_capacity(self.capacity, self.staff_base, self.funding, s.funding.fte_cost,
-                                   s.organizations.growth_limit, 1 / s.organizations.adjust_months)
-
-    def _measure(self, **flows: float) -> dict[str, float]:
-        s, k = self.params, self.kernels
-        outcome, improving, alignment, strategy_score = k.measure(
-            self.beliefs, self.code, self.commitment, self.performance, self.grantee, self.needs,
-            self.indicators, self._recent_measurement(), self.launch_measured)
-        metrics = {  # in the order of METRICS
-            "outcome": outcome,
-            "indicators_improving": improving,
-            "agenda_alignment": alignment,
-            "mean_trust": float(self.mean_trust),
-            "duplication": flows["duplication"],
-            "funding_gini": flows["funding_gini"],
-            "backbone_spend": flows["backbone_spend"],
-            "gateway": 0.0,
-            "strategy_score": strategy_score,
-            "agenda_knowledge": k.agenda_knowledge(self.code, self.deps, self.table, self.flip,
-                                                   self.best, s.problem.landscape == "needle"),
-            "participation": float(self.participation),
-            "money_given": flows["money_given"],
-            "money_received": flows["money_received"],
-        }
-        self.gateway = gateway_reached(self.gateway,
-                                       dict(metrics, outcome_gain=outcome - self.start_outcome))
-        metrics["gateway"] = float(self.gateway)
-        return metrics
-
-    def _recent_measurement(self) -> np.ndarray:
-        """Mean measurement of each indicator over the last 12 months (the launch year's
-        measurement before the first month)."""
-        return self.launch_measured if self.steps == 0 else self.recent_measured.mean(axis=0)
+    # ------------------------------------------------------------------ the run's scalars
+    backbone_staff = property(lambda self: float(self.clock[BACKBONE_STAFF]),
+                              doc="Backbone staff, FTE.")
+    public_will = property(lambda self: float(self.clock[PUBLIC_WILL]),
+                           doc="Public will built so far, 0..1 (ODD 7.14).")
+    policy = property(lambda self: float(self.clock[POLICY]),
+                      doc="Policy advanced so far, 0..1 (ODD 7.17).")
+    mean_trust = property(lambda self: float(self.clock[MEAN_TRUST]),
+                          doc="Mean trust over network ties, 0..1.")
+    meeting_rate = property(lambda self: float(self.clock[MEETING_RATE]),
+                            doc="Share of possible meetings between partners held last month.")
+    participation = property(lambda self: float(self.clock[PARTICIPATION]),
+                             doc="Share of grantees at the table.")
+    gateway = property(lambda self: int(self.clock[GATEWAY]),
+                       doc="StriveTogether gateway reached, 0 Exploring .. 4 Proof Point.")
+    partner_ties = property(lambda self: int(self.clock[PARTNER_TIES]),
+                            doc="Directed ties between grantees: meetings partners could hold.")
+    start_outcome = property(lambda self: float(self.clock[START_OUTCOME]),
+                             doc="The outcome index at the start.")
 
     def trust_of(self, i: Any, j: Any) -> Any:
         """Trust of organization ``i`` in organization ``j`` (0..1): a float for two indices,

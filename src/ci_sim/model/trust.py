@@ -11,8 +11,9 @@ So trust is held where it can change and where it has changed, never as an n x n
 - a store of the trust in former working-group mates: sorted keys ``i * n + j`` and the
   trust i had in j when their group tie last ended, searched with ``numpy.searchsorted``.
   When groups re-form, the group slots' trust is written to the store and the new group
-  slots take theirs from it, so a pair that meets again later carries its trust over
-  exactly. Pairs whose trust is still ``trust.initial`` are not stored (that is the
+  slots take theirs from it (:func:`ci_sim.model.month.store_group_ties` and
+  :func:`~ci_sim.model.month.load_group_ties`), so a pair that meets again later carries
+  its trust over exactly. Pairs whose trust is still ``trust.initial`` are not stored (that is the
   default). A pair back on a meeting list keeps its (now older) entry: while it is on the
   list, ``ties`` holds its trust and is what is read; when the tie ends again, its entry is
   overwritten. So a regrouping writes in place and inserts only pairs new to the store,
@@ -49,8 +50,7 @@ class TieTrust:
 
     Args:
         neighbours: the model's meeting lists, n x slots, padded with -1; read in place, so
-            the model's later changes to them are seen (call :meth:`store_group_ties` before
-            and :meth:`load_group_ties` after rewriting the group slots).
+            the model's later changes to them are seen.
         degree: valid slots of each row of ``neighbours`` (read in place).
         network_degree: network neighbours of each organization, the first slots of its row;
             later valid slots are working-group ties.
@@ -70,9 +70,32 @@ class TieTrust:
         self.ties[in_use] = np.where(
             neighbours[in_use] == np.nonzero(in_use)[0], 1.0, self.initial)
         #: Former working-group ties: keys i * n + j (sorted) and the trust i had in j when
-        #: their tie last ended (for a pair on the meeting list now, ``ties`` holds it).
-        self.stored_keys = np.empty(0, dtype=np.int64)
-        self.stored_trust = np.empty(0)
+        #: their tie last ended (for a pair on the meeting list now, ``ties`` holds it), in
+        #: the first ``stored[0]`` entries of arrays with room for more (:meth:`reserve`).
+        self.keys = np.empty(0, dtype=np.int64)
+        self.values = np.empty(0)
+        self.stored = np.zeros(1, dtype=np.int64)
+
+    @property
+    def stored_keys(self) -> np.ndarray:
+        """Keys ``i * n + j`` of the former working-group ties in the store, sorted."""
+        return self.keys[:self.stored[0]]
+
+    @property
+    def stored_trust(self) -> np.ndarray:
+        """The trust i had in j when their working-group tie last ended, by stored key."""
+        return self.values[:self.stored[0]]
+
+    def reserve(self, room: int) -> None:
+        """Make room for at least ``room`` more pairs in the store (at least doubling it when
+        it grows, so a run enlarges it a few times at most)."""
+        count = int(self.stored[0])
+        if self.keys.shape[0] - count >= room:
+            return
+        size = max(2 * self.keys.shape[0], count + room)
+        keys, values = np.empty(size, dtype=np.int64), np.empty(size)
+        keys[:count], values[:count] = self.keys[:count], self.values[:count]
+        self.keys, self.values = keys, values
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -82,40 +105,12 @@ class TieTrust:
     @property
     def nbytes(self) -> int:
         """Bytes held for trust: the per-tie array and the store of former group ties."""
-        return self.ties.nbytes + self.stored_keys.nbytes + self.stored_trust.nbytes
+        return self.ties.nbytes + self.keys.nbytes + self.values.nbytes
 
     def _slots(self, first: np.ndarray | int, last: np.ndarray) -> np.ndarray:
         """Mask of the slots ``first[i] <= d < last[i]`` of each row."""
         d = np.arange(self.neighbours.shape[1])
         return (d >= np.reshape(first, (-1, 1))) & (d < np.reshape(last, (-1, 1)))
-
-    def _pairs(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Rows, slots and keys ``i * n + j`` of the slots in ``mask``."""
-        rows, slots = np.nonzero(mask)
-        return rows, slots, rows * np.int64(self.count) + self.neighbours[rows, slots]
-
-    def store_group_ties(self) -> None:
-        """Before the working groups re-form: the trust of every working-group slot in use
-        is written to the store (a pair not yet in it only if its trust has moved from
-        ``initial``), and the slots are emptied."""
-        group = self._slots(self.network_degree, self.degree)
-        rows, slots, keys = self._pairs(group)
-        trust = self.ties[rows, slots]
-        self.ties[group] = np.nan
-        order = np.argsort(keys)
-        keys, trust = keys[order], trust[order]
-        at, found = self._find(keys)
-        self.stored_trust[at[found]] = trust[found]
-        new = ~found & (trust != self.initial)
-        # Insert the pairs new to the store in order, without sorting the whole store again.
-        self.stored_keys = np.insert(self.stored_keys, at[new], keys[new])
-        self.stored_trust = np.insert(self.stored_trust, at[new], trust[new])
-
-    def load_group_ties(self) -> None:
-        """After the working groups re-form: every working-group slot takes the trust its
-        pair had when its group tie last ended (from the store), or ``initial``."""
-        rows, slots, keys = self._pairs(self._slots(self.network_degree, self.degree))
-        self.ties[rows, slots] = self._lookup(keys)
 
     def _find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where each of ``keys`` is, or would be inserted, in the store, and whether it
@@ -201,7 +196,7 @@ class TieTrust:
         """A snapshot: the same trust, unaffected by later months of the model."""
         snapshot = TieTrust.__new__(TieTrust)
         snapshot.__dict__.update(self.__dict__)
-        for name in ("neighbours", "degree", "network_degree", "ties", "stored_keys",
-                     "stored_trust"):
+        for name in ("neighbours", "degree", "network_degree", "ties", "keys", "values",
+                     "stored"):
             setattr(snapshot, name, getattr(self, name).copy())
         return snapshot
