@@ -8,7 +8,6 @@ same scenario files, model and checks: each fails when the mechanism it docks is
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 import numpy as np
 from numba import njit
@@ -18,7 +17,6 @@ from typer.testing import CliRunner
 
 from ci_sim.cli import app
 from ci_sim.model.engines import engine
-from ci_sim.model import kernels
 from ci_sim.executors import make_executor
 from ci_sim.model import CollectiveImpactModel
 from ci_sim.errors import InputError
@@ -41,11 +39,11 @@ def spy_kernels(model: CollectiveImpactModel, calls: dict[str, list]) -> None:
         calls["agenda"].append((rate, np.array(seen)))
         return real.learn_agenda(code, views, score, code_score, seen, rate, draw, march)
 
-    def learn_from_peers(*args):
-        bound = inspect.signature(kernels.learn_from_peers).bind(*args).arguments
-        calls["peers"].append(tuple(bound[name] for name in (
-            "communication", "measurement", "imitation_rate", "exploration_rate")))
-        return real.learn_from_peers(*args)
+    def learn_from_peers(field, ties, landscape, draws, rules, communication, measurement):
+        calls["peers"].append((communication, measurement, rules.imitation_rate,
+                               rules.exploration_rate))
+        return real.learn_from_peers(field, ties, landscape, draws, rules, communication,
+                                     measurement)
 
     # The python engine's month calls these in place of the kernels; the state is the same.
     model.kernels = engine("python", socialize=socialize, learn_agenda=learn_agenda,
@@ -277,12 +275,12 @@ def test_lazer_friedman_docking_fails_for_a_wrong_kernel(monkeypatch):
     real = engine("numba")
     calls = {"count": 0}
 
-    def lazy(*args):
-        bound = inspect.signature(kernels.learn_from_peers).bind(*args).arguments
+    def lazy(field, ties, landscape, draws, rules, communication, measurement):
         calls["count"] += 1
         if calls["count"] % 2 == 0:
-            bound["exploration_rate"] = 0.0
-        return real.learn_from_peers(*bound.values())
+            rules = rules._replace(exploration_rate=0.0)
+        return real.learn_from_peers(field, ties, landscape, draws, rules, communication,
+                                     measurement)
 
     class Wrong(PythonVariant):
         python_kernels = {"learn_from_peers": lazy}
@@ -318,11 +316,11 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
     month's ratio, but the path of mean trust under violations departs from the formula's."""
     real = engine("numba")
 
-    def wrong(trust, neighbours, degree, network_degree, met, hoards, relationships,
-              conduct_draw, build_rate, negativity_bias, violation_chance):
+    def wrong(field, ties, conduct_draw, build_rate, negativity_bias, violation_chance):
+        trust, degree = ties.trust, ties.degree
         before = trust.copy()
-        real.update_trust(trust, neighbours, degree, network_degree, met, hoards, relationships,
-                          conduct_draw, build_rate, negativity_bias, violation_chance)
+        real.update_trust(field, ties, conduct_draw, build_rate, negativity_bias,
+                          violation_chance)
         hit = trust < before
         trust[hit] = np.maximum(0.0, before[hit] - negativity_bias * build_rate * (1 - before[hit]))
         return float(np.mean([trust[i, d] for i in range(len(degree))

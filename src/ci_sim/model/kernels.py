@@ -3,13 +3,16 @@
 These functions are the executable specification: the ``python`` engine runs them as written,
 the ``numba`` engine compiles the very same code (see :mod:`ci_sim.model.engines`). One source of
 truth, two ways to execute it, and tests that check they agree draw for draw. Kernels draw
-no random numbers; every draw comes in as an array from a named stream (see
-:mod:`ci_sim.model`). Notation follows ``docs/ODD.md``.
+no random numbers; every draw comes in as an array cut from a named stream (see
+:class:`ci_sim.model.month.Draws`). Notation follows ``docs/ODD.md``.
 
 Rules that apply the same arithmetic to every organization are written as whole-array numpy
 expressions, so the ``python`` engine runs them at numpy speed and ``numba`` fuses them into
 one loop; rules that look at neighbours, choices or ranks are loops. Kernels update the
-model's arrays in place.
+model's arrays in place. Kernels that read many of them take the month's state grouped as
+named tuples (:mod:`ci_sim.model.month`: ``field``, ``ties``, ``population``, ``landscape``,
+``draws``, ``rules``), not long lists of arrays that could be swapped silently, and name the
+parts they use at the top; the small ones take arrays.
 """
 
 from __future__ import annotations
@@ -41,8 +44,7 @@ def payoff(beliefs, deps, table, flip):
     return total / n_bits
 
 
-def mobilize(participating, threshold, stake, neighbours, degree, grantee, urgency, champion,
-             adequacy, join_rate, draw):
+def mobilize(field, ties, urgency, champion, adequacy, join_rate, draw):
     """Who comes to the table this month: a threshold model of collective action (Granovetter
     1978) on the network (Watts 2002), driven by the three preconditions of collective impact
     (Hanleybrown, Kania & Kramer 2012): urgency, an influential champion, adequate resources.
@@ -58,6 +60,8 @@ def mobilize(participating, threshold, stake, neighbours, degree, grantee, urgen
     are read from last month. Updates ``participating`` (1 at the table, 0 not) and returns
     the share of grantees taking part.
     """
+    participating, threshold, stake = field.participating, field.threshold, field.stake
+    neighbours, degree, grantee = ties.network_neighbours, ties.network_degree, field.grantee
     n = participating.shape[0]
     before = participating.copy()
     total = 0.0
@@ -82,8 +86,7 @@ def mobilize(participating, threshold, stake, neighbours, degree, grantee, urgen
     return total / count if count > 0 else 0.0
 
 
-def commit(commitment, pull, socialization, work, capacity, grantee, participating, aim, adjust,
-           setup_left, overhead, socialization_rate, amplification):
+def commit(field, aim, adjust, setup_left, overhead, socialization_rate, amplification):
     """What each partner brings to the collaboration this month (ODD 7.5, 7.8).
 
     Commitment ``c_i`` moves at rate ``adjust`` towards ``aim`` (common agenda x vision
@@ -95,16 +98,16 @@ def commit(commitment, pull, socialization, work, capacity, grantee, participati
     ``overhead`` a partner at the table pays (Witesman & Heiss 2016). Updates ``commitment``
     and writes ``pull``, ``socialization`` and ``work``.
     """
+    commitment, pull, socialization = field.commitment, field.pull, field.socialization
+    work, capacity, grantee, participating = field.work, field.capacity, field.grantee, \
+        field.participating
     commitment += adjust * (aim * participating - commitment) * grantee
     pull[:] = commitment * (1.0 - setup_left)
     socialization[:] = np.minimum(1.0, socialization_rate * pull * amplification)
     work[:] = capacity * (1.0 - overhead * participating) * grantee
 
 
-def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, relationships,
-                     meet_draw, observe_draw, imitate_draw, copy_draw, explore_draw,
-                     choice_draw, active, shares, communication, measurement, imitation_rate,
-                     evidence_fidelity, exploration_rate, deps, table, flip, best):
+def learn_from_peers(field, ties, landscape, draws, rules, communication, measurement):
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
@@ -125,6 +128,16 @@ def learn_from_peers(beliefs, score, neighbours, degree, trust, met, adaptive, r
     tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
     Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
     """
+    beliefs, score, adaptive, relationships = field.beliefs, field.score, field.adaptive, \
+        field.relationships
+    active, shares = field.attends, field.shares
+    neighbours, degree, trust, met = ties.neighbours, ties.degree, ties.trust, ties.met
+    meet_draw, observe_draw, imitate_draw = draws.meetings, draws.observation, draws.imitation
+    copy_draw, explore_draw, choice_draw = draws.copying, draws.exploration, \
+        draws.explored_choice
+    imitation_rate, evidence_fidelity, exploration_rate = rules.imitation_rate, \
+        rules.evidence_fidelity, rules.exploration_rate
+    deps, table, flip, best = landscape.deps, landscape.table, landscape.flip, landscape.best
     n, n_bits = beliefs.shape
     old_beliefs = beliefs.copy()
     old_score = score.copy()
@@ -272,8 +285,7 @@ def turbulence(flip, draw, rate):
     return changed
 
 
-def update_trust(trust, neighbours, degree, network_degree, met, hoards, relationships,
-                 conduct_draw, build_rate, negativity_bias, violation_chance):
+def update_trust(field, ties, conduct_draw, build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
 
     For every meeting of the month (network or working-group tie), it is a violation with
@@ -285,6 +297,9 @@ def update_trust(trust, neighbours, degree, network_degree, met, hoards, relatio
     trust over network ties (the first ``network_degree[i]`` slots), a measure that does not
     change when working groups re-form.
     """
+    trust, neighbours, degree, network_degree, met = ties.trust, ties.neighbours, ties.degree, \
+        ties.network_degree, ties.met
+    hoards, relationships = field.claims, field.relationships
     n = trust.shape[0]
     total = 0.0
     ties = 0
@@ -313,8 +328,7 @@ def set_priorities(priorities, needs, backbone_priorities, inclusion_rate, impos
     priorities += imposition_rate * (backbone_priorities - priorities)
 
 
-def allocate_effort(effort, mission, priorities, needs, work, context, pull, reinforce,
-                    adjust):
+def allocate_effort(field, population, reinforce, adjust):
     """Each organization moves its effort over indicators towards a target, at rate ``adjust``.
 
     Target: its mission, pulled towards the agenda's priorities by ``pull[i]``; half of it
@@ -322,6 +336,9 @@ def allocate_effort(effort, mission, priorities, needs, work, context, pull, rei
     between the priorities and the field's current coverage (mutually reinforcing
     activities fill gaps instead of duplicating).
     """
+    effort, mission, work, context, pull = field.effort, field.mission, field.work, \
+        field.context, field.pull
+    priorities, needs = population.priorities, population.needs
     n, m = effort.shape
     coverage = np.zeros(m)
     total = 0.0
@@ -346,9 +363,7 @@ def allocate_effort(effort, mission, priorities, needs, work, context, pull, rei
             effort[i, k] += adjust * (goal - effort[i, k])
 
 
-def respond(indicators, lift, pipeline, background, trend, shock, effort, work, quality, fit,
-            context, context_gap, scale, absorptive, coordinated, threshold, delay, coupling,
-            responsiveness, decay):
+def respond(field, population, rules, shock, coordinated):
     """Indicators respond to effort: context fit, overlap, scale threshold, delay, interdependence.
 
     Programs designed without the community's context lose effectiveness: each program's fit
@@ -365,6 +380,14 @@ def respond(indicators, lift, pipeline, background, trend, shock, effort, work, 
     without effort. Updates ``indicators``, ``lift``, ``pipeline`` and ``background`` in
     place; returns duplication, the share of effort beyond what indicators absorb.
     """
+    indicators, lift, pipeline = population.indicators, population.lift, population.pipeline
+    background, trend = population.background, population.trend
+    effort, work, quality, fit, context = field.effort, field.work, field.quality, field.fit, \
+        field.context
+    context_gap, scale, absorptive = rules.context_gap, rules.indicator_scale, \
+        rules.absorptive_capacity
+    threshold, delay, coupling = rules.scale_threshold, rules.delay_months, rules.coupling
+    responsiveness, decay = rules.responsiveness, rules.decay
     fit[:] = 1.0 - context_gap * (1.0 - context)
     n, m = effort.shape
     saturation = absorptive * scale
@@ -408,8 +431,7 @@ def respond(indicators, lift, pipeline, background, trend, shock, effort, work, 
     return 1.0 - absorbed_total / raw_total if raw_total > 0.0 else 0.0
 
 
-def allocate_funding(funding, credit, work, quality, fit, hoards, effort, priorities, grantee,
-                     program_pool, buckshot, gamma):
+def allocate_funding(field, priorities, program_pool, buckshot, gamma):
     """Split the program pool between grantees: a portfolio part and an attribution part.
 
     Each grantee's claimable credit is its work x quality x fit (written to ``credit``);
@@ -420,6 +442,9 @@ def allocate_funding(funding, credit, work, quality, fit, hoards, effort, priori
     most). Funders receive nothing. Every unit given is received. Returns the Gini
     coefficient of grants.
     """
+    funding, credit, work, quality, fit = field.funding, field.credit, field.work, \
+        field.quality, field.fit
+    hoards, effort, grantee = field.claims, field.effort, field.grantee
     credit[:] = work * quality * fit
     n, m = effort.shape
     fit_with_agenda = np.zeros(n)

@@ -281,10 +281,8 @@ def run_month(field, ties, population, landscape, draws, plays, rules, clock, me
     target_effort(field, population, rules, reinforce, inclusion)
     duplication = respond_to_effort(field, population, draws, rules, reinforce, month)
     program_pool = pool - budget
-    funding_gini = allocate_funding(
-        field.funding, field.credit, field.work, field.quality, field.fit, field.claims,
-        field.effort, population.priorities, field.grantee, program_pool, rules.silver_buckshot,
-        1 + 2 * rules.rewards_attribution)
+    funding_gini = allocate_funding(field, population.priorities, program_pool,
+                                    rules.silver_buckshot, 1 + 2 * rules.rewards_attribution)
     if plays.moved[0] > 0.0:
         funding_gini = direct_grants(field, plays, program_pool)
     change_systems(field, rules, clock, support)
@@ -336,10 +334,8 @@ def mobilize_partners(field, ties, draws, rules, clock, year, pool):
     adequacy = min(1.0, pool / max(rules.pool, 1e-9))
     for i in range(draws.joining.shape[0]):
         draws.joining[i] = draws.participation.random()
-    clock[PARTICIPATION] = mobilize(
-        field.participating, field.threshold, field.stake, ties.network_neighbours,
-        ties.network_degree, field.grantee, rules.urgency, champion, adequacy,
-        min(1.0, 1 / rules.mobilization_months), draws.joining)
+    clock[PARTICIPATION] = mobilize(field, ties, rules.urgency, champion, adequacy,
+                                    min(1.0, 1 / rules.mobilization_months), draws.joining)
     for i in range(field.grantee.shape[0]):
         field.at_table[i] = field.grantee[i] and field.participating[i] > 0.5
 
@@ -531,10 +527,8 @@ def set_conditions(field, rules, clock, month, support, efficacy):
                                    + rules.setup_cost * setup_left))
     # Each partner's commitment follows the support the collaboration gets; the agenda
     # pulls and socializes it as far as it is committed; overhead costs work.
-    commit(field.commitment, field.pull, field.socialization, field.work, field.capacity,
-           field.grantee, field.participating, rules.common_agenda * efficacy[VISION],
-           1 / rules.adjust_months, setup_left, overhead, rules.socialization_rate,
-           1 + 9 * rules.imposes_agenda)
+    commit(field, rules.common_agenda * efficacy[VISION], 1 / rules.adjust_months, setup_left,
+           overhead, rules.socialization_rate, 1 + 9 * rules.imposes_agenda)
     # Advanced policy: public agencies redirect their programs to the agenda's priorities.
     for i in range(field.pull.shape[0]):
         redirected = clock[POLICY] * field.public[i]
@@ -567,13 +561,7 @@ def learn(field, ties, landscape, draws, rules, efficacy, setup_left, measuremen
     field.before[:] = field.beliefs
     for k in range(draws.block.shape[0]):
         draws.block[k] = draws.month.random()
-    learn_from_peers(field.beliefs, field.score, ties.neighbours, ties.degree, ties.trust,
-                     ties.met, field.adaptive, field.relationships, draws.meetings,
-                     draws.observation, draws.imitation, draws.copying, draws.exploration,
-                     draws.explored_choice, field.attends, field.shares, communication,
-                     measurement, rules.imitation_rate, rules.evidence_fidelity,
-                     rules.exploration_rate, landscape.deps, landscape.table, landscape.flip,
-                     landscape.best)
+    learn_from_peers(field, ties, landscape, draws, rules, communication, measurement)
     field.scored[:] = field.beliefs  # scores are those of these strategies
     if rules.turnover > 0:
         turn_over(field.beliefs, draws.turnover, rules.turnover, draws.newcomers, rules.march)
@@ -611,10 +599,9 @@ def learn(field, ties, landscape, draws, rules, efficacy, setup_left, measuremen
 def build_trust(field, ties, draws, rules, clock):
     """Phase 9 (ODD 7.10): meetings build trust slowly; violations (credit hoarding) break
     it fast."""
-    clock[MEAN_TRUST] = update_trust(
-        ties.trust, ties.neighbours, ties.degree, ties.network_degree, ties.met, field.claims,
-        field.relationships, draws.conduct, rules.build_rate, rules.negativity_bias,
-        rules.violation_rate * rules.rewards_attribution)
+    clock[MEAN_TRUST] = update_trust(field, ties, draws.conduct, rules.build_rate,
+                                     rules.negativity_bias,
+                                     rules.violation_rate * rules.rewards_attribution)
     meetings = 0
     for i in range(ties.met.shape[0]):
         for d in range(ties.met.shape[1]):
@@ -630,8 +617,7 @@ def target_effort(field, population, rules, reinforce, inclusion):
     step_rate = 1 / rules.priority_months
     set_priorities(population.priorities, population.needs, population.backbone_priorities,
                    step_rate * inclusion, step_rate * rules.imposes_agenda)
-    allocate_effort(field.effort, field.mission, population.priorities, population.needs,
-                    field.work, field.context, field.pull, reinforce, 1 / rules.adjust_months)
+    allocate_effort(field, population, reinforce, 1 / rules.adjust_months)
 
 
 def respond_to_effort(field, population, draws, rules, reinforce, month):
@@ -646,12 +632,7 @@ def respond_to_effort(field, population, draws, rules, reinforce, month):
     shocks = population.shocks
     for k in range(2 * m):
         shocks[k] = draws.shocks.normal(0.0, 1.0)
-    duplication = respond(population.indicators, population.lift, population.pipeline,
-                          population.background, population.trend, shocks[:m] * rules.shock_sd,
-                          field.effort, field.work, field.quality, field.fit, field.context,
-                          rules.context_gap, rules.indicator_scale, rules.absorptive_capacity,
-                          reinforce, rules.scale_threshold, rules.delay_months, rules.coupling,
-                          rules.responsiveness, rules.decay)
+    duplication = respond(field, population, rules, shocks[:m] * rules.shock_sd, reinforce)
     row = month % STEPS_PER_YEAR
     for k in range(m):
         population.recent_measured[row, k] = population.indicators[k] \
