@@ -292,45 +292,22 @@ class CollectiveImpactModel(mesa.Model):
 
     def _build_landscape(self, n_bits: int) -> None:
         problem = self.params.problem
-        k = problem.interdependence
-        rng = self.draws("landscape")
-        self.deps = np.empty((n_bits, k + 1), dtype=np.int64)
-        for j in range(n_bits):
-            others = np.delete(np.arange(n_bits), j)
-            self.deps[j] = [j, *rng.choice(others, size=k, replace=False)]
-        if problem.landscape == "needle":
-            reality = rng.integers(0, 2, n_bits)
-            self.table = np.zeros((n_bits, 2))
-            self.table[np.arange(n_bits), reality] = 1.0
-        else:
-            self.table = rng.uniform(size=(n_bits, 2 ** (k + 1)))
+        deps, table, self.best = problem_landscape(
+            self.seed, n_bits, problem.landscape, problem.interdependence, self.engine_name,
+            self.replaced_kernels.get("best_payoff"))
+        self.deps, self.table = deps.copy(), table.copy()
         self.flip = np.zeros(n_bits, dtype=np.int8)
-        self.best = float(self.kernels.best_payoff(self.deps, self.table))
 
     def _build_network(self, n: int) -> None:
         learning = self.params.learning
-        seed = int(self.draws("network").integers(2**31))
-        degree = min(learning.degree, n - 1)
-        if learning.network == "linear":
-            graph = nx.cycle_graph(n)
-        elif learning.network == "full":
-            graph = nx.complete_graph(n)
-        elif learning.network == "random":
-            graph = nx.gnm_random_graph(n, n * degree // 2, seed=seed)
-        else:
-            graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), learning.rewiring,
-                                                      seed=seed)
-        self.network = graph
+        #: The organizations' network (a networkx graph, shared by the runs of one seed and
+        #: network settings: read it, do not change it).
+        self.network, network_degree, network_neighbours = informal_network(
+            self.seed, n, learning.network, min(learning.degree, n - 1), learning.rewiring)
         #: Informal ties: each organization's network neighbours in increasing order, padded
-        #: with -1 (the generators above make no self-loops or repeated ties).
-        edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
-        ties = np.concatenate([edges, edges[:, ::-1]])
-        ties = ties[np.lexsort((ties[:, 1], ties[:, 0]))]
-        self.network_degree = np.bincount(ties[:, 0], minlength=n).astype(np.int64)
-        self.network_neighbours = np.full((n, max(int(self.network_degree.max()), 1)), -1,
-                                          dtype=np.int64)
-        first = np.cumsum(self.network_degree) - self.network_degree
-        self.network_neighbours[ties[:, 0], np.arange(len(ties)) - first[ties[:, 0]]] = ties[:, 1]
+        #: with -1 (the generators make no self-loops or repeated ties).
+        self.network_degree = network_degree.copy()
+        self.network_neighbours = network_neighbours.copy()
         # Whom each organization can meet: its network neighbours, then (once working groups
         # form, 7.5a) its group's other members. Slots are reserved for them from the start so
         # the month's random numbers keep one layout.
@@ -569,6 +546,77 @@ class CollectiveImpactModel(mesa.Model):
     def organizations(self) -> list[Organization]:
         """The organizations, in the order of the model's arrays (row ``i`` is agent ``i``)."""
         return list(self._organizations)
+
+
+#: Runs on one seed share their network and landscape when these are at most this many
+#: array elements (ties; contributions), for at most :data:`SHARED_SETUPS` seeds and settings.
+SHARED_SETUP_ELEMENTS = 100_000
+SHARED_SETUPS = 64
+
+
+def shared_setup(elements: Any) -> Any:
+    """A set-up step that depends only on its arguments (its random numbers come from its
+    own named stream of the seed), kept for the next runs with the same arguments when it is
+    small (``elements(*arguments)`` at most :data:`SHARED_SETUP_ELEMENTS`): a study runs
+    many points on each seed (common random numbers), which then share the step's result.
+    The caller copies what it will change."""
+    def decorate(build: Any) -> Any:
+        kept = functools.lru_cache(maxsize=SHARED_SETUPS)(build)
+
+        @functools.wraps(build)
+        def step(*arguments: Any) -> Any:
+            small = elements(*arguments) <= SHARED_SETUP_ELEMENTS
+            return (kept if small else build)(*arguments)
+
+        step.cache_info = kept.cache_info
+        return step
+    return decorate
+
+
+@shared_setup(lambda seed, n, kind, degree, rewiring: n * max(degree, 2))
+def informal_network(seed: int, n: int, kind: str, degree: int, rewiring: float
+                     ) -> tuple[nx.Graph, np.ndarray, np.ndarray]:
+    """The informal network of ``n`` organizations (ODD 7.6), from the stream 'network': the
+    graph, each organization's degree and its neighbours in increasing order, padded with -1."""
+    network_seed = int(stream(seed, "network").integers(2**31))
+    if kind == "linear":
+        graph = nx.cycle_graph(n)
+    elif kind == "full":
+        graph = nx.complete_graph(n)
+    elif kind == "random":
+        graph = nx.gnm_random_graph(n, n * degree // 2, seed=network_seed)
+    else:
+        graph = nx.connected_watts_strogatz_graph(n, max(degree, 2), rewiring,
+                                                  seed=network_seed)
+    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    ties = np.concatenate([edges, edges[:, ::-1]])
+    ties = ties[np.lexsort((ties[:, 1], ties[:, 0]))]
+    network_degree = np.bincount(ties[:, 0], minlength=n).astype(np.int64)
+    neighbours = np.full((n, max(int(network_degree.max()), 1)), -1, dtype=np.int64)
+    first = np.cumsum(network_degree) - network_degree
+    neighbours[ties[:, 0], np.arange(len(ties)) - first[ties[:, 0]]] = ties[:, 1]
+    return graph, network_degree, neighbours
+
+
+@shared_setup(lambda seed, n_bits, kind, k, *engine: n_bits * 2 ** (k + 1))
+def problem_landscape(seed: int, n_bits: int, kind: str, k: int, engine_name: str,
+                      best_payoff: Any = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """The problem's landscape (ODD 7.7; Kauffman 1993), from the stream 'landscape': the
+    choices each contribution depends on, the contributions and the best payoff (found by
+    the engine's ``best_payoff``, or the one given)."""
+    rng = stream(seed, "landscape")
+    deps = np.empty((n_bits, k + 1), dtype=np.int64)
+    for j in range(n_bits):
+        others = np.delete(np.arange(n_bits), j)
+        deps[j] = [j, *rng.choice(others, size=k, replace=False)]
+    if kind == "needle":
+        reality = rng.integers(0, 2, n_bits)
+        table = np.zeros((n_bits, 2))
+        table[np.arange(n_bits), reality] = 1.0
+    else:
+        table = rng.uniform(size=(n_bits, 2 ** (k + 1)))
+    best = float((best_payoff or engine(engine_name).best_payoff)(deps, table))
+    return deps, table, best
 
 
 def read_metric(name: str, model: CollectiveImpactModel) -> float:
