@@ -444,8 +444,7 @@ def store_group_ties(ties, initial):
             if at < count and keys[at] == key:
                 values[at] = trust
             elif trust != initial:
-                # Rows are visited in increasing i, slots in increasing j only within the
-                # network part; so new pairs are gathered past the end, then merged.
+                # New pairs are gathered past the end of the store, then sorted and merged.
                 keys[count + new] = key
                 values[count + new] = trust
                 new += 1
