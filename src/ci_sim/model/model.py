@@ -49,6 +49,11 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
 
 
+def _clock_reading(index: int, kind: type, doc: str) -> property:
+    """A read-only attribute of the model: entry ``index`` of its ``clock`` as ``kind``."""
+    return property(lambda model: kind(model.clock[index]), doc=doc)
+
+
 class CollectiveImpactModel(mesa.Model):
     """Organizations working on a population problem, in isolation or collectively.
 
@@ -485,32 +490,31 @@ class CollectiveImpactModel(mesa.Model):
         grants, moved = self._plays.grants, self._plays.moved
         grants[:] = 0.0
         moved[0] = 0.0
+        if not self.choices.grants:
+            return
         funders = np.flatnonzero(~self.grantee)
-        for k, funder in enumerate(funders):
-            chosen = self.choices.grants.get(int(funder))
-            if chosen:
-                moved[0] += self.funder_shares[k]
-                grants[list(chosen)] += self.funder_shares[k] / len(chosen)
+        for funder in sorted(self.choices.grants):  # in the funders' order
+            k = int(np.searchsorted(funders, funder))
+            if k == len(funders) or funders[k] != funder:
+                continue  # only funders' choices direct money
+            chosen = self.choices.grants[funder]
+            share = self.funder_shares[k]
+            moved[0] += share
+            grants[list(chosen)] += share / len(chosen)
 
     # ------------------------------------------------------------------ the run's scalars
-    backbone_staff = property(lambda self: float(self.clock[BACKBONE_STAFF]),
-                              doc="Backbone staff, FTE.")
-    public_will = property(lambda self: float(self.clock[PUBLIC_WILL]),
-                           doc="Public will built so far, 0..1 (ODD 7.14).")
-    policy = property(lambda self: float(self.clock[POLICY]),
-                      doc="Policy advanced so far, 0..1 (ODD 7.17).")
-    mean_trust = property(lambda self: float(self.clock[MEAN_TRUST]),
-                          doc="Mean trust over network ties, 0..1.")
-    meeting_rate = property(lambda self: float(self.clock[MEETING_RATE]),
-                            doc="Share of possible meetings between partners held last month.")
-    participation = property(lambda self: float(self.clock[PARTICIPATION]),
-                             doc="Share of grantees at the table.")
-    gateway = property(lambda self: int(self.clock[GATEWAY]),
-                       doc="StriveTogether gateway reached, 0 Exploring .. 4 Proof Point.")
-    partner_ties = property(lambda self: int(self.clock[PARTNER_TIES]),
-                            doc="Directed ties between grantees: meetings partners could hold.")
-    start_outcome = property(lambda self: float(self.clock[START_OUTCOME]),
-                             doc="The outcome index at the start.")
+    backbone_staff = _clock_reading(BACKBONE_STAFF, float, "Backbone staff, FTE.")
+    public_will = _clock_reading(PUBLIC_WILL, float, "Public will built so far, 0..1 (ODD 7.14).")
+    policy = _clock_reading(POLICY, float, "Policy advanced so far, 0..1 (ODD 7.17).")
+    mean_trust = _clock_reading(MEAN_TRUST, float, "Mean trust over network ties, 0..1.")
+    meeting_rate = _clock_reading(MEETING_RATE, float,
+                                  "Share of possible meetings between partners held last month.")
+    participation = _clock_reading(PARTICIPATION, float, "Share of grantees at the table.")
+    gateway = _clock_reading(GATEWAY, int,
+                             "StriveTogether gateway reached, 0 Exploring .. 4 Proof Point.")
+    partner_ties = _clock_reading(PARTNER_TIES, int,
+                                  "Directed ties between grantees: meetings partners could hold.")
+    start_outcome = _clock_reading(START_OUTCOME, float, "The outcome index at the start.")
 
     def trust_of(self, i: Any, j: Any) -> Any:
         """Trust of organization ``i`` in organization ``j`` (0..1): a float for two indices,

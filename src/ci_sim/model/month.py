@@ -156,10 +156,10 @@ class Draws(NamedTuple):
     coins: np.ndarray  #: n x choices uniform numbers from 'actions'
 
 
-#: The month block's parts, in order, and their shapes (n organizations, d meeting slots,
-#: N choices): the layout depends only on sizes, so scenarios run on one seed share their
-#: random numbers process by process (common random numbers).
 def month_layout(n: int, d: int, n_bits: int) -> dict[str, tuple[int, ...]]:
+    """The month block's parts, in order, and their shapes (n organizations, d meeting slots,
+    N choices): the layout depends only on sizes, so scenarios run on one seed share their
+    random numbers process by process (common random numbers)."""
     return {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
             "copying": (n, n_bits), "exploration": (n,), "explored_choice": (n,),
             "turnover": (n,), "newcomers": (n, n_bits), "turbulence": (n_bits,),
