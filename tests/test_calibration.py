@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -247,20 +248,28 @@ def start(path: Path, out: Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def stored_generations(database: Path) -> int:
+    """Generations stored so far, read without writing: opening the database through
+    pyabc would create its tables, racing the fitting process that is creating them."""
+    try:
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+            return connection.execute(
+                "SELECT COUNT(*) FROM populations WHERE t >= 0").fetchone()[0]
+    except sqlite3.Error:  # not created yet, or its tables not yet
+        return 0
+
+
 def kill_after_first_generation(path: Path, out: Path) -> None:
     """Start the calibration and kill -9 it once a generation is stored."""
     from ci_sim.folders import checkpoint_folder
-    from ci_sim.studies.calibration.smc import DATABASE, read_generations
+    from ci_sim.studies.calibration.smc import DATABASE
 
     database = checkpoint_folder(out) / DATABASE
     process = start(path, out)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if len(read_generations(database, details=False)) >= 1:
-                break
-        except Exception:  # the database is being created
-            pass
+        if stored_generations(database) >= 1:
+            break
         time.sleep(0.05)
     assert process.poll() is None, process.stderr.read().decode()
     os.killpg(process.pid, signal.SIGKILL)
