@@ -87,3 +87,22 @@ def test_gini_matches_its_definition():
     for name in ("python", "numba"):
         assert engine(name).gini(values, include) == pytest.approx(by_definition, rel=1e-12)
     assert engine("numba").gini(np.ones(5), np.ones(5, dtype=bool)) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("engine_name, count", [("numba", 200), ("python", 30)])
+def test_a_stepped_run_gives_the_months_of_one_call(engine_name, count):
+    """``step()`` calls the engine bound to the model's argument types, one month a call,
+    through the trust store's enlargements (which rebind it) and the working groups' reviews;
+    ``advance()`` runs the same months in one call. The months must be the very same."""
+    from ci_sim.model.model import CollectiveImpactModel
+
+    scenario, _ = load_scenario("collective_impact", {"organizations.count": count})
+    for seed in (2, 7):
+        whole = CollectiveImpactModel(scenario, seed=seed, record="none", engine_name=engine_name)
+        whole.advance()
+        stepped = CollectiveImpactModel(scenario, seed=seed, record="none",
+                                        engine_name=engine_name)
+        while stepped.running:
+            stepped.step()
+        assert stepped.steps == whole.steps == whole.horizon
+        assert stepped.history == whole.history

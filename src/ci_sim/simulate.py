@@ -19,6 +19,7 @@ import pandas as pd
 from ci_sim.errors import InputError
 from ci_sim.model import METRICS, STEPS_PER_YEAR, CollectiveImpactModel
 from ci_sim.model.choices import Play, plays_by_month
+from ci_sim.model.model import METRIC_COLUMNS
 from ci_sim.model.params import Scenario
 
 #: What :func:`evaluate` returns, by name: the metrics at the horizon (:data:`METRICS`,
@@ -64,6 +65,24 @@ def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
         if "years" in parameters:
             raise InputError("evaluate: years given twice; give it once")
         parameters["years"] = years
+    model = _run_model(scenario, seed, engine, plays, parameters)
+    outcomes: dict[str, Any] = model.metrics
+    outcomes["gateway"] = int(outcomes["gateway"])
+    outcomes["outcome_gain"] = outcomes["outcome"] - float(
+        model.history_array[0, METRIC_COLUMNS["outcome"]])
+    if timeseries:
+        frame = pd.DataFrame(model.history_array, columns=list(METRICS))
+        frame["gateway"] = frame["gateway"].astype(np.int64)
+        frame.insert(0, "year", np.arange(len(frame)) / STEPS_PER_YEAR)
+        frame.insert(0, "step", np.arange(len(frame)))
+        outcomes["timeseries"] = frame
+    return outcomes
+
+
+def _run_model(scenario: Scenario | str | Path | None, seed: Any, engine: str,
+               plays: Sequence[Play], parameters: dict[str, Any]) -> CollectiveImpactModel:
+    """A model of ``scenario`` run to its horizon, players' ``plays`` put in place before the
+    months they start."""
     model = CollectiveImpactModel(scenario, engine_name=engine, record="none",
                                   seed=_seed(seed), **parameters)
     schedule = plays_by_month(plays)
@@ -73,16 +92,7 @@ def evaluate(scenario: Scenario | str | Path | None = None, *, seed: int,
         # Up to the next month players choose in: one engine call when nobody plays.
         model.advance(min([month for month in schedule if month > model.steps]
                           + [model.horizon]) - model.steps)
-    outcomes: dict[str, Any] = {name: float(model.metrics[name]) for name in METRICS}
-    outcomes["gateway"] = int(model.metrics["gateway"])
-    outcomes["outcome_gain"] = outcomes["outcome"] - float(model.history[0]["outcome"])
-    if timeseries:
-        frame = pd.DataFrame(model.history, columns=list(METRICS))
-        frame["gateway"] = frame["gateway"].astype(np.int64)
-        frame.insert(0, "year", np.arange(len(frame)) / STEPS_PER_YEAR)
-        frame.insert(0, "step", np.arange(len(frame)))
-        outcomes["timeseries"] = frame
-    return outcomes
+    return model
 
 
 def _seed(seed: Any) -> int:
@@ -128,19 +138,16 @@ def run(scenario: Scenario, seed: int, *, engine: str = "numba",
 
 
 def trajectories(scenario: Scenario, seed: int, metrics: Sequence[str], *,
-                 engine: str = "numba") -> dict[str, np.ndarray]:
+                 engine: str = "numba", plays: Sequence[Play] = ()) -> dict[str, np.ndarray]:
     """The monthly values of ``metrics`` over one run of ``scenario`` (for its ``years``).
 
     The same numbers as the columns of :func:`run` (entry 0 is the state before the first
     month, entry ``m`` the state after month ``m``), as float arrays and without building
-    a DataFrame: for studies that run thousands of runs and read a few metrics (a
-    calibration runs tens of thousands; the DataFrame costs a fifth of a small run).
+    a DataFrame: for studies that run thousands of runs and read a few metrics (sweeps,
+    calibrations; the DataFrame costs about a fifth of a small run).
     """
-    model = CollectiveImpactModel(scenario, engine_name=engine, record="none",
-                                  seed=_seed(seed))
-    model.advance()
-    return {name: np.array([month[name] for month in model.history], dtype=float)
-            for name in metrics}
+    history = _run_model(scenario, seed, engine, plays, {}).history_array
+    return {name: history[:, METRIC_COLUMNS[name]].copy() for name in metrics}
 
 
 def run_seed(task: tuple[Any, ...]) -> pd.DataFrame:

@@ -66,3 +66,18 @@ def _rebind(module: types.ModuleType, names: list[str] | tuple[str, ...],
         rebound.__qualname__ = plain.__qualname__
         namespace[name] = wrap(rebound)
     return {name: namespace[name] for name in names}
+
+
+def bound_to(function: Callable, args: tuple) -> Callable:
+    """``function`` for repeated calls with arguments of the very types of ``args``.
+
+    For a numba function, its compiled entry point for those types: calling it skips the
+    dispatcher's type resolution, which numba does in Python for arguments it has no fast
+    path for, such as numpy ``Generator`` objects (about 0.25 ms a call for a month's state
+    against 0.03 ms). Resolving costs about 1 ms once; the caller must resolve again if it
+    replaces any argument by one of another type. A python-engine function is returned as is.
+    """
+    if not hasattr(function, "typeof_pyval"):
+        return function
+    return function.compile(tuple(function.typeof_pyval(arg) for arg in args))
+

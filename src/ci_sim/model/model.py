@@ -25,11 +25,11 @@ from ci_sim.errors import InputError
 from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, SECTORS,
                                  VOLUNTEER_SECTORS, Organization)
 from ci_sim.model.choices import PlayerChoices
-from ci_sim.model.engines import engine
+from ci_sim.model.engines import bound_to, engine
 from ci_sim.model.metrics import METRICS
 from ci_sim.model.month import (BACKBONE_STAFF, CLOCK, GATEWAY, MEAN_TRUST, MEETING_RATE,
                                 PARTICIPATION, PARTNER_TIES, POLICY, PUBLIC_WILL, START_OUTCOME,
-                                Draws, Field, Landscape, Plays, Population, Rules, Ties,
+                                Draws, Field, Landscape, Plays, Population, Rules, Streams, Ties,
                                 month_layout)
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
@@ -152,10 +152,9 @@ class CollectiveImpactModel(mesa.Model):
         start = np.zeros(len(METRICS))
         self.kernels.observe(self._field, self._population, self._landscape, self._rules,
                              self.clock, self.launch_measured, start, 0.0, 0.0, 0.0, 0.0, 0.0)
-        #: The metrics of the month just run (of the start before the first), by name.
-        self.metrics = dict(zip(METRICS, start.tolist()))
-        #: The metrics of the start and of every month run, in order.
-        self.history = [self.metrics]
+        self._history = np.empty((self.horizon + 1, len(METRICS)))
+        self._history[0] = start
+        self._recorded = 1  # rows of _history filled: the start and each month run
         self.datacollector = mesa.DataCollector(
             model_reporters={"seed": "seed", "year": "year",
                              **{name: functools.partial(read_metric, name) for name in METRICS}},
@@ -325,6 +324,9 @@ class CollectiveImpactModel(mesa.Model):
         #: are dealt into groups.
         self.group = np.full(n, -1, dtype=np.int64)
         self.group_order = self.draws("groups").random(n)
+        #: Each organization's area when the groups were last formed (-1: not at the table;
+        #: -2: no groups formed yet).
+        self.dealt_area = np.full(n, -2, dtype=np.int64)
 
     # ------------------------------------------------------------------ the month's state
     def _assemble_state(self) -> None:
@@ -361,15 +363,16 @@ class CollectiveImpactModel(mesa.Model):
         for name, shape in layout.items():
             parts[name] = block[start:start + math.prod(shape)].reshape(shape)
             start += math.prod(shape)
-        self._draws = Draws(month=self.draws("month"), participation=self.draws("participation"),
-                            actions=self.draws("actions"), shocks=self.draws("indicator_shocks"),
-                            block=block, **parts, joining=np.empty(n),
+        self._month_streams = Streams(
+            month=self.draws("month"), participation=self.draws("participation"),
+            actions=self.draws("actions"), shocks=self.draws("indicator_shocks"))
+        self._draws = Draws(block=block, **parts, joining=np.empty(n),
                             coins=np.empty((n, n_bits)))
         self._plays = Plays(*(self.choices.values[name] for name in (
             "claims_credit", "attends_meetings", "shares_data", "follows_agenda")),
             grants=np.zeros(n), moved=np.zeros(1))
         self._rules = self._month_rules()
-        self._reserve_trust_store()
+        self._reserve_trust_store(regroupings=4)
         self.clock[PARTNER_TIES] = self.kernels.count_partner_ties(self._field, self._ties)
 
     def _month_rules(self) -> Rules:
@@ -428,15 +431,20 @@ class CollectiveImpactModel(mesa.Model):
             build_rate=float(trust.build_rate), negativity_bias=float(trust.negativity_bias),
             violation_rate=float(trust.violation_rate), trust_initial=float(trust.initial))
 
-    def _reserve_trust_store(self) -> None:
-        """Make room in the trust store for a regrouping's new pairs (at most one per
-        working-group slot), and point the month's ties at it."""
-        self.trust.reserve(self.beliefs.shape[0] * self.group_slots)
+    def _reserve_trust_store(self, regroupings: int = 1) -> None:
+        """Make room in the trust store for ``regroupings`` regroupings' new pairs (at most
+        one per working-group slot each), and point the month's ties at it. Set-up reserves
+        room for four: a 10-year run of up to a few hundred organizations then never stops
+        to enlarge the store (its store ends at 1.7 and 3.4 regroupings' worth at 40 and
+        200 organizations); the memory is only touched as pairs are stored."""
+        self.trust.reserve(regroupings * self.beliefs.shape[0] * self.group_slots)
+        self._run_month_bound = None  # resolved again for the new ties
         self._ties = Ties(
             network_neighbours=self.network_neighbours, network_degree=self.network_degree,
             neighbours=self.neighbours, degree=self.degree, trust=self.trust.ties, met=self.met,
             group=self.group, group_order=self.group_order, stored_keys=self.trust.keys,
             stored_trust=self.trust.values, stored=self.trust.stored,
+            dealt_area=self.dealt_area,
             group_scratch=np.zeros((3, self.beliefs.shape[0]), dtype=np.int64))
 
     # ------------------------------------------------------------------ months
@@ -469,20 +477,50 @@ class CollectiveImpactModel(mesa.Model):
         if self.steps >= self.horizon:
             self.running = False
 
+    @property
+    def history_array(self) -> np.ndarray:
+        """The metrics of the start (row 0) and of every month run (row m after month m),
+        one column per metric in the order of :data:`~ci_sim.model.METRICS` (a read-only
+        view: studies read it without building dicts or DataFrames)."""
+        view = self._history[:self._recorded]
+        view.flags.writeable = False
+        return view
+
+    @property
+    def history(self) -> list[dict[str, float]]:
+        """The metrics of the start and of every month run, in order, each by name."""
+        return [dict(zip(METRICS, row)) for row in self.history_array.tolist()]
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The metrics of the month just run (of the start before the first), by name."""
+        return dict(zip(METRICS, self._history[self._recorded - 1].tolist()))
+
     def _run_months(self, months: int) -> None:
-        """Run ``months`` months in the engine and append their metrics to ``history``."""
+        """Run ``months`` months in the engine, their metrics written to the next rows of
+        ``history_array``. A single month (:meth:`step`) calls the engine bound to this
+        model's argument types (:func:`.engines.bound_to`), resolved at the first step."""
         self._put_grants()
-        rows = np.empty((months, len(METRICS)))
+        first = self._recorded
+        if first + months > self._history.shape[0]:  # months past the horizon
+            grown = np.empty((max(2 * self._history.shape[0], first + months), len(METRICS)))
+            grown[:first] = self._history[:first]
+            self._history = grown
+        rows = self._history[first:first + months]
         done = 0
         while done < months:
-            done += self.kernels.run_months(
-                months - done, self._field, self._ties, self._population, self._landscape,
-                self._draws, self._plays, self._rules, self.clock, rows[done:])
+            args = (months - done, self._field, self._ties, self._population, self._landscape,
+                    self._draws, self._month_streams, self._plays, self._rules, self.clock,
+                    rows[done:])
+            if months > 1:
+                done += self.kernels.run_months(*args)
+            else:
+                if self._run_month_bound is None:
+                    self._run_month_bound = bound_to(self.kernels.run_months, args)
+                done += self._run_month_bound(*args)
+            self._recorded = first + done
             if done < months:  # the trust store is full: enlarge it and go on
                 self._reserve_trust_store()
-        for row in rows.tolist():
-            self.metrics = dict(zip(METRICS, row))
-            self.history.append(self.metrics)
 
     def _put_grants(self) -> None:
         """Funders played by people (ODD 7.21) give their share of the program pool to the
@@ -626,7 +664,11 @@ def problem_landscape(seed: int, n_bits: int, kind: str, k: int, engine_name: st
 def read_metric(name: str, model: CollectiveImpactModel) -> float:
     """Metric ``name`` of the month just run: the DataCollector's model reporter, as a
     ``functools.partial`` of this function (picklable, unlike a lambda)."""
-    return model.metrics[name]
+    return float(model.history_array[-1, METRIC_COLUMNS[name]])
+
+
+#: Each metric's column in ``history_array``.
+METRIC_COLUMNS = {name: column for column, name in enumerate(METRICS)}
 
 
 #: What the model can record in its DataCollector (the ``record`` argument).

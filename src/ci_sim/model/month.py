@@ -101,6 +101,7 @@ class Ties(NamedTuple):
     stored_keys: np.ndarray  #: former group ties i * n + j, sorted (first ``stored[0]``)
     stored_trust: np.ndarray  #: trust i had in j when that tie last ended
     stored: np.ndarray  #: int64[1]: entries in use in the store
+    dealt_area: np.ndarray  #: int64 n: area when groups last formed (-1 off the table, -2 never)
     group_scratch: np.ndarray  #: int64 3 x n: working space for forming groups
 
 
@@ -131,13 +132,21 @@ class Landscape(NamedTuple):
     code: np.ndarray  #: int8: the agenda's view (March's code)
 
 
-class Draws(NamedTuple):
-    """Random numbers: four named streams and the views the month's block is cut into."""
+class Streams(NamedTuple):
+    """The four named random streams the month draws from (numpy Generators). Kept apart
+    from the arrays of :class:`Draws`: numba resolves a Generator's type in Python, and
+    does so for every element of a tuple that holds one, at each call of the engine."""
 
-    month: np.random.Generator  #: stream 'month': the block below, every month
+    month: np.random.Generator  #: stream 'month': the block of :class:`Draws`, every month
     participation: np.random.Generator  #: stream 'participation': n a month
     actions: np.random.Generator  #: stream 'actions': March's coin flips
     shocks: np.random.Generator  #: stream 'indicator_shocks': 2 x indicators a month
+
+
+class Draws(NamedTuple):
+    """The month's random numbers: the block drawn from stream 'month' and the views it is
+    cut into, and the numbers drawn from the other :class:`Streams`."""
+
     block: np.ndarray  #: the month's uniform numbers, cut into the views below
     meetings: np.ndarray
     observation: np.ndarray
@@ -249,7 +258,8 @@ class Rules(NamedTuple):
     trust_initial: float
 
 
-def run_months(months, field, ties, population, landscape, draws, plays, rules, clock, history):
+def run_months(months, field, ties, population, landscape, draws, streams, plays, rules, clock,
+               history):
     """Run up to ``months`` months, writing month k's metrics to ``history[k]``.
 
     Returns the months run: fewer when the trust store has no room left for a regrouping's
@@ -259,27 +269,29 @@ def run_months(months, field, ties, population, landscape, draws, plays, rules, 
     for k in range(months):
         if ties.stored_keys.shape[0] - ties.stored[0] < n * rules.group_slots:
             return k
-        run_month(field, ties, population, landscape, draws, plays, rules, clock, history[k])
+        run_month(field, ties, population, landscape, draws, streams, plays, rules, clock,
+                  history[k])
     return months
 
 
-def run_month(field, ties, population, landscape, draws, plays, rules, clock, metrics):
+def run_month(field, ties, population, landscape, draws, streams, plays, rules, clock, metrics):
     """One month: the phases of ODD section 3 in order; the month's metrics go to
     ``metrics`` (in the order of METRICS)."""
     month = int(clock[MONTH])
     year = month / STEPS_PER_YEAR
     support = np.empty(6)
     pool, budget = fund_backbone(rules, field, clock, year, support)
-    mobilize_partners(field, ties, draws, rules, clock, year, pool)
+    mobilize_partners(field, ties, draws, streams, rules, clock, year, pool)
     organize(field, ties, rules, clock, month)
     efficacy = np.empty(3)
     setup_left, measurement, communication, reinforce, inclusion = set_conditions(
         field, rules, clock, month, support, efficacy)
     play_choices(field, plays)
-    learn(field, ties, landscape, draws, rules, efficacy, setup_left, measurement, communication)
+    learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, measurement,
+          communication)
     build_trust(field, ties, draws, rules, clock)
     target_effort(field, population, rules, reinforce, inclusion)
-    duplication = respond_to_effort(field, population, draws, rules, reinforce, month)
+    duplication = respond_to_effort(field, population, streams, rules, reinforce, month)
     program_pool = pool - budget
     funding_gini = allocate_funding(field, population.priorities, program_pool,
                                     rules.silver_buckshot, 1 + 2 * rules.rewards_attribution)
@@ -327,13 +339,13 @@ def month_pool(rules, field, year, resources_support):
     return pool
 
 
-def mobilize_partners(field, ties, draws, rules, clock, year, pool):
+def mobilize_partners(field, ties, draws, streams, rules, clock, year, pool):
     """Phase 2 (ODD 7.4): organizations decide whether to take part, each against its own
     threshold, moved by urgency, the champion, their peers and the money available."""
     champion = rules.champion if year < rules.champion_leaves_year else 0.0
     adequacy = min(1.0, pool / max(rules.pool, 1e-9))
     for i in range(draws.joining.shape[0]):
-        draws.joining[i] = draws.participation.random()
+        draws.joining[i] = streams.participation.random()
     clock[PARTICIPATION] = mobilize(field, ties, rules.urgency, champion, adequacy,
                                     min(1.0, 1 / rules.mobilization_months), draws.joining)
     for i in range(field.grantee.shape[0]):
@@ -354,16 +366,26 @@ def organize(field, ties, rules, clock, month):
     area = ties.group_scratch[0]
     dealt = ties.group_scratch[1]
     # Each partner's area: where most of its effort goes (the first, on a tie).
-    counts = np.zeros(m + 1, dtype=np.int64)
+    unchanged = True
     for i in range(n):
-        ties.group[i] = -1
+        area[i] = -1
         if field.at_table[i]:
             best = 0
             for j in range(1, m):
                 if field.effort[i, j] > field.effort[i, best]:
                     best = j
             area[i] = best
-            counts[best + 1] += 1
+        unchanged = unchanged and area[i] == ties.dealt_area[i]
+    if unchanged:
+        # The same partners in the same areas are dealt into the same groups, and each
+        # group tie would get back from the store the trust it has now.
+        return
+    counts = np.zeros(m + 1, dtype=np.int64)
+    for i in range(n):
+        ties.dealt_area[i] = area[i]
+        ties.group[i] = -1
+        if area[i] >= 0:
+            counts[area[i] + 1] += 1
     for j in range(m):
         counts[j + 1] += counts[j]
     # Partners by area, each area in increasing index, then dealt in the fixed random order.
@@ -553,13 +575,13 @@ def play_choices(field, plays):
             field.socialization[i] *= follows
 
 
-def learn(field, ties, landscape, draws, rules, efficacy, setup_left, measurement,
+def learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, measurement,
           communication):
     """Phases 4-8 (ODD 7.6-7.9): learning from peers, turnover, turbulence, socialization
     to the agenda and the agenda's own learning."""
     field.before[:] = field.beliefs
     for k in range(draws.block.shape[0]):
-        draws.block[k] = draws.month.random()
+        draws.block[k] = streams.month.random()
     learn_from_peers(field, ties, landscape, draws, rules, communication, measurement)
     field.scored[:] = field.beliefs  # scores are those of these strategies
     if rules.turnover > 0:
@@ -571,7 +593,7 @@ def learn(field, ties, landscape, draws, rules, efficacy, setup_left, measuremen
         # socialization is about to change.
         coins = draws.coins.reshape(-1)
         for k in range(coins.shape[0]):
-            coins[k] = draws.actions.random()
+            coins[k] = streams.actions.random()
         act(field.beliefs, draws.coins, field.actions, landscape.table, landscape.flip,
             field.action_score)
     socialize(field.beliefs, landscape.code, field.socialization, draws.socialization,
@@ -619,7 +641,7 @@ def target_effort(field, population, rules, reinforce, inclusion):
     allocate_effort(field, population, reinforce, 1 / rules.adjust_months)
 
 
-def respond_to_effort(field, population, draws, rules, reinforce, month):
+def respond_to_effort(field, population, streams, rules, reinforce, month):
     """Phases 12-13 (ODD 7.13, 7.15, 7.19): program quality (switching cost, then the new
     strategy's quality), the indicators' response with their own trends and shocks, and this
     month's measurement. Returns the duplication (share of effort the indicators did not
@@ -630,7 +652,7 @@ def respond_to_effort(field, population, draws, rules, reinforce, month):
     m = population.indicators.shape[0]
     shocks = population.shocks
     for k in range(2 * m):
-        shocks[k] = draws.shocks.normal(0.0, 1.0)
+        shocks[k] = streams.shocks.normal(0.0, 1.0)
     duplication = respond(field, population, rules, shocks[:m] * rules.shock_sd, reinforce)
     row = month % STEPS_PER_YEAR
     for k in range(m):

@@ -551,6 +551,8 @@ def resolve_names(parameters: dict[str, Any], source: str) -> dict[str, Any]:
         ValueError: one line naming ``source`` and the key, for an unknown or ambiguous
             name, or for one parameter given twice under two names.
     """
+    if not parameters:  # a model built from a scenario as it is: nothing to resolve
+        return {}
     import difflib
 
     aliases = parameter_aliases()

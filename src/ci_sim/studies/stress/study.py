@@ -30,7 +30,7 @@ from ci_sim import __version__
 from ci_sim.model import GATEWAYS
 from ci_sim.model.params import Scenario
 from ci_sim.model.scenarios import scenario_record
-from ci_sim.simulate import run, versions
+from ci_sim.simulate import trajectories, versions
 from ci_sim.studies.posterior import Posterior, with_parameters
 from ci_sim.studies.store import Store
 from ci_sim.studies.stress.experiment import (Plan, StressExperiment, load_experiment,
@@ -74,6 +74,10 @@ class Batch:
 OUTCOMES = ["outcome", "agenda_alignment", "gateway", "money", "backbone_spend"]
 
 
+#: The metrics a run's outcomes are read from.
+RUN_METRICS = ("outcome", "agenda_alignment", "gateway", "money_given", "backbone_spend")
+
+
 def run_batch(batch: Batch) -> dict[str, list]:
     """Run every task of a batch: columns ``point``, ``replicate``, ``seed``; ``outcome``
     and ``agenda_alignment`` (months+1 each), ``gateway`` (final gateway), ``money`` (money
@@ -88,15 +92,16 @@ def run_batch(batch: Batch) -> dict[str, list]:
         if batch.drawn is not None:
             scenario = with_parameters(scenario, batch.drawn[task.replicate],
                                        f"point {task.point} with its posterior draw")
-        frame = run(scenario, task.seed, engine=batch.engine, plays=plays)
+        series = trajectories(scenario, task.seed, RUN_METRICS, engine=batch.engine,
+                              plays=plays)
         columns["point"].append(task.point)
         columns["replicate"].append(task.replicate)
         columns["seed"].append(task.seed)
-        columns["outcome"].append(frame["outcome"].to_numpy())
-        columns["agenda_alignment"].append(frame["agenda_alignment"].to_numpy())
-        columns["gateway"].append(float(frame["gateway"].iloc[-1]))
-        columns["money"].append(float(frame["money_given"].sum()))
-        columns["backbone_spend"].append(float(frame["backbone_spend"].iloc[1:].mean()))
+        columns["outcome"].append(series["outcome"])
+        columns["agenda_alignment"].append(series["agenda_alignment"])
+        columns["gateway"].append(float(series["gateway"][-1]))
+        columns["money"].append(float(series["money_given"].sum()))
+        columns["backbone_spend"].append(float(series["backbone_spend"][1:].mean()))
     return columns
 
 

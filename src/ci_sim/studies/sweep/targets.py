@@ -63,11 +63,12 @@ def run_batch(batch: RunBatch) -> dict[str, list]:
 
 def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
     from ci_sim.model.choices import Play
-    from ci_sim.simulate import run
+    from ci_sim.simulate import trajectories
     from ci_sim.studies.loading import point_scenario
     from ci_sim.studies.posterior import with_parameters
 
     plays = [Play.from_record(record) for record in batch.plays]
+    metrics = sorted({spec.metric for _, spec in batch.outputs})
     columns: dict[str, list[float]] = {name: [] for name, _ in batch.outputs}
     drawn = batch.drawn or ({},) * len(batch.samples)
     for sample, seed, values, parameters in zip(batch.samples, batch.seeds, batch.values,
@@ -76,15 +77,15 @@ def model_outputs(batch: RunBatch) -> dict[str, list[float]]:
         scenario = with_parameters(point_scenario(batch.base, overrides,
                                                   f"sample point {sample}"),
                                    parameters, f"sample point {sample} with its posterior draw")
-        timeseries = run(scenario, seed, engine=batch.engine, plays=plays)
+        series = trajectories(scenario, seed, metrics, engine=batch.engine, plays=plays)
         for name, spec in batch.outputs:
-            columns[name].append(measure(timeseries, spec, scenario.years))
+            columns[name].append(measure(series[spec.metric], spec, scenario.years))
     return columns
 
 
-def measure(timeseries, spec: OutputSpec, horizon: float) -> float:
-    """One output of one run, from its monthly timeseries (see :class:`OutputSpec`)."""
-    series = timeseries[spec.metric].to_numpy(dtype=float)
+def measure(series: np.ndarray, spec: OutputSpec, horizon: float) -> float:
+    """One output of one run, from its metric's monthly values (entry m after month m; see
+    :class:`OutputSpec`)."""
     if spec.first_year_at_least is not None or spec.first_year_at_most is not None:
         reached = series >= spec.first_year_at_least if spec.first_year_at_least is not None \
             else series <= spec.first_year_at_most
