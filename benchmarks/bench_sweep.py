@@ -3,7 +3,8 @@
 Runs the same model sweep design (the first points of experiments/sobol_conditions.toml's
 Sobol design, one replicate each) four ways, side by side in one process:
 
-- direct: ``ci_sim.simulate.run`` called in a loop on pre-built scenarios, nothing else;
+- direct: ``ci_sim.simulate.trajectories`` (what a sweep calls per run) in a loop on
+  pre-built scenarios, nothing else;
 - in-process: the sweep pipeline with ``workers=1`` (batching, validation, checkpoints);
 - process pool: ``workers=2``;
 - dask: ``scheduler="local"`` with 2 worker processes.
@@ -35,7 +36,7 @@ from pathlib import Path
 from ci_sim import __version__
 from ci_sim.executors import make_executor
 from ci_sim.model.scenarios import merge, nest, validate
-from ci_sim.simulate import run
+from ci_sim.simulate import run, trajectories
 from ci_sim.studies.store import Store
 from ci_sim.studies.study import run_study
 from ci_sim.studies.sweep.experiment import load_experiment
@@ -55,14 +56,16 @@ def sweep_plan(runs: int):
 
 
 def time_direct(plan) -> tuple[float, float, float]:
-    """Wall seconds, the same (no workers to start), and CPU seconds of plain run calls."""
+    """Wall seconds, the same (no workers to start), and CPU seconds of plain calls of what
+    a sweep runs per run (``trajectories`` of the metrics its outputs read)."""
     base = plan.loaded.base.model_dump()
     names = plan.experiment.parameter_names
+    metrics = sorted({spec.metric for spec in plan.experiment.outputs.values()})
     scenarios = [validate(merge(base, nest(dict(zip(names, point)))), "").resolved()
                  for point in zip(*(plan.design[name].tolist() for name in names))]
     cpu, started = time.process_time(), time.perf_counter()
     for scenario in scenarios:
-        run(scenario, plan.seeds[0], engine=plan.experiment.engine)
+        trajectories(scenario, plan.seeds[0], metrics, engine=plan.experiment.engine)
     wall = time.perf_counter() - started
     return wall, wall, time.process_time() - cpu
 

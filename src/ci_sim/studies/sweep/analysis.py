@@ -189,7 +189,9 @@ def analyze_runs(experiment: Experiment, design: pd.DataFrame, runs: pd.DataFram
         messages += ranking_warnings(experiment, output, table)
         orders = []
         for size in sizes:
-            partial = analyze(experiment, unit[:size], response[:size])
+            # the whole design's indices are the table's (same points, same bootstrap seed)
+            partial = table.drop(columns="output") if size == len(unit) else \
+                analyze(experiment, unit[:size], response[:size])
             partial = partial[partial["index"] == RANKING_INDEX[experiment.method]]
             partial.insert(0, "points", size)
             partial.insert(0, "output", output)

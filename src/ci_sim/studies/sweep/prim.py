@@ -64,19 +64,19 @@ def _peel_candidates(X: np.ndarray, y: np.ndarray, mask: np.ndarray, lower: np.n
     held = np.flatnonzero(mask)
     remove = max(1, math.ceil(alpha * len(held)))
     for dimension in range(X.shape[1]):
-        values = np.sort(X[held, dimension])
+        column = X[held, dimension]
+        values = np.sort(column)
         if values[0] == values[-1]:
             continue
-        distinct = np.unique(values)
         # low end: keep values >= threshold, at least one point removed
         threshold = values[min(remove, len(values) - 1)]
-        if threshold == values[0]:
-            threshold = distinct[1]
-        yield_low = X[held, dimension] >= threshold
+        if threshold == values[0]:  # the second smallest distinct value
+            threshold = values[np.searchsorted(values, values[0], side="right")]
+        yield_low = column >= threshold
         threshold_high = values[max(len(values) - 1 - remove, 0)]
-        if threshold_high == values[-1]:
-            threshold_high = distinct[-2]
-        yield_high = X[held, dimension] <= threshold_high
+        if threshold_high == values[-1]:  # the second largest distinct value
+            threshold_high = values[np.searchsorted(values, values[-1], side="left") - 1]
+        yield_high = column <= threshold_high
         for kept, new_low, new_high in ((yield_low, threshold, upper[dimension]),
                                         (yield_high, lower[dimension], threshold_high)):
             count = int(kept.sum())
