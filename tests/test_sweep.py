@@ -446,7 +446,7 @@ def test_shipped_experiments_run_by_name_outside_a_checkout(tmp_path, monkeypatc
 
 
 def test_a_target_the_replicate_seed_explains_is_flagged(tmp_path):
-    from ci_sim.studies.sweep.analysis import Analysis, discover
+    from ci_sim.studies.sweep.analysis import discover
 
     loaded = load_experiment(write(tmp_path, ISHIGAMI.replace("seed = 7", "seed = 7\nreplicates = 4")
                                    + '\n[discovery]\noutput = "y"\nat_least = 0.5\n'))
@@ -454,9 +454,7 @@ def test_a_target_the_replicate_seed_explains_is_flagged(tmp_path):
     runs = pd.DataFrame(rng.uniform(-3, 3, size=(400, 3)), columns=["x1", "x2", "x3"])
     runs["replicate"] = np.tile(np.arange(4), 100)
     runs["y"] = (runs["replicate"] >= 2).astype(float) + rng.normal(scale=0.1, size=400)
-    analysis = Analysis(indices=pd.DataFrame(), convergence=pd.DataFrame(), ranking={},
-                        warnings=[])
-    discover(loaded.experiment, runs, analysis)
+    analysis = discover(loaded.experiment, runs)
     assert analysis.feature_scores["replicate"] > max(analysis.feature_scores[name]
                                                       for name in ("x1", "x2", "x3"))
     assert any("replicate seed explains" in message for message in analysis.warnings)

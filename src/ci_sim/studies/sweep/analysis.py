@@ -6,6 +6,8 @@ Everything here reads ``runs.parquet`` and ``design.parquet`` and nothing else, 
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,12 +89,15 @@ def feature_scores(experiment: Experiment, runs: pd.DataFrame, success: np.ndarr
                     map(float, forest.feature_importances_)))
 
 
-def discover(experiment: Experiment, runs: pd.DataFrame, result: Analysis) -> None:
+def discover(experiment: Experiment, runs: pd.DataFrame) -> Analysis:
     """PRIM boxes with each restriction's quasi-p value and resampling stability, and the
     warnings a reader needs: nothing to discover, restrictions that are not significant or
-    not stable, a target the replicate seed explains better than any parameter."""
+    not stable, a target the replicate seed explains better than any parameter. Returned
+    as an :class:`Analysis` holding only these."""
     from ci_sim.studies.sweep.prim import inside, quasi_p_values, resample_shares
 
+    result = Analysis(indices=pd.DataFrame(), convergence=pd.DataFrame(), ranking={},
+                      warnings=[])
     discovery = experiment.discovery
     success = success_of(experiment, runs)
     result.success_rate = float(success.mean())
@@ -132,6 +137,7 @@ def discover(experiment: Experiment, runs: pd.DataFrame, result: Analysis) -> No
                 f"than any parameter (extra-trees feature score {scores['replicate']:.2f}, "
                 f"best parameter {best} {scores[best]:.2f}); the boxes may describe chance, "
                 f"so add replicates or discover on an output averaged over them")
+    return result
 
 
 def point_means(experiment: Experiment, runs: pd.DataFrame) -> pd.DataFrame:
@@ -169,38 +175,26 @@ def ranking_warnings(experiment: Experiment, output: str, indices: pd.DataFrame)
 
 def analyze_runs(experiment: Experiment, design: pd.DataFrame, runs: pd.DataFrame
                  ) -> Analysis:
-    """Indices for every output, their convergence, and scenario discovery."""
+    """Indices for every output, their convergence, and scenario discovery.
+
+    Each output's indices and the discovery are independent and mostly numpy, so they run
+    in threads that share the machine's cores; each is seeded on its own, so the result does
+    not depend on which finishes first.
+    """
     unit = unit_design(experiment, design)
     means = point_means(experiment, runs)
-    tables, convergence, ranking, messages = [], [], {}, []
     sizes = convergence_sizes(experiment, len(unit))
-    for output in experiment.outputs:
-        response = means[output].to_numpy()
-        if not np.all(np.isfinite(response)):
+    outputs = list(experiment.outputs)
+    for output in outputs:
+        if not np.all(np.isfinite(means[output].to_numpy())):
             raise ValueError(f"output {output} has missing values")
-        table = analyze(experiment, unit, response)
-        table.insert(0, "output", output)
-        tables.append(table)
-        ranking[output] = ranking_of(experiment, table)["parameter"].tolist()
-        if np.allclose(response, response[0]):
-            messages.append(f"{output}: the same value at every sample point; its indices "
-                            f"are meaningless")
-            continue
-        messages += ranking_warnings(experiment, output, table)
-        orders = []
-        for size in sizes:
-            # the whole design's indices are the table's (same points, same bootstrap seed)
-            partial = table.drop(columns="output") if size == len(unit) else \
-                analyze(experiment, unit[:size], response[:size])
-            partial = partial[partial["index"] == RANKING_INDEX[experiment.method]]
-            partial.insert(0, "points", size)
-            partial.insert(0, "output", output)
-            convergence.append(partial)
-            orders.append(ranking_of(experiment, partial)["parameter"].head(TOP).tolist())
-        if len(orders) >= 2 and orders[-1] != orders[-2]:
-            messages.append(f"{output}: the top {TOP} changed between the last two sample "
-                            f"sizes ({', '.join(orders[-2])} -> {', '.join(orders[-1])}); "
-                            f"the ranking has not converged")
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        found = None if experiment.discovery is None else pool.submit(discover, experiment, runs)
+        per_output = list(pool.map(
+            lambda output: output_indices(experiment, unit, sizes, output,
+                                          means[output].to_numpy()), outputs))
+    tables = [table for table, _, _ in per_output]
+    convergence = [part for _, parts, _ in per_output for part in parts]
     indices = pd.concat(tables, ignore_index=True)
     indices["low"] = indices["value"] - indices["conf"]
     indices["high"] = indices["value"] + indices["conf"]
@@ -208,10 +202,44 @@ def analyze_runs(experiment: Experiment, design: pd.DataFrame, runs: pd.DataFram
                       convergence=pd.concat(convergence, ignore_index=True) if convergence
                       else pd.DataFrame(columns=["output", "points", "parameter", "other",
                                                  "index", "value", "conf"]),
-                      ranking=ranking, warnings=messages)
-    if experiment.discovery is not None:
-        discover(experiment, runs, result)
+                      ranking={output: ranking_of(experiment, table)["parameter"].tolist()
+                               for output, table in zip(outputs, tables)},
+                      warnings=[message for _, _, messages in per_output
+                                for message in messages])
+    if found is not None:
+        discovered = found.result()
+        result.boxes, result.success_rate = discovered.boxes, discovered.success_rate
+        result.significance = discovered.significance
+        result.feature_scores = discovered.feature_scores
+        result.warnings += discovered.warnings
     return result
+
+
+def output_indices(experiment: Experiment, unit: np.ndarray, sizes: list[int], output: str,
+                   response: np.ndarray) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+    """One output's indices on the whole design, its ranking index on each of the growing
+    prefixes ``sizes``, and the warnings they call for."""
+    table = analyze(experiment, unit, response)
+    table.insert(0, "output", output)
+    if np.allclose(response, response[0]):
+        return table, [], [f"{output}: the same value at every sample point; its indices "
+                           f"are meaningless"]
+    messages = ranking_warnings(experiment, output, table)
+    convergence, orders = [], []
+    for size in sizes:
+        # the whole design's indices are the table's (same points, same bootstrap seed)
+        partial = table.drop(columns="output") if size == len(unit) else \
+            analyze(experiment, unit[:size], response[:size])
+        partial = partial[partial["index"] == RANKING_INDEX[experiment.method]]
+        partial.insert(0, "points", size)
+        partial.insert(0, "output", output)
+        convergence.append(partial)
+        orders.append(ranking_of(experiment, partial)["parameter"].head(TOP).tolist())
+    if len(orders) >= 2 and orders[-1] != orders[-2]:
+        messages.append(f"{output}: the top {TOP} changed between the last two sample "
+                        f"sizes ({', '.join(orders[-2])} -> {', '.join(orders[-1])}); "
+                        f"the ranking has not converged")
+    return table, convergence, messages
 
 
 def limit_text(experiment: Experiment, name: str, low: float, high: float,
