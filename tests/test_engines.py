@@ -8,6 +8,7 @@ Randomly drawn parameter sets are covered in test_invariants.py.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ci_sim.model import kernels
@@ -106,3 +107,28 @@ def test_a_stepped_run_gives_the_months_of_one_call(engine_name, count):
             stepped.step()
         assert stepped.steps == whole.steps == whole.horizon
         assert stepped.history == whole.history
+
+
+@pytest.mark.parametrize("engine_name", ["numba", "python"])
+def test_a_copied_or_pickled_model_goes_on_with_the_months_of_the_original(engine_name):
+    """A model copied or pickled mid-run (to branch a scenario, or to send it to another
+    process) continues with the very months the original runs: the month's random numbers
+    are views of one block, which pickling would otherwise turn into separate copies, and
+    a stepped model holds compiled code, which cannot be pickled."""
+    import copy
+    import pickle
+
+    from ci_sim.model.model import CollectiveImpactModel
+
+    scenario, _ = load_scenario("collective_impact", {"organizations.count": 30})
+    original = CollectiveImpactModel(scenario, seed=4, record="metrics",
+                                     engine_name=engine_name)
+    for _ in range(5):
+        original.step()
+    copies = [copy.deepcopy(original), pickle.loads(pickle.dumps(original))]
+    for model in [original, *copies]:
+        model.advance(19)
+    for model in copies:
+        assert model.history == original.history
+        pd.testing.assert_frame_equal(model.datacollector.get_model_vars_dataframe(),
+                                      original.datacollector.get_model_vars_dataframe())

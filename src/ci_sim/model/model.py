@@ -333,7 +333,7 @@ class CollectiveImpactModel(mesa.Model):
         """Group the arrays the month reads and updates (views, not copies) into the named
         tuples of :mod:`ci_sim.model.month`, and the parameters into its :class:`Rules`."""
         s = self.params
-        n, n_bits = self.beliefs.shape
+        n = self.beliefs.shape[0]
         self._field = Field(
             grantee=self.grantee, public=self.public, volunteers=self.volunteers,
             funder_shares=self.funder_shares, base_capacity=self.base_capacity,
@@ -357,23 +357,28 @@ class CollectiveImpactModel(mesa.Model):
             shocks=np.zeros(2 * len(self.indicators)))
         self._landscape = Landscape(deps=self.deps, table=self.table, flip=self.flip,
                                     best=self.best, code=self.code)
-        layout = month_layout(n, self.neighbours.shape[1], n_bits)
-        block = np.empty(sum(math.prod(shape) for shape in layout.values()))
-        parts, start = {}, 0
-        for name, shape in layout.items():
-            parts[name] = block[start:start + math.prod(shape)].reshape(shape)
-            start += math.prod(shape)
         self._month_streams = Streams(
             month=self.draws("month"), participation=self.draws("participation"),
             actions=self.draws("actions"), shocks=self.draws("indicator_shocks"))
-        self._draws = Draws(block=block, **parts, joining=np.empty(n),
-                            coins=np.empty((n, n_bits)))
+        self._draws = self._month_draws()
         self._plays = Plays(*(self.choices.values[name] for name in (
             "claims_credit", "attends_meetings", "shares_data", "follows_agenda")),
             grants=np.zeros(n), moved=np.zeros(1))
         self._rules = self._month_rules()
         self._reserve_trust_store(regroupings=4)
         self.clock[PARTNER_TIES] = self.kernels.count_partner_ties(self._field, self._ties)
+
+    def _month_draws(self) -> Draws:
+        """Room for the month's random numbers: the block and the views it is cut into
+        (:func:`~ci_sim.model.month.month_layout`). Every month fills them before use."""
+        n, n_bits = self.beliefs.shape
+        layout = month_layout(n, self.neighbours.shape[1], n_bits)
+        block = np.empty(sum(math.prod(shape) for shape in layout.values()))
+        parts, start = {}, 0
+        for name, shape in layout.items():
+            parts[name] = block[start:start + math.prod(shape)].reshape(shape)
+            start += math.prod(shape)
+        return Draws(block=block, **parts, joining=np.empty(n), coins=np.empty((n, n_bits)))
 
     def _month_rules(self) -> Rules:
         s = self.params
@@ -476,6 +481,17 @@ class CollectiveImpactModel(mesa.Model):
         self.steps += months
         if self.steps >= self.horizon:
             self.running = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For pickle and deepcopy, which then continue with the very months of the
+        original: everything but the bound engine call (compiled code, resolved again at
+        the next step) and the month's random-number block, whose views would come back as
+        separate copies (it is rebuilt on loading)."""
+        return {**self.__dict__, "_run_month_bound": None, "_draws": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._draws = self._month_draws()
 
     @property
     def history_array(self) -> np.ndarray:
