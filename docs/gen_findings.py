@@ -14,7 +14,8 @@ Sections:
   functions keep their staff and the money saved goes to programs), with the share of the
   collective-impact-minus-coalition gap it carries;
 - **Interdependence and delay**: collective impact's advantage over isolated impact as the
-  problem's interdependence K and the indicators' delay grow;
+  problem's interdependence K and the indicators' delay grow, with strategies judged at once
+  (the default) and by delayed results (``learning.judges_by_results``);
 - **Indicators after four years** against Strive's 34 of 53 (Kania & Kramer 2011).
 
 Usage::
@@ -150,13 +151,15 @@ def ablation(size: int, seeds: list[int], pool) -> list[str]:
     return lines
 
 
-def surface(interdependence, delays, size: int, seeds: list[int], pool) -> list[str]:
+def surface(interdependence, delays, size: int, seeds: list[int], pool,
+            overrides: dict | None = None) -> list[str]:
     """Collective minus isolated impact at year 10 over interdependence (rows) and delay
-    (columns), everything else as in the complex problem."""
+    (columns), everything else as in the complex problem (with ``overrides``)."""
     cases = {}
     for k in interdependence:
         for delay in delays:
-            levels = {"problem.interdependence": k, "problem.delay_months": delay}
+            levels = {**(overrides or {}), "problem.interdependence": k,
+                      "problem.delay_months": delay}
             cases[("ci", k, delay)] = ("collective_impact", levels)
             cases[("iso", k, delay)] = ("isolated_impact", levels)
     runs = simulate(cases, size, seeds, pool)
@@ -232,7 +235,12 @@ def main() -> None:
         out += ["Collective minus isolated impact at year 10, by interdependence K "
                 "(`problem.interdependence`, rows) and response delay (columns); the complex "
                 "problem's defaults are K = 5 and 12 months.", ""]
-        out += surface((0, 1, 2, 3, 5, 8), (1.0, 6.0, 12.0, 24.0), small, seeds, pool) + [""]
+        grid = (0, 1, 2, 3, 5, 8), (1.0, 6.0, 12.0, 24.0)
+        out += surface(*grid, small, seeds, pool) + [""]
+        out += ["With `learning.judges_by_results = true`: organizations, their peers and the "
+                "agenda judge strategies by results that show through the delay, and a "
+                "variation is run for the delay before it is kept or dropped (ODD 7.6).", ""]
+        out += surface(*grid, small, seeds, pool, {"learning.judges_by_results": True}) + [""]
     out += [f"Computed in {time.time() - started:.0f} s wall ({args.workers} workers).", ""]
     FINDINGS.write_text("\n".join(out))
     print(f"wrote {FINDINGS} in {time.time() - started:.0f} s (main process CPU "

@@ -47,9 +47,11 @@ def test_engines_agree_on_every_builtin_scenario(name):
                                rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("judges_by_results", [False, True])
 @pytest.mark.parametrize("problem", ["simple", "complicated", "complex"])
-def test_engines_agree_on_every_problem_type(problem):
-    scenario, _ = load_scenario("collective_impact", {**SMALL, "problem.type": problem})
+def test_engines_agree_on_every_problem_type(problem, judges_by_results):
+    scenario, _ = load_scenario("collective_impact", {
+        **SMALL, "problem.type": problem, "learning.judges_by_results": judges_by_results})
     np.testing.assert_allclose(run(scenario, 5, engine="numba").to_numpy(float),
                                run(scenario, 5, engine="python").to_numpy(float),
                                rtol=1e-9, atol=1e-9)

@@ -126,7 +126,16 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
     Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
     organizations do either: a technical mindset keeps its program as designed. The choice
     tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
-    Writes ``met`` (who met whom) and updates ``beliefs`` and ``score`` in place.
+
+    When ``rules.results_lag`` > 0 (``learning.judges_by_results``; Sterman 1989, Rahmandad
+    2008), organizations judge strategies by results, which show only after that many
+    months: what i sees of j, and of itself, is ``known_score`` (the score smoothed over the
+    lag, updated by the month) instead of the score; a variation is put into practice at
+    once, run for the lag (no other variation meanwhile) and then kept only if the results
+    seen rose above those seen when it began, else the choice is flipped back; copying a
+    better peer drops a variation under way.
+    Writes ``met`` (who met whom) and updates ``beliefs``, ``score`` and the variation under
+    way in place.
     """
     beliefs, score, adaptive, relationships = field.beliefs, field.score, field.adaptive, \
         field.relationships
@@ -138,14 +147,17 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
     imitation_rate, evidence_fidelity, exploration_rate = rules.imitation_rate, \
         rules.evidence_fidelity, rules.exploration_rate
     deps, table, flip, best = landscape.deps, landscape.table, landscape.flip, landscape.best
+    lag = rules.results_lag
     n, n_bits = beliefs.shape
     old_beliefs = beliefs.copy()
     old_score = score.copy()
+    # What organizations see of strategies' results: at once, or through the delay.
+    results = field.known_score if lag > 0 else old_score
     trial = np.empty(n_bits, dtype=beliefs.dtype)
     for i in range(n):
         best_seen = -1
         best_slot = -1
-        best_score = old_score[i]
+        best_score = results[i]
         for d in range(degree[i]):
             j = neighbours[i, d]
             # Partners take part in meetings with those they trust (Ansell & Gash 2008: trust
@@ -156,8 +168,8 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
             # i relies on what it sees of j as far as it trusts j (Levin & Cross 2004).
             shown = measurement * shares[j]
             seen = trust[i, d] * (shown + relationships[i] * (1.0 - shown))
-            if observe_draw[i, d] < seen and old_score[j] > best_score:
-                best_score = old_score[j]
+            if observe_draw[i, d] < seen and results[j] > best_score:
+                best_score = results[j]
                 best_seen = j
                 best_slot = d
         if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
@@ -171,7 +183,27 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
                         beliefs[i, b] = old_beliefs[best_seen, b]
                     else:
                         partial = True
-            score[i] = payoff(beliefs[i], deps, table, flip) / best if partial else best_score
+            score[i] = payoff(beliefs[i], deps, table, flip) / best \
+                if partial or lag > 0 else best_score
+            field.trial_choice[i] = -1  # a variation under way is dropped for the copy
+        elif adaptive[i] > 0.0 and lag > 0 and field.trial_choice[i] >= 0:
+            # A variation is judged once its results have had the delay to show.
+            field.trial_age[i] += 1.0
+            if field.trial_age[i] >= lag:
+                c = field.trial_choice[i]
+                if results[i] <= field.trial_base[i] and beliefs[i, c] == field.trial_value[i]:
+                    beliefs[i, c] = -field.trial_value[i]
+                    score[i] = payoff(beliefs[i], deps, table, flip) / best
+                field.trial_choice[i] = -1
+        elif adaptive[i] > 0.0 and lag > 0 and explore_draw[i] < exploration_rate:
+            # A variation is run before it is judged: the programs change now.
+            c = int(choice_draw[i] * n_bits)
+            beliefs[i, c] = -1 if beliefs[i, c] > 0 else 1
+            score[i] = payoff(beliefs[i], deps, table, flip) / best
+            field.trial_choice[i] = c
+            field.trial_value[i] = beliefs[i, c]
+            field.trial_base[i] = results[i]
+            field.trial_age[i] = 0.0
         elif adaptive[i] > 0.0 and explore_draw[i] < exploration_rate:
             for b in range(n_bits):
                 trial[b] = old_beliefs[i, b]

@@ -347,7 +347,9 @@ class CollectiveImpactModel(mesa.Model):
             adaptive=self.mindsets["adaptive"], relationships=self.mindsets["relationships"],
             context=self.mindsets["context_expertise"], hoards=self.hoards, claims=self.claims,
             attends=self.attends, shares=self.shares, actions=self.actions,
-            action_score=self.action_score)
+            action_score=self.action_score, known_score=self.score.copy(),
+            trial_choice=np.full(n, -1, dtype=np.int64), trial_value=np.zeros(n, dtype=np.int8),
+            trial_base=np.zeros(n), trial_age=np.zeros(n))
         self._population = Population(
             needs=self.needs, priorities=self.priorities,
             backbone_priorities=self.backbone_priorities, indicators=self.indicators,
@@ -423,6 +425,8 @@ class CollectiveImpactModel(mesa.Model):
             imitation_rate=float(learning.imitation_rate),
             evidence_fidelity=float(learning.evidence_fidelity),
             exploration_rate=float(learning.exploration_rate), turnover=float(learning.turnover),
+            results_lag=max(1.0, float(problem.delay_months)) if learning.judges_by_results
+            else 0.0,
             march=bool(self.march), needle=problem.landscape == "needle",
             turbulence=float(problem.turbulence),
             strategy_dependence=float(problem.strategy_dependence),

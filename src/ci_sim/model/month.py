@@ -85,6 +85,11 @@ class Field(NamedTuple):
     shares: np.ndarray  #: 1.0: shares its data this month
     actions: np.ndarray  #: March's program: this period's actions
     action_score: np.ndarray  #: March's program: their performance (right - wrong) / N
+    known_score: np.ndarray  #: its results as seen: the score smoothed over the delay (7.6)
+    trial_choice: np.ndarray  #: int64: the choice a running variation flipped (-1: none)
+    trial_value: np.ndarray  #: int8: the view the variation holds on that choice
+    trial_base: np.ndarray  #: its results as seen when the variation began
+    trial_age: np.ndarray  #: months the variation has run
 
 
 class Ties(NamedTuple):
@@ -237,6 +242,7 @@ class Rules(NamedTuple):
     evidence_fidelity: float
     exploration_rate: float
     turnover: float
+    results_lag: float  #: months results take to show (0: strategies judged at once)
     march: bool  #: March's program (``initial_beliefs = "march"``)
     needle: bool  #: a needle landscape
     turbulence: float
@@ -586,6 +592,9 @@ def learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, m
     field.scored[:] = field.beliefs  # scores are those of these strategies
     if rules.turnover > 0:
         turn_over(field.beliefs, draws.turnover, rules.turnover, draws.newcomers, rules.march)
+        for i in range(field.trial_choice.shape[0]):
+            if draws.turnover[i] < rules.turnover:  # newcomers drop the variation under way
+                field.trial_choice[i] = -1
     reality_changed = turbulence(landscape.flip, draws.turbulence, rules.turbulence)
     if rules.march:
         # March's program: members act on the period's starting beliefs (an undecided view
@@ -600,11 +609,15 @@ def learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, m
               rules.march)
     strategy_scores(field.beliefs, landscape.deps, landscape.table, landscape.flip,
                     landscape.best, field.score, field.scored, reality_changed)
+    if rules.results_lag > 0:  # results show through the problem's delay (7.6)
+        for i in range(field.known_score.shape[0]):
+            field.known_score[i] += (field.score[i] - field.known_score[i]) / rules.results_lag
     if rules.march:
         views, view_scores = field.actions, field.action_score
         code_score = needle_knowledge(landscape.code, landscape.table, landscape.flip)
     else:
-        views, view_scores = field.beliefs, field.score
+        views = field.beliefs
+        view_scores = field.known_score if rules.results_lag > 0 else field.score
         code_score = payoff(landscape.code, landscape.deps, landscape.table,
                             landscape.flip) / landscape.best
     agenda_rate = rules.agenda_learning_rate * measurement * rules.common_agenda \

@@ -380,6 +380,13 @@ class Learning(Section):
     imitation_rate: float = param(1.0, "Chance an organization looks at the neighbours it met "
                                   "this month and copies a better one.", ge=0.0, le=1.0,
                                   unit="1/month", source="Lazer & Friedman 2007 (velocity)")
+    judges_by_results: bool = param(
+        False, "Whether organizations judge strategies by their results, which show after the "
+        "problem's delay (problem.delay_months): a variation is run for that long before it is "
+        "kept or dropped, and peers and the agenda see results smoothed over it. False judges "
+        "a variation at once on the landscape.",
+        source="Sterman 1989; Rahmandad 2008 (delays slow learning from one's own experience); "
+        "Levitt & March 1988 (learning from the experience of others)")
     turnover: float = param(0.015, "p3: monthly chance an organization's staff turns over and "
                             "its strategy is redrawn.", ge=0.0, le=1.0, unit="1/month",
                             source="March 1991, p. 79")
