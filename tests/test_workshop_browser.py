@@ -198,7 +198,10 @@ def test_workshop_page_offline_step_and_toggle(workshop_url, tmp_path):
         seconds_for_ten_years = 120 / (played / elapsed)
         print(f"Play: {played} months in {elapsed:.1f} s; ten years would take "
               f"{seconds_for_ten_years:.0f} s")
-        assert 20 <= seconds_for_ten_years <= 40
+        # The pace is set by a timer (ten years in about 30 s at the default speed): never
+        # faster; slower only as far as a busy machine delays its ticks (up to 43 s was
+        # seen with every core taken by other runs).
+        assert 20 <= seconds_for_ten_years <= 60
 
         shot = Path(os.environ.get("CI_SIM_WORKSHOP_SCREENSHOT") or tmp_path / "workshop.png")
         shot.parent.mkdir(parents=True, exist_ok=True)
