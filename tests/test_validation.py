@@ -195,7 +195,7 @@ def test_march_turnover_docks_and_turnover_helps_fast_socialization():
     assert chi2.passed, chi2.measured
     gap = contrast(results, results.point(turnover=0.02), results.point(turnover=0.0))
     assert gap["model"]["low"] > 0.1, gain.measured  # moderate turnover helps, a lot
-    assert consistent(gap["gap"]), gain.measured
+    assert consistent(gap["gap"], results.experiment.margin), gain.measured
 
 
 def test_members_act_on_beliefs_and_flip_coins_where_undecided():

@@ -812,7 +812,8 @@ def validate(names: Annotated[Optional[list[str]], typer.Argument(
              replicates: Annotated[Optional[int], typer.Option(
                  min=2, max=100_000, metavar="N",
                  help="Replicates per grid point (default: each experiment's own; March "
-                      "adds replicates towards a 95% half-interval of 0.01).")] = None,
+                      "adds replicates until each point's 95% interval is as narrow as its "
+                      "docking margin needs).")] = None,
              runs: Annotated[Optional[int], typer.Option(min=2, max=100_000, hidden=True,
                                                          help="Old name of --replicates.")
                              ] = None,

@@ -14,7 +14,8 @@ from ci_sim.studies.validation.march1991 import (MARCH_SOURCE, analyse_march_lea
                                                  analyse_march_turnover, consistent, contrast,
                                                  docking_checks, march_reference,
                                                  plot_march_learning_rates, plot_march_turnover)
-from ci_sim.studies.validation.study import MARCH_PRECISION, Experiment
+from ci_sim.studies.validation.study import (FIGURE_1_MARGIN, FIGURE_1_PRECISION,
+                                             MARCH_PRECISION, Experiment)
 from ci_sim.studies.validation.trust_asymmetry import analyse_trust, plot_trust
 
 __all__ = ["EXPERIMENTS", "consistent", "contrast", "docking_checks"]
@@ -33,8 +34,8 @@ EXPERIMENTS: dict[str, Experiment] = {experiment.name: experiment for experiment
                       "are compared with the re-implementation's.",
         grid={"learning.socialization_rate": tuple(round(0.1 * i, 1) for i in range(1, 10)),
               "learning.agenda_learning_rate": tuple(round(0.1 * i, 1) for i in range(1, 10))},
-        metric="agenda_knowledge", runs=120, precision=MARCH_PRECISION, max_runs=2000,
-        until_equilibrium=True, reference=march_reference,
+        metric="agenda_knowledge", runs=120, precision=FIGURE_1_PRECISION, max_runs=12000,
+        margin=FIGURE_1_MARGIN, until_equilibrium=True, reference=march_reference,
         analyse=analyse_march_learning_rates, plot=plot_march_learning_rates,
         notes="The model's special case is March's program (`problem.initial_beliefs = "
               "\"march\"`): each period every member acts on its beliefs, an undecided "

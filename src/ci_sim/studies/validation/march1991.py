@@ -18,10 +18,11 @@ from scipy import stats
 from ci_sim.model import STEPS_PER_YEAR
 from ci_sim.model.params import Scenario
 from ci_sim.studies.plotting import draw_points
-from ci_sim.studies.stats import interval, normal_interval, normal_quantile, span
+from ci_sim.studies.stats import (interval, normal_interval, normal_quantile, span,
+                                  welch_difference)
 from ci_sim.studies.validation.figures import finish, one_panel
-from ci_sim.studies.validation.study import (CHI2_ALPHA, DOCKING_MARGIN, POOLED_MARGIN, Check,
-                                             Results, difference, paired, signed, signed4)
+from ci_sim.studies.validation.study import (CHI2_ALPHA, POOLED_MARGIN, Check, Results,
+                                             difference, signed, signed4)
 
 #: The normal quantile of a two-sided 95% interval (differences pooled over many runs).
 NORMAL_95 = normal_quantile(0.975)
@@ -56,19 +57,21 @@ def where(point: dict[str, Any]) -> str:
 def docking_checks(results: Results) -> list[Check]:
     """Model against the independent reference at every grid point, as numbers.
 
-    1. Every point: the 95% interval of model - reference lies within +-DOCKING_MARGIN.
+    1. Every point: the 95% interval of model - reference lies within +-margin (the
+       experiment's).
     2. Pooled over the grid: the mean difference's 95% interval within +-POOLED_MARGIN (a
        small bias everywhere shows here even when each point is within its margin).
     3. The standardized differences z = difference / standard error: sum z^2 against a
        chi-square with one degree of freedom per point, p >= CHI2_ALPHA (the differences are
        no larger than the runs' noise explains).
     """
+    margin = results.experiment.margin
     diffs = [difference(results, index) for index in range(len(results.points))]
     count = len(diffs)
     edges = [max(abs(d["low"]), abs(d["high"])) for d in diffs]
     worst = int(np.argmax(edges))
-    inside = sum(edge <= DOCKING_MARGIN for edge in edges)
-    tight = sum(edge <= DOCKING_MARGIN / 2 for edge in edges)
+    inside = sum(edge <= margin for edge in edges)
+    tight = sum(edge <= margin / 2 for edge in edges)
     halves = [span(d) for d in diffs]
     pooled_mean = float(np.mean([d["mean"] for d in diffs]))
     pooled_half = NORMAL_95 * math.sqrt(sum(d["se"] ** 2 for d in diffs)) / count
@@ -78,11 +81,11 @@ def docking_checks(results: Results) -> list[Check]:
     reference_runs = sorted({len(v) for v in results.reference.values()})
     return [
         Check(f"At every one of the {count} grid points, model minus independent "
-              f"re-implementation is within +-{DOCKING_MARGIN:g}, interval included",
+              f"re-implementation is within +-{margin:g}, interval included",
               f"the re-implementation's value (ci_sim.reference.march1991, "
               f"{reference_runs[0]}-{reference_runs[-1]} runs per point)",
-              f"{inside}/{count} intervals within +-{DOCKING_MARGIN:g}, {tight}/{count} within "
-              f"+-{DOCKING_MARGIN / 2:g}; widest edge {edges[worst]:.4f} at {where(results.points[worst])} "
+              f"{inside}/{count} intervals within +-{margin:g}, {tight}/{count} within "
+              f"+-{margin / 2:g}; widest edge {edges[worst]:.4f} at {where(results.points[worst])} "
               f"({signed4(diffs[worst])}); half-widths {min(halves):.4f}-{max(halves):.4f}; model "
               f"runs {runs[0]}-{runs[-1]} per point",
               inside == count),
@@ -101,26 +104,29 @@ def docking_checks(results: Results) -> list[Check]:
 
 
 def contrast(results: Results, first: int, second: int) -> dict[str, dict[str, float]]:
-    """first minus second, for the model (paired replicates) and for the reference
-    (independent runs), and the difference of the two (normal 95% interval)."""
-    model = paired(results, first, second)
-    a, b = results.reference[first], results.reference[second]
-    mean = float(a.mean() - b.mean())
-    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    reference = normal_interval(mean, se)
-    model_se = (model["high"] - model["low"]) / (2 * NORMAL_95)
+    """first minus second, for the model and for the reference (each point has runs of its
+    own: independent samples, Welch intervals), and the difference of the two (normal 95%
+    interval)."""
+    model = welch_difference(results.final(first), results.final(second))
+    reference = welch_difference(results.reference[first], results.reference[second])
     return {"model": model, "reference": reference,
-            "gap": normal_interval(model["mean"] - mean, math.sqrt(se ** 2 + model_se ** 2))}
+            "gap": gap_between(model, reference)}
+
+
+def gap_between(first: dict[str, float], second: dict[str, float]) -> dict[str, float]:
+    """``first - second`` of two independent estimates with standard errors ``se``."""
+    return normal_interval(first["mean"] - second["mean"],
+                           math.sqrt(first["se"] ** 2 + second["se"] ** 2))
 
 
 def within(summary: dict[str, float], margin: float) -> bool:
     return max(abs(summary["low"]), abs(summary["high"])) <= margin
 
 
-def consistent(gap: dict[str, float]) -> bool:
+def consistent(gap: dict[str, float], margin: float) -> bool:
     """A gap from the reference within the docking margin and within 3 standard errors."""
     se = (gap["high"] - gap["low"]) / (2 * NORMAL_95)
-    return abs(gap["mean"]) <= DOCKING_MARGIN and (se == 0 or abs(gap["mean"]) / se <= 3)
+    return abs(gap["mean"]) <= margin and (se == 0 or abs(gap["mean"]) / se <= 3)
 
 
 def analyse_march_learning_rates(results: Results) -> list[Check]:
@@ -130,20 +136,19 @@ def analyse_march_learning_rates(results: Results) -> list[Check]:
     p2_values = grid["learning.agenda_learning_rate"]
     slow, fast = min(p1_values), max(p1_values)
     low_p2, high_p2 = min(p2_values), max(p2_values)
+    margin = results.experiment.margin
     falls = {p2: contrast(results, results.point(socialization_rate=slow, agenda_learning_rate=p2),
                           results.point(socialization_rate=fast, agenda_learning_rate=p2))
              for p2 in (low_p2, high_p2)}
-    high, low = (fall_per_replicate(results, p2, slow, fast) for p2 in (high_p2, low_p2))
-    shared = min(len(high), len(low))
-    fan = interval(high[:shared] - low[:shared])
+    fan = gap_between(falls[high_p2]["model"], falls[low_p2]["model"])
     # A fall is the difference of two points, so its gap from the reference's is about
     # 1.4 times as noisy as a point's: it must be within the margin and within 3 standard
     # errors of zero (consistent with the runs' noise), rather than interval included.
-    agree = all(consistent(fall["gap"]) for fall in falls.values())
+    agree = all(consistent(fall["gap"], margin) for fall in falls.values())
     return docking_checks(results) + [
         Check(f"Figure 1's fan: knowledge falls from p1 = {slow:g} to {fast:g}, by more when the "
               f"code learns fast (p2 = {high_p2:g}) than slowly (p2 = {low_p2:g}); the model's "
-              f"falls within +-{DOCKING_MARGIN:g} of the re-implementation's and within 3 "
+              f"falls within +-{margin:g} of the re-implementation's and within 3 "
               "standard errors of them",
               "; ".join(f"fall at p2 = {p2:g}: {signed(fall['reference'])}"
                         for p2, fall in falls.items()),
@@ -152,13 +157,6 @@ def analyse_march_learning_rates(results: Results) -> list[Check]:
               + f"; fan (p2 = {high_p2:g} minus p2 = {low_p2:g}): {signed(fan)}",
               agree and fan["low"] > 0 and falls[high_p2]["model"]["low"] > 0),
     ]
-
-
-def fall_per_replicate(results: Results, p2: float, slow: float, fast: float) -> np.ndarray:
-    a = results.final(results.point(socialization_rate=slow, agenda_learning_rate=p2))
-    b = results.final(results.point(socialization_rate=fast, agenda_learning_rate=p2))
-    shared = min(len(a), len(b))
-    return a[:shared] - b[:shared]
 
 
 def analyse_march_turnover(results: Results) -> list[Check]:
@@ -178,11 +176,11 @@ def analyse_march_turnover(results: Results) -> list[Check]:
     return docking_checks(results) + [
         Check(f"Moderate turnover (p3 = {moderate:g}) raises the code's knowledge after "
               f"{results.horizon} periods when socialization is fast (p1 = {fast:g}), by as much "
-              f"as in the re-implementation (within +-{DOCKING_MARGIN:g})",
+              f"as in the re-implementation (within +-{results.experiment.margin:g})",
               f"gain {signed(gain['reference'])}",
               f"gain {signed(gain['model'])}, minus reference {signed(gain['gap'])}; knowledge "
               f"peaks at p3 = " + ", ".join(f"{best_p3(p1):g} (p1 = {p1:g})" for p1 in p1_values),
-              gain["model"]["low"] > 0 and within(gain["gap"], DOCKING_MARGIN)),
+              gain["model"]["low"] > 0 and within(gain["gap"], results.experiment.margin)),
     ]
 
 
