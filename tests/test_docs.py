@@ -81,3 +81,24 @@ def test_every_kernel_and_builtin_scenario_is_named():
     assert [k for k in KERNELS if f"`{k}`" not in text] == []
     scenarios = block(TEXT, "scenarios")
     assert [s for s in builtin_names() if f"| `{s}` |" not in scenarios] == []
+
+
+def test_the_readme_account_of_findings_comes_from_the_findings_run():
+    """The README's account (written by docs/gen_findings.py with docs/findings.md) quotes the
+    same run: its sizes are the table's columns, and its first range is the table's
+    collective-impact-minus-coalition row, from the smallest to the largest mean."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    account = block(readme, "findings")
+    findings = (DOCS / "findings.md").read_text(encoding="utf-8")
+    header = next(line for line in findings.splitlines() if line.startswith("| effect (year 10)"))
+    sizes = re.findall(r"([\d,]+) orgs", header)
+    assert f"Measured at {', '.join(sizes[:-1])} and {sizes[-1]} organizations" in account
+    row = next(line for line in findings.splitlines()
+               if line.startswith("| Collective impact - coalition (complex problem)"))
+    means = [float(cell.split("±")[0]) for cell in row.strip("|").split("|")[1:]]
+    quoted = re.search(r"beats a coalition without one \(([+-][\d.]+)(?: to ([+-][\d.]+))? on "
+                       r"the year-10 outcome\)", account)
+    assert quoted, "the README's account does not quote collective impact - coalition"
+    low, high = float(quoted[1]), float(quoted[2] or quoted[1])
+    # Two decimals in the README, three in the table: equal up to rounding.
+    assert abs(low - min(means)) <= 0.0051 and abs(high - max(means)) <= 0.0051

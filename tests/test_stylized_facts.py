@@ -79,6 +79,29 @@ def test_the_advantage_grows_with_interdependence():
         assert diff.mean() > -2 * diff.std(ddof=1) / np.sqrt(len(diff))
 
 
+def advantage_over_time(k: int, years: int = 30) -> np.ndarray:
+    """Collective minus isolated impact on the complex problem with interdependence ``k``,
+    per seed (rows) and month (columns), over ``years``."""
+    overrides = (COMPLEX, ("problem.interdependence", k), ("years", years))
+    return trajectories("collective_impact", *overrides)["outcome"] \
+        - trajectories("isolated_impact", *overrides)["outcome"]
+
+
+def test_on_more_interdependent_problems_the_advantage_comes_later_and_ends_larger():
+    """The brief compares long-run outcomes. At year 5 the advantage is smaller the more
+    interdependent the problem (on a rugged landscape the partners' joint search takes longer
+    to pay); after 30 years it is larger at K = 5 and K = 8 than on a separable problem, as
+    the partners' search beats lone search by more on a rugged landscape (Lazer & Friedman
+    2007). Growth step by step through K = 8 is not asked here: docs/findings.md shows it at
+    200 organizations and more, not at 50. At year 10, the default horizon, the advantage
+    does not grow with K (the expected failure above)."""
+    gaps = {k: advantage_over_time(k) for k in (0, 5, 8)}
+    year_5, year_30 = 5 * 12, 30 * 12
+    assert better(gaps[0][:, year_5], gaps[8][:, year_5])
+    assert better(gaps[5][:, year_30], gaps[0][:, year_30])
+    assert better(gaps[8][:, year_30], gaps[0][:, year_30])
+
+
 def test_on_simple_problems_the_advantage_is_smaller_and_reversed_early():
     assert better(advantage([COMPLEX]), advantage([SIMPLE]))
     # In the first year isolated programs, free of coordination costs, lead.
