@@ -18,7 +18,11 @@ Sections:
   (the default) and by delayed results (``learning.judges_by_results``);
 - **Interdependence over time**: the same advantage by K at years 5, 10, 20 and 30, at every
   size, with the paired difference between the most and the least interdependent problem;
-- **Indicators after four years** against Strive's 34 of 53 (Kania & Kramer 2011).
+- **Delay over time**: the same by the response delay, judged at once and by results, at
+  50, 200 and 1,000 organizations;
+- **Indicators after four years** against Strive's 34 of 53 (Kania & Kramer 2011);
+- **Across the posterior**: the stylized facts at 50, 200 and 1,000 organizations with each
+  replicate's parameters drawn from the shipped calibration's posterior.
 
 It also writes the README's account of what emerges and what does not (between the
 ``findings`` markers), each pattern judged from the same runs against what is asked of it.
@@ -34,6 +38,8 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from functools import cache
+from importlib import resources
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -45,6 +51,8 @@ from ci_sim.model import STEPS_PER_YEAR
 from ci_sim.model.params import BACKBONE_FUNCTIONS
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
+from ci_sim.studies.plotting import PALETTE, draw_band, finish, panels, save_png
+from ci_sim.studies.posterior import load_posterior, scenario_names
 
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
 BASE_SEED = 20270315
@@ -55,7 +63,19 @@ YEAR_4 = 48
 #: Interdependence levels and years of the advantage-over-time tables.
 INTERDEPENDENCE = (0, 1, 2, 3, 5, 8)
 YEARS = (5, 10, 20, 30)
+#: Response delays (months) of the delay-over-time tables, and the sizes they are run at
+#: (5,000 organizations for 30 years at every delay would double the page's cost).
+DELAYS = (1.0, 6.0, 12.0, 24.0)
+DELAY_SIZES = (50, 200, 1000)
 README = FINDINGS.parent.parent / "README.md"
+#: The shipped calibration's posterior (docs/calibration.md), for the facts across it.
+POSTERIOR = Path(str(resources.files("ci_sim.builtin").joinpath("calibration",
+                                                                "posterior.parquet")))
+#: Sizes at which the facts are also measured across the posterior.
+POSTERIOR_SIZES = (50, 200, 1000)
+#: The figures of the over-time sections.
+BY_INTERDEPENDENCE = FINDINGS.parent / "img" / "findings" / "advantage_by_interdependence.png"
+BY_DELAY = FINDINGS.parent / "img" / "findings" / "advantage_by_delay.png"
 #: The backbone's six functions as the README names them (Turner et al. 2012).
 FUNCTION_NAMES = {"vision": "guiding vision and strategy",
                   "activities": "supporting aligned activities",
@@ -110,9 +130,22 @@ FACTS = [
 ]
 
 
-def trajectory(task: tuple[str, dict, int, int]) -> dict[str, np.ndarray]:
-    name, overrides, size, seed = task
-    scenario, _ = load_scenario(name, {**overrides, "organizations.count": size})
+@cache
+def shipped_posterior():
+    """The shipped calibration's posterior, read once per process."""
+    return load_posterior(POSTERIOR)
+
+
+def trajectory(task: tuple[str, dict, int, int, int | None]) -> dict[str, np.ndarray]:
+    """One run's metrics; with a replicate number, on the parameters that replicate draws
+    from the shipped calibration's posterior (what the scenario sets keeps its value), as
+    ``--posterior`` does."""
+    name, overrides, size, seed, replicate = task
+    overrides = {**overrides, "organizations.count": size}
+    scenario, _ = load_scenario(name, overrides)
+    if replicate is not None:
+        draws = shipped_posterior().bind(BASE_SEED, scenario_names(name, overrides))
+        scenario = draws.apply(scenario, replicate)
     frame = run(scenario, seed)
     return {metric: frame[metric].to_numpy() for metric in
             ("outcome", "mean_trust", "indicators_improving", "gateway", "participation",
@@ -120,9 +153,12 @@ def trajectory(task: tuple[str, dict, int, int]) -> dict[str, np.ndarray]:
 
 
 def simulate(cases: dict[Any, tuple[str, dict]], size: int, seeds: list[int],
-             pool: ProcessPoolExecutor) -> dict[str, dict[str, np.ndarray]]:
-    """case -> metric -> array (seed, month)."""
-    tasks = [(name, overrides, size, seed) for name, overrides in cases.values() for seed in seeds]
+             pool: ProcessPoolExecutor, posterior: bool = False
+             ) -> dict[str, dict[str, np.ndarray]]:
+    """case -> metric -> array (seed, month); with ``posterior``, seed r of every case runs
+    on the same parameters drawn from the calibration's posterior."""
+    tasks = [(name, overrides, size, seed, r if posterior else None)
+             for name, overrides in cases.values() for r, seed in enumerate(seeds)]
     results = list(pool.map(trajectory, tasks, chunksize=max(1, len(tasks) // 64)))
     out, r = {}, len(seeds)
     for i, case in enumerate(cases):
@@ -172,10 +208,9 @@ def ablation(size: int, seeds: list[int], pool) -> tuple[list[str], dict[str, fl
 
 
 def surface(interdependence, delays, size: int, seeds: list[int], pool,
-            overrides: dict | None = None) -> tuple[list[str], dict[tuple, np.ndarray]]:
+            overrides: dict | None = None) -> list[str]:
     """Collective minus isolated impact at year 10 over interdependence (rows) and delay
-    (columns), everything else as in the complex problem (with ``overrides``). Returns the
-    table's lines and the gaps per seed by (K, delay)."""
+    (columns), everything else as in the complex problem (with ``overrides``)."""
     cases = {}
     for k in interdependence:
         for delay in delays:
@@ -190,32 +225,63 @@ def surface(interdependence, delays, size: int, seeds: list[int], pool,
             for k in interdependence for d in delays}
     for k in interdependence:
         lines.append(f"| {k} | " + " | ".join(show(gaps[(k, d)]) for d in delays) + " |")
-    return lines, gaps
+    return lines
 
 
-def over_time(interdependence, years, size: int, seeds: list[int], pool
-              ) -> tuple[list[str], dict[int, np.ndarray]]:
-    """Collective minus isolated impact by interdependence (rows) at the given years
-    (columns) of one run as long as the last, everything else as in the complex problem;
-    the last row is the paired difference between the last and the first K. Returns the
-    table's lines and, per K, the gaps (seed, month)."""
+def over_time(parameter: str, symbol: str, levels, years, size: int, seeds: list[int], pool,
+              overrides: dict | None = None) -> tuple[list[str], dict[Any, np.ndarray]]:
+    """Collective minus isolated impact by the levels of ``parameter`` (rows, named
+    ``symbol``) at the given years (columns) of one run as long as the last, everything else
+    as in the complex problem (with ``overrides``); the last row is the paired difference
+    between the last and the first level. Returns the table's lines and, per level, the gaps
+    (seed, month)."""
     cases = {}
-    for k in interdependence:
-        levels = {"problem.interdependence": k, "years": max(years)}
-        cases[("ci", k)] = ("collective_impact", levels)
-        cases[("iso", k)] = ("isolated_impact", levels)
+    for level in levels:
+        changed = {**(overrides or {}), parameter: level, "years": max(years)}
+        cases[("ci", level)] = ("collective_impact", changed)
+        cases[("iso", level)] = ("isolated_impact", changed)
     runs = simulate(cases, size, seeds, pool)
-    gap = {k: runs[("ci", k)]["outcome"] - runs[("iso", k)]["outcome"] for k in interdependence}
+    gap = {level: runs[("ci", level)]["outcome"] - runs[("iso", level)]["outcome"]
+           for level in levels}
     months = [round(year * STEPS_PER_YEAR) for year in years]
     lines = [f"{size:,} organizations, {len(seeds)} seeds.", "",
-             "| K \\ year | " + " | ".join(f"{year:g}" for year in years) + " |",
+             f"| {symbol} \\ year | " + " | ".join(f"{year:g}" for year in years) + " |",
              "|---" * (len(years) + 1) + "|"]
-    for k in interdependence:
-        lines.append(f"| {k} | " + " | ".join(show(gap[k][:, m]) for m in months) + " |")
-    first, last = interdependence[0], interdependence[-1]
-    lines.append(f"| K {last} - K {first} | "
+    for level in levels:
+        lines.append(f"| {level:g} | " + " | ".join(show(gap[level][:, m]) for m in months)
+                     + " |")
+    first, last = levels[0], levels[-1]
+    lines.append(f"| {symbol} {last:g} - {symbol} {first:g} | "
                  + " | ".join(show(gap[last][:, m] - gap[first][:, m]) for m in months) + " |")
     return lines, gap
+
+
+def grows(gaps: dict[Any, np.ndarray], levels, month: int) -> bool:
+    """The advantage at ``month`` is larger at the last level than at the first (interval
+    excluding zero) and no step from one level to the next falls beyond its interval."""
+    steps = [gaps[b][:, month] - gaps[a][:, month] for a, b in zip(levels, levels[1:])]
+    return clears(gaps[levels[-1]][:, month] - gaps[levels[0]][:, month]) \
+        and all(interval(step)["high"] > 0 for step in steps)
+
+
+def plot_over_time(tables: dict[str, dict[Any, np.ndarray]], levels, xlabel: str,
+                   path: Path, title: str, columns: int = 4) -> None:
+    """One panel per table (title -> level -> gaps (seed, month)), ``columns`` to a row: the
+    advantage over the levels, a line with its 95% band for each year of :data:`YEARS`."""
+    figure, axes = panels(len(tables), width=4.2, height=3.4, columns=columns, sharey=True)
+    for axis, (name, gaps) in zip(axes, tables.items()):
+        for colour, year in zip(PALETTE, YEARS):
+            month = year * STEPS_PER_YEAR
+            draw_band(axis, levels, np.column_stack([gaps[level][:, month] for level in levels]),
+                      label=f"year {year}", colour=colour, marker="o")
+        axis.axhline(0.0, color="grey", lw=0.8)
+        axis.set_title(name, fontsize=10)
+        axis.set_xlabel(xlabel)
+        axis.grid(alpha=0.3)
+    axes[0].set_ylabel("collective - isolated impact")
+    axes[0].legend(fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(finish(figure, title), path)
 
 
 def spread(values, fmt: str = "+.2f") -> str:
@@ -235,12 +301,12 @@ def clears(values: np.ndarray, at_least: float = 0.0) -> bool:
 Pattern = tuple[str, tuple[int, ...], tuple[int, ...]]
 
 
-def patterns(sizes, effects, j_curves, indicators, gateways, horizons, delays
+def patterns(sizes, effects, j_curves, indicators, gateways, horizons, delay_horizons
              ) -> list[Pattern]:
     """What the brief (section 4) and the model's issue ask, each as a :data:`Pattern`.
     ``effects[label][size]``: per-seed effect of a row of
     FACTS; ``horizons[size][k]``: gaps (seed, month) by interdependence over 30 years;
-    ``delays[(k, delay)]``: year-10 gaps per seed at the smallest size."""
+    ``delay_horizons[judging][size][delay]``: gaps (seed, month) by delay over 30 years."""
     def mean(label):
         return [float(effects[label][n].mean()) for n in sizes]
 
@@ -318,25 +384,38 @@ def patterns(sizes, effects, j_curves, indicators, gateways, horizons, delays
                   where(lambda n: interval(later[n])["high"] < 0)))
     for year in (10, YEARS[-1]):
         month = year * STEPS_PER_YEAR
-        steps = {n: [horizons[n][b][:, month] - horizons[n][a][:, month]
-                     for a, b in zip(INTERDEPENDENCE, INTERDEPENDENCE[1:])] for n in sizes}
-        grows = where(lambda n: clears(horizons[n][last][:, month]
-                                       - horizons[n][first][:, month])
-                      and all(interval(step)["high"] > 0 for step in steps[n]))
         growth = [float((horizons[n][last][:, month] - horizons[n][first][:, month]).mean())
                   for n in sizes]
         found.append((f"at year {year} the advantage grows with interdependence, no step "
                       f"from K = {first} to {last} falling (K = {last} minus K = {first}: "
-                      f"{spread(growth, '+.3f')})", grows))
-    slow, fast = max(d for _, d in delays), min(d for _, d in delays)
-    k = 5 if (5, slow) in delays else next(iter(delays))[0]
-    delay_gap = delays[(k, slow)] - delays[(k, fast)]
-    found.append((f"at year 10 the advantage grows with the response delay ({slow:g} months "
-                  f"minus {fast:g} at K = {k}, {sizes[0]:,} organizations: "
-                  f"{delay_gap.mean():+.3f})", sizes[:1] if clears(delay_gap) else (),
-                  sizes[:1]))
+                      f"{spread(growth, '+.3f')})",
+                      where(lambda n: grows(horizons[n], INTERDEPENDENCE, month))))
+    slow, fast = DELAYS[-1], DELAYS[0]
+    for year in (10, YEARS[-1]):
+        month = year * STEPS_PER_YEAR
+        for judging, by_size in delay_horizons.items():
+            growth = [float((gaps[slow][:, month] - gaps[fast][:, month]).mean())
+                      for gaps in by_size.values()]
+            found.append((f"at year {year}, with strategies judged {judging}, the advantage "
+                          f"grows with the response delay, no step from {fast:g} to {slow:g} "
+                          f"months falling ({slow:g} minus {fast:g} months: "
+                          f"{spread(growth, '+.3f')})",
+                          tuple(n for n, gaps in by_size.items() if grows(gaps, DELAYS, month)),
+                          tuple(by_size)))
     return [(text, held, measured[0] if measured else tuple(sizes))
             for text, held, *measured in found]
+
+
+def ordering_across_posterior(facts: dict[int, dict[str, np.ndarray]]) -> Pattern:
+    """The ordering on complex problems with parameters drawn from the posterior."""
+    top, low = ("Collective impact - coalition (complex problem)",
+                "Coalition - isolated impact (complex problem)")
+    return (f"with parameters drawn from the calibration's posterior instead of its defaults, "
+            f"collective impact still beats a coalition "
+            f"({spread([float(f[top].mean()) for f in facts.values()])}), which beats isolated "
+            f"impact ({spread([float(f[low].mean()) for f in facts.values()])})",
+            tuple(n for n, f in facts.items() if clears(f[top]) and clears(f[low])),
+            tuple(facts))
 
 
 def carriers(carried: dict[int, dict[str, float]]) -> Pattern:
@@ -434,6 +513,26 @@ def main() -> None:
                 for label in extra[sizes[0]]]
         out += ["", "Strive reported 34 of 53 indicators (64%) improving after four years "
                 "(Kania & Kramer 2011).", ""]
+        across = [n for n in sizes if n in POSTERIOR_SIZES]
+        posterior_facts: dict[int, dict[str, np.ndarray]] = {}
+        for size in across:
+            runs = simulate(CASES, size, replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)),
+                            pool, posterior=True)
+            posterior_facts[size] = {label: runs[a][metric][:, -1] - runs[b][metric][:, -1]
+                                     for label, a, b, metric in FACTS}
+        if across:
+            out += ["## Stylized facts across the calibration's posterior", "",
+                    "The same effects when replicate r of every case also runs on the r-th "
+                    "parameter set drawn from the shipped calibration's posterior "
+                    "(`--posterior`; docs/calibration.md), so the intervals cover the "
+                    "parameters' uncertainty as well as the seeds'. What a scenario sets "
+                    "keeps its value.", "",
+                    "| effect (year 10) | " + " | ".join(f"{n:,} orgs" for n in across) + " |",
+                    "|---" * (len(across) + 1) + "|"]
+            out += [f"| {label} | " + " | ".join(show(posterior_facts[n][label])
+                                                  for n in across) + " |"
+                    for label, *_ in FACTS]
+            out += [""]
         small = sizes[0]
         seeds = replicate_seeds(BASE_SEED, REPLICATES.get(small, 24))
         out += ["## Ablation: what each backbone function carries", ""]
@@ -448,14 +547,11 @@ def main() -> None:
                 "(`problem.interdependence`, rows) and response delay (columns); the complex "
                 "problem's defaults are K = 5 and 12 months.", ""]
         grid = (0, 1, 2, 3, 5, 8), (1.0, 6.0, 12.0, 24.0)
-        lines, at_once = surface(*grid, small, seeds, pool)
-        out += lines + [""]
+        out += surface(*grid, small, seeds, pool) + [""]
         out += ["With `learning.judges_by_results = true`: organizations, their peers and the "
                 "agenda judge strategies by results that show through the delay, and a "
                 "variation is run for the delay before it is kept or dropped (ODD 7.6).", ""]
-        lines, by_results = surface(*grid, small, seeds, pool,
-                                    {"learning.judges_by_results": True})
-        out += lines + [""]
+        out += surface(*grid, small, seeds, pool, {"learning.judges_by_results": True}) + [""]
         out += ["## Interdependence over time", "",
                 "Collective minus isolated impact on the complex problem by interdependence K "
                 "(rows) at years 5, 10, 20 and 30 of 30-year runs (columns; the default "
@@ -464,11 +560,41 @@ def main() -> None:
         horizons = {}
         for size in sizes:
             lines, horizons[size] = over_time(
-                INTERDEPENDENCE, YEARS, size, replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)),
-                pool)
+                "problem.interdependence", "K", INTERDEPENDENCE, YEARS, size,
+                replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)), pool)
             out += lines + [""]
+        plot_over_time({f"{size:,} organizations": horizons[size] for size in sizes},
+                       INTERDEPENDENCE, "interdependence K", BY_INTERDEPENDENCE,
+                       "Collective minus isolated impact by interdependence, complex problem "
+                       "(mean and 95% interval)")
+        out += [f"![The advantage by K at years 5 to 30](img/findings/{BY_INTERDEPENDENCE.name})",
+                ""]
+        out += ["## Delay over time", "",
+                "Collective minus isolated impact on the complex problem by the response delay "
+                "(`problem.delay_months`, rows) at years 5, 10, 20 and 30 of 30-year runs, "
+                "with strategies judged at once (the default) and by delayed results "
+                "(`learning.judges_by_results = true`); the last row is the paired difference "
+                "between the longest and the shortest delay.", ""]
+        delay_horizons: dict[str, dict[int, dict]] = {}
+        for judging, overrides in (("at once", {}),
+                                   ("by delayed results", {"learning.judges_by_results": True})):
+            out += [f"Strategies judged {judging}:", ""]
+            delay_horizons[judging] = {}
+            for size in [n for n in sizes if n in DELAY_SIZES]:
+                lines, delay_horizons[judging][size] = over_time(
+                    "problem.delay_months", "delay", DELAYS, YEARS, size,
+                    replicate_seeds(BASE_SEED, REPLICATES.get(size, 24)), pool, overrides)
+                out += lines + [""]
+        plot_over_time({f"judged {judging}, {size:,} organizations": gaps
+                        for judging, by_size in delay_horizons.items()
+                        for size, gaps in by_size.items()},
+                       DELAYS, "response delay (months)", BY_DELAY,
+                       "Collective minus isolated impact by response delay, complex problem "
+                       "(mean and 95% interval)", columns=len(delay_horizons["at once"]))
+        out += [f"![The advantage by delay at years 5 to 30](img/findings/{BY_DELAY.name})", ""]
     out += [f"Computed in {time.time() - started:.0f} s wall ({args.workers} workers).", ""]
-    found = patterns(sizes, effects, j_curves, indicators, gateways, horizons, at_once)
+    found = patterns(sizes, effects, j_curves, indicators, gateways, horizons, delay_horizons)
+    found.append(ordering_across_posterior(posterior_facts))
     found.append(carriers(carried))
     FINDINGS.write_text("\n".join(out))
     text = README.read_text()
