@@ -155,6 +155,16 @@ def test_each_mindset_shift_helps_on_complex_problems(unshifted):
     assert material(final("collective_impact"), final(unshifted))
 
 
+def test_trust_matters():
+    """Trust held at 0.9 rather than 0.1 for the whole run (no building, no violations) is
+    material: who meets whom, what partners see of each other and how well knowledge
+    transfers all follow dyadic trust (Ansell & Gash 2008; Levin & Cross 2004; Szulanski
+    1996)."""
+    held = (("trust.build_rate", 0.0), ("trust.violation_rate", 0.0))
+    assert material(final("collective_impact", "outcome", ("trust.initial", 0.9), *held),
+                    final("collective_impact", "outcome", ("trust.initial", 0.1), *held))
+
+
 def test_inclusive_decisions_improve_the_outcome():
     assert material(final("collective_impact"),
                     final("collective_impact", "outcome", ("conditions.inclusive_decisions", 0.0)))
