@@ -8,11 +8,12 @@ headless Chromium (Debian's ``/usr/bin/chromium`` through playwright).
 
 Then it runs the same stress test twice more with :data:`REPLICATES` replicates, from seeds
 alone and with the shipped calibration's posterior (``--posterior``), and says how much
-wider the best share's interval is when parametric uncertainty is included.
+wider the range of shares that may be the best is when parametric uncertainty is
+included.
 
 Usage::
 
-    python docs/gen_stress.py                         # run (about 6 minutes on 2 cores)
+    python docs/gen_stress.py                         # run (about 2 minutes on 2 cores)
     python docs/gen_stress.py --from results/stress   # use a finished run (no comparison)
 """
 
@@ -68,8 +69,9 @@ def section(record: dict[str, Any], *, seconds: float | None, workers: int | Non
         f"of the pool**, every one within one point of the best expected outcome "
         f"({best['expected_outcome']:.3f}, at {percent(best['backbone_share'])}; "
         f"{worst['expected_outcome']:.3f} at {percent(worst['backbone_share'])}). The best "
-        f"share, about {percent(overall['share'])}, is known only to "
-        f"{percent(overall['low'])}-{percent(overall['high'])} (90% bootstrap interval); "
+        f"share, about {percent(overall['share'])}, may be anywhere from "
+        f"{percent(overall['low'])} to {percent(overall['high'])} (the shares no other beats "
+        f"by more than chance allows, 90% confidence); "
         f"{percent(overall['sufficient_share'])} already gets 90% of the gain.",
         f"- Across the good range the model paid the backbone {min(spend):,.0f} to "
         f"{max(spend):,.0f} money units a month (backbone_spend, shocks included).",
@@ -118,14 +120,16 @@ def posterior_comparison(workers: int | None) -> str:
                 or next(iter(optima.values()))
             best[label] = max(record["robustness"], key=lambda row: row["expected_outcome"])
     seeds, drawn = optimum["seeds"], optimum["posterior"]
-    ratio = (drawn["high"] - drawn["low"]) / (seeds["high"] - seeds["low"])
+    widths = [optimum["high"] - optimum["low"] for optimum in (drawn, seeds)]
+    ratio = (f"a range {widths[0] / widths[1]:.2f} times as wide" if widths[1] > 0 else
+             f"{100 * widths[0]:.0f} points wide against a single share")
     return (f"- With the shipped calibration's posterior (`ci-sim stress-test --replicates "
             f"{REPLICATES} --posterior .../calibration/posterior.parquet`), each replicate "
             f"also draws the sixteen fitted parameters: the best share is about "
-            f"{percent(drawn['share'])}, known to {percent(drawn['low'])}-"
+            f"{percent(drawn['share'])} and may be anywhere from {percent(drawn['low'])} to "
             f"{percent(drawn['high'])}, against {percent(seeds['share'])} and "
-            f"{percent(seeds['low'])}-{percent(seeds['high'])} from the same "
-            f"{REPLICATES} seeds alone (an interval {ratio:.2f} times as wide). What the "
+            f"{percent(seeds['low'])} to {percent(seeds['high'])} from the same "
+            f"{REPLICATES} seeds alone ({ratio}). What the "
             f"funder gets at the best grid share: expected outcome "
             f"{best['posterior']['expected_outcome']:.3f} and worst 5% of runs "
             f"{best['posterior']['outcome_p05']:.3f} at "

@@ -20,6 +20,7 @@ from ci_sim.simulate import replicate_seeds, run
 from ci_sim.studies.stress.study import (ALL_SHOCKS, SHOCKS, StressExperiment, best_share, find_optimum,
                            load_experiment, parse_shares, parse_shock, plan,
                            stress_test, sufficient_share, years_to_improve)
+from ci_sim.studies.stats import may_be_best
 from ci_sim.studies.stress import FIGURES, run_stress_test
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,24 +179,39 @@ def test_optimum_of_a_known_curve_is_found_between_grid_points():
     assert best_share(SHARES, exact)[0] == pytest.approx(TRUE_BEST, abs=1e-9)
 
 
-def test_optimum_interval_covers_the_known_maximum_and_shrinks_with_replicates():
+def test_the_shares_that_may_be_best_hold_the_known_best_and_narrow_with_replicates():
     few = find_optimum(SHARES, stand_in(SHARES, 20, seed=1), start=0.3, seed=0)
     many = find_optimum(SHARES, stand_in(SHARES, 400, seed=1), start=0.3, seed=0)
     for optimum in (few, many):
-        assert optimum.low <= TRUE_BEST <= optimum.high
-        assert optimum.interior and optimum.at_edge_probability == 0
+        assert optimum.low <= 0.14 and optimum.high >= 0.12  # the grid shares nearest 13%
+        assert optimum.interior
         assert optimum.low <= optimum.share <= optimum.high
     assert abs(many.share - TRUE_BEST) < 0.01
     assert many.high - many.low < few.high - few.low
+    assert 0 < many.low and many.high < 0.2  # far-off shares are ruled out
 
 
-def test_bootstrap_resamples_whole_replicates_so_shared_shifts_do_not_blur_the_optimum():
+def test_the_shares_that_may_be_best_hold_the_best_at_their_level_on_a_nearly_flat_top():
+    """Coverage, the property the set exists for: on a top where neighbouring shares differ
+    by less than their noise, the set holds the best share tried in at least 90% of
+    independent experiments (the procedure guarantees it; 400 experiments, so a true
+    coverage of 90% falls below 87% with probability under 2%)."""
+    flat = 0.8 - 0.5 * (SHARES - TRUE_BEST) ** 2  # 0.12 beats 0.14 by 0.0002
+    best = int(np.argmax(flat))
+    rng = np.random.default_rng(5)
+    held = [may_be_best(flat[:, None] + rng.normal(0, 0.05, 10)[None, :]
+                        + rng.normal(0, 0.01, (len(SHARES), 10)), 0.9)[best]
+            for _ in range(400)]
+    assert np.mean(held) >= 0.87
+
+
+def test_shared_shifts_of_common_random_numbers_do_not_blur_the_best_share():
     # Large replicate-to-replicate differences shared by all shares (common random numbers)
     # carry no information about the best share; only share-specific noise should.
     outcomes = stand_in(SHARES, 30, seed=2, replicate_spread=0.5, noise=0.0)
     optimum = find_optimum(SHARES, outcomes, start=0.3, seed=0)
     assert optimum.share == pytest.approx(TRUE_BEST, abs=1e-9)
-    assert optimum.high - optimum.low < 1e-9
+    assert (optimum.low, optimum.high) == (0.12, 0.14)  # tied, 0.01 either side of 13%
 
 
 def test_sufficient_share_reaches_ninety_percent_of_the_best_gain():
@@ -212,7 +228,7 @@ def test_monotone_curve_gives_an_edge_optimum_that_is_not_interior():
     optimum = find_optimum(SHARES, rising, start=0.3, seed=0)
     assert optimum.share == SHARES[-1]
     assert not optimum.interior
-    assert optimum.at_edge_probability > 0.9
+    assert optimum.high == SHARES[-1] and optimum.low > 0.2
 
 
 def test_near_best_range_spans_the_flat_top():

@@ -468,8 +468,8 @@ def stress_test(
                   f"outcome within 1 point of the best over {len(result.plan.worlds)} "
                   f"situations, {result.replicates} replicates each)")
     optimum = result.optima.get(ALL_SHOCKS) or next(iter(result.optima.values()))
-    console.print(f"Best share about {optimum.share:.1%} ({LEVEL:.0%} bootstrap interval "
-                  f"{optimum.low:.1%} to {optimum.high:.1%})")
+    console.print(f"Best share about {optimum.share:.1%}; it may be anywhere from "
+                  f"{optimum.low:.0%} to {optimum.high:.0%} ({LEVEL:.0%} confidence)")
     view = Table(title="The share each robustness criterion picks")
     for column in ("if the funder wants the best", "share", "expected", "worst 5%",
                    "largest regret", "reaches target"):

@@ -5,9 +5,10 @@ Student t interval of a mean over independent replicates. A band over time is th
 interval at every time (:func:`intervals`), and adaptive replicates stop when its
 half-width (:func:`half_width`) reaches a target. Differences between two settings run on
 the same seeds are paired (:func:`paired_difference`); between independent runs, Welch's
-interval (:func:`welch_difference`). Quantities that are not means (a best share, a
-percentile) get percentile bootstrap intervals that resample whole replicates
-(:func:`bootstrap_weights`), which keeps common random numbers paired.
+interval (:func:`welch_difference`). Quantities that are not means (a threshold
+crossing, a percentile) get percentile bootstrap intervals that resample whole replicates
+(:func:`bootstrap_weights`), which keeps common random numbers paired. Which of several
+settings is best is a set, not an interval (:func:`may_be_best`).
 
 The "first year a threshold is reached" rule is :func:`first_year_reaching`: a run that
 never reaches it counts as reaching it one month after the horizon (censored), so every
@@ -15,7 +16,8 @@ run has a number, and the share of runs that did reach it is reported next to it
 
 References:
     Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13 (percentile
-    interval). Welch (1947), Biometrika 34: 28-35.
+    interval). Welch (1947), Biometrika 34: 28-35. Nelson, Swann, Goldsman & Song (2001),
+    Operations Research 49: 950-963 (screening for the best).
 """
 
 from __future__ import annotations
@@ -148,6 +150,33 @@ def percentile_interval(samples, level: float) -> tuple[float, float]:
     low, high = np.percentile(np.asarray(samples, dtype=float),
                               [100 * (1 - level) / 2, 100 * (1 + level) / 2])
     return float(low), float(high)
+
+
+def may_be_best(outcomes, level: float) -> np.ndarray:
+    """Which alternatives may have the largest mean: a subset holding the best one with
+    probability at least ``level``.
+
+    ``outcomes`` is ``alternatives x replicates``, column ``r`` of every alternative run on
+    the same seed (common random numbers). Alternative ``i`` is kept unless some ``j``
+    beats it by more than ``t * S_ij / sqrt(n)``, where ``S_ij`` is the standard deviation
+    of the paired differences ``i - j`` over the ``n`` replicates and ``t`` the
+    ``level ** (1 / (k - 1))`` quantile of Student's t with ``n - 1`` degrees of freedom
+    (``k`` alternatives): the screening procedure of Nelson, Swann, Goldsman & Song (2001),
+    Operations Research 49: 950-963, with no indifference zone.
+
+    Unlike a bootstrap percentile interval of the argmax, which is not a smooth function of
+    the means and can be far too narrow where the means are nearly tied, the subset keeps
+    its coverage for any configuration of means (normal outcomes assumed).
+    """
+    outcomes = np.asarray(outcomes, dtype=float)
+    count, replicates = outcomes.shape
+    if count < 2 or replicates < 2:
+        return np.ones(count, dtype=bool)
+    means = outcomes.mean(axis=1)
+    spread = (outcomes[:, None, :] - outcomes[None, :, :]).std(axis=2, ddof=1)
+    allowance = student_quantile(level ** (1 / (count - 1)), replicates - 1) * spread \
+        / math.sqrt(replicates)
+    return np.all(means[:, None] >= means[None, :] - allowance, axis=1)
 
 
 def first_year_reaching(series, threshold: float, *, at_least: bool = True) -> np.ndarray:

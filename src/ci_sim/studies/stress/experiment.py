@@ -80,7 +80,7 @@ class StressExperiment(BaseModel):
     improvement: float = Field(0.1, gt=0, le=1, description="Outcome gain (index points, "
                                "0..1) whose first crossing is timed.")
     bootstrap: int = Field(2000, ge=100, le=100_000, description="Bootstrap resamples of the "
-                           "replicates for the intervals.")
+                           "replicates for the interval of the smallest sufficient share.")
     engine: str = Field("numba", description="numba (fast) or python (reference).")
 
     @model_validator(mode="after")

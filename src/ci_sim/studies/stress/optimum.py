@@ -1,8 +1,11 @@
 """The best backbone share on a response curve, how sure we are of it, and how flat the top is.
 
 References:
+    Nelson, Swann, Goldsman & Song (2001), Simple procedures for selecting the best
+    simulated system when the number of alternatives is large, Operations Research 49:
+    950-963 (the shares that may be the best).
     Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13 (percentile
-    interval).
+    interval of the smallest sufficient share).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ci_sim.studies.stats import bootstrap_weights, percentile_interval
+from ci_sim.studies.stats import bootstrap_weights, may_be_best, percentile_interval
 
-#: Width of the bootstrap interval of the optimum.
+#: Confidence that the shares which may be the best hold the best share tried, and width of
+#: the bootstrap interval of the sufficient share.
 LEVEL = 0.90
 #: The "good enough" share achieves this fraction of the best expected improvement.
 TARGET_FRACTION = 0.90
@@ -32,14 +36,15 @@ class Optimum:
     Attributes:
         share: share maximizing the expected outcome (between grid points by a parabola
             through the best grid point and its neighbours).
-        low, high: bootstrap percentile interval of ``share`` (level :data:`LEVEL`).
+        low, high: smallest and largest share tried that may be the best: the shares no
+            other share beats by more than chance allows, a set holding the best share tried
+            with probability :data:`LEVEL` (:func:`~ci_sim.studies.stats.may_be_best`).
         outcome: expected outcome at the best grid share.
         sufficient_share: smallest share whose expected outcome achieves
             :data:`TARGET_FRACTION` of the best expected improvement over ``start``.
         sufficient_low, sufficient_high: its bootstrap interval.
-        interior: the interval lies strictly inside the shares tried, so the optimum is
-            neither "as little as possible" nor "as much as tried".
-        at_edge_probability: share of bootstrap resamples whose optimum is an end of the grid.
+        interior: the shares that may be the best lie strictly inside the shares tried, so
+            the optimum is neither "as little as possible" nor "as much as tried".
         near_low, near_high: smallest and largest share tried whose expected outcome is
             within :data:`NEAR_BEST` of ``outcome``.
     """
@@ -52,7 +57,6 @@ class Optimum:
     sufficient_low: float
     sufficient_high: float
     interior: bool
-    at_edge_probability: float
     near_low: float
     near_high: float
     resamples: int
@@ -105,42 +109,37 @@ def sufficient_share(shares: np.ndarray, curves: np.ndarray, start: float,
 def find_optimum(shares: Sequence[float], outcomes: np.ndarray, *, start: float, seed: int,
                  resamples: int = 2000, level: float = LEVEL,
                  fraction: float = TARGET_FRACTION) -> Optimum:
-    """Best share of a response curve estimated from replicates, with a bootstrap interval.
+    """Best share of a response curve estimated from replicates, with the shares that may be
+    the best and a bootstrap interval of the smallest sufficient share.
 
     Args:
         shares: the shares tried, increasing.
         outcomes: ``[share, replicate]`` final outcomes; column ``r`` of every share ran on
-            the same seed (common random numbers), so replicates are resampled as whole
-            columns and the pairing between shares is kept.
+            the same seed (common random numbers), so shares are compared by paired
+            differences and the bootstrap resamples whole columns.
         start: outcome before any work (the improvement is measured from it).
         seed: seed of the bootstrap's random stream.
         resamples: bootstrap resamples.
-        level: width of the percentile interval.
+        level: confidence of the shares that may be the best; width of the percentile
+            interval of the sufficient share.
         fraction: ``sufficient_share`` reaches this fraction of the best improvement.
 
-    References:
-        Efron & Tibshirani (1993), An Introduction to the Bootstrap, ch. 13 (percentile
-        interval).
+    The best share's uncertainty is a set, not a bootstrap interval of the argmax: near a
+    flat top the argmax jumps between nearly tied shares, and its percentile interval holds
+    the best share less often than its level says (``docs/findings.md`` measures both).
     """
     shares = np.asarray(shares, dtype=float)
     outcomes = np.asarray(outcomes, dtype=float)
-    n_replicates = outcomes.shape[1]
     mean_curve = outcomes.mean(axis=1)
-    weights = bootstrap_weights(n_replicates, resamples, seed)
-    curves = weights @ outcomes.T  # resample x share
-    optima = best_share(shares, curves)
-    enough = sufficient_share(shares, curves, start, fraction)
-    low, high = percentile_interval(optima, level)
+    candidates = shares[may_be_best(outcomes, level)]
+    weights = bootstrap_weights(outcomes.shape[1], resamples, seed)
+    enough = sufficient_share(shares, weights @ outcomes.T, start, fraction)
     sufficient_low, sufficient_high = percentile_interval(enough, level)
-    at_edge = np.mean((optima <= shares[0]) | (optima >= shares[-1]))
     near = shares[mean_curve >= mean_curve.max() - NEAR_BEST]
-    return Optimum(share=float(best_share(shares, mean_curve)[0]), low=float(low), high=float(high),
+    low, high = float(candidates.min()), float(candidates.max())
+    return Optimum(share=float(best_share(shares, mean_curve)[0]), low=low, high=high,
                    outcome=float(mean_curve.max()),
                    sufficient_share=float(sufficient_share(shares, mean_curve, start, fraction)[0]),
                    sufficient_low=float(sufficient_low), sufficient_high=float(sufficient_high),
                    interior=bool(low > shares[0] and high < shares[-1]),
-                   at_edge_probability=float(at_edge), near_low=float(near.min()),
-                   near_high=float(near.max()), resamples=resamples)
-
-
-#: Key of the optimum over all shocks taken as equally likely.
+                   near_low=float(near.min()), near_high=float(near.max()), resamples=resamples)

@@ -396,9 +396,10 @@ def recommendation(result: StressResult) -> str:
         f"the backbone{levers}.</p>",
         f"<p>Every share in that range comes within {100 * NEAR_BEST:g} point (0.01 on the "
         f"0&ndash;1 outcome index) of the best expected final outcome over the {situations}. "
-        f"The top of the curve is flat: the single best share, about "
-        f"{percent(optimum.share)}, is not known more precisely than {percent(optimum.low)} "
-        f"to {percent(optimum.high)} (90% bootstrap interval), and "
+        f"The top of the curve is flat: the best share, about {percent(optimum.share)} "
+        f"here, could be anywhere from {percent(optimum.low)} to {percent(optimum.high)} "
+        f"(no other share beats these by more than chance allows; a set that holds the "
+        f"best share tried with 90% confidence), and "
         f"{percent(optimum.sufficient_share)} already achieves {TARGET_PERCENT} of the best "
         f"gain.</p>",
         parametric(result),
@@ -421,10 +422,11 @@ def recommendation(result: StressResult) -> str:
                          f"the best share: it is the same whichever way each goes.</p>")
     if not optimum.interior:
         lines.append(
-            '<p class="warning">The interval of the best share touches the edge of the range '
+            '<p class="warning">The shares that may be the best reach an end of the range '
             f"tried ({percent(checked.share_values[0])} to "
-            f"{percent(checked.share_values[-1])}); widen the shares (<code>--shares</code>) "
-            "before relying on it.</p>")
+            f"{percent(checked.share_values[-1])}): the best may lie beyond it, or the runs "
+            "cannot tell the shares apart. Widen the shares (<code>--shares</code>) or add "
+            "replicates (<code>--replicates</code>) before relying on it.</p>")
     lines.append("</section>")
     return "\n".join(lines)
 
@@ -573,7 +575,7 @@ def optima_table(result: StressResult) -> str:
     e = html.escape
     lines = ["<h2>Best share under each shock</h2>",
              "<table><thead><tr><th>situation</th><th>good shares</th><th>best share</th>"
-             "<th>90% interval</th>"
+             "<th>may be the best (90%)</th>"
              f"<th>smallest share with {TARGET_PERCENT} of the gain</th>"
              "<th>expected outcome</th></tr></thead><tbody>"]
     words = {shock.label: shock.description for shock in result.plan.shocks}
@@ -643,9 +645,13 @@ def method(result: StressResult) -> str:
         + f") in each of {len(checked.worlds)} situations, {result.replicates} times each "
         f"with the same random seeds (base seed {experiment.seed}), "
         f"{checked.scenario.years:g} simulated years. The best share maximizes the mean final "
-        f"outcome over all situations (refined between grid points by a parabola); its "
-        f"interval is the 5th to 95th percentile of the best share over "
-        f"{experiment.bootstrap} bootstrap resamples of the replicate runs.</p>",
+        f"outcome over all situations (refined between grid points by a parabola). The shares "
+        f"that may be the best are those no other share beats, in paired differences over "
+        f"the replicates, by more than a Bonferroni-style allowance: a set holding the best "
+        f"share tried with 90% confidence (Nelson, Swann, Goldsman &amp; Song 2001). The "
+        f"smallest share with {TARGET_PERCENT} of the gain has the 5th to 95th percentile "
+        f"over {experiment.bootstrap} bootstrap resamples of the replicate runs as its "
+        f"interval.</p>",
         f"<p>Shocks:</p><ul>{shocks}</ul>",
     ]
     if checked.draws is not None:
@@ -659,7 +665,7 @@ def method(result: StressResult) -> str:
             f"<code>{e(', '.join(draws.applied))}</code>"
             + (f"; <code>{e(', '.join(draws.kept))}</code> kept the value set here"
                if draws.kept else "")
-            + ". A bootstrap resample draws whole replicates, seed and parameter set "
+            + ". Replicates are compared and resampled whole, seed and parameter set "
               "together, so the intervals above cover both. The particle each replicate "
               "drew is in <code>stress.json</code> (<code>posterior.draws</code>).</p>")
     if uncertainties:
