@@ -82,9 +82,12 @@ def section(record: dict[str, Any], *, seconds: float | None, workers: int | Non
         + f" (target {record['target']:.2f}).",
     ]
     sensitivity = record["decision_sensitivity"]
-    if sensitivity and sensitivity[0]["shift"] == 0:
-        lines.append("- No uncertainty tested moves the best share ("
-                     + ", ".join(row["uncertainty"] for row in sensitivity) + ").")
+    if sensitivity and not sensitivity[0]["beyond_chance"]:
+        top = sensitivity[0]
+        lines.append("- No uncertainty tested moves the best share beyond chance ("
+                     + ", ".join(row["uncertainty"] for row in sensitivity) + "): in every "
+                     f"part the overall best share may still be the best. The largest shift "
+                     f"is {top['uncertainty']}'s ({top['best_shares']}).")
     elif sensitivity:
         top = sensitivity[0]
         lines.append(f"- What most changes the best share: {top['uncertainty']} "

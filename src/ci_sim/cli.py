@@ -483,7 +483,9 @@ def stress_test(
     if not result.sensitivity.empty:
         top = result.sensitivity.iloc[0]
         console.print(f"Most changes the best share: {top['uncertainty']} ({top['best_shares']})"
-                      if top["shift"] > 0 else "No uncertainty tested moves the best share")
+                      if top["beyond_chance"] else "No uncertainty tested moves the best share "
+                      f"beyond chance; the largest shift: {top['uncertainty']} "
+                      f"({top['best_shares']})")
     if result.plan.draws is not None:
         console.print(result.plan.draws.describe() + "; every interval includes this "
                       "parametric uncertainty", soft_wrap=True)

@@ -411,7 +411,7 @@ def recommendation(result: StressResult) -> str:
     ]
     if not result.sensitivity.empty:
         top = result.sensitivity.iloc[0]
-        if top["shift"] > 0:
+        if top["beyond_chance"]:
             lines.append(f"<p>What most changes the best share: <b>"
                          f"{e(str(top['uncertainty']))}</b> (best share "
                          f"{e(str(top['best_shares']))}; keeping the overall best costs up to "
@@ -419,7 +419,9 @@ def recommendation(result: StressResult) -> str:
         else:
             lines.append(f"<p>None of the uncertainties tested "
                          f"({e(', '.join(map(str, result.sensitivity['uncertainty'])))}) moves "
-                         f"the best share: it is the same whichever way each goes.</p>")
+                         f"the best share beyond what the replicates can tell from chance: "
+                         f"whichever way each goes, the share best over all situations stays "
+                         f"among the shares that may be the best.</p>")
     if not optimum.interior:
         lines.append(
             '<p class="warning">The shares that may be the best reach an end of the range '
@@ -534,13 +536,17 @@ def sensitivity_section(result: StressResult) -> str:
     e = html.escape
     lines = ["<h2>Which uncertainty changes the decision most</h2>",
              "<p>The situations are split by each uncertainty (the lower and upper half of its "
-             "range; the shocks one by one) and the best share found in each part. A large "
-             "shift means the right share depends on what the funder believes about it.</p>",
+             "range; the shocks one by one) and the best share found in each part, with the "
+             "shares that may be the best there (90% confidence). A shift means the right "
+             "share depends on what the funder believes about it only if some part rules out "
+             "the share best over all situations (<i>beyond chance</i>).</p>",
              "<table><thead><tr><th>uncertainty</th><th>best share in each part</th>"
-             "<th>shift</th><th>cost of keeping the overall best</th></tr></thead><tbody>"]
+             "<th>shift</th><th>beyond chance</th><th>cost of keeping the overall best</th>"
+             "</tr></thead><tbody>"]
     for _, row in result.sensitivity.iterrows():
         lines.append(f"<tr><td>{e(str(row['uncertainty']))}</td><td>{e(row['best_shares'])}"
                      f"</td><td>{100 * row['shift']:.0f} share points</td>"
+                     f"<td>{'yes' if row['beyond_chance'] else 'no'}</td>"
                      f"<td>{100 * row['regret']:.1f} outcome points</td></tr>")
     lines.append("</tbody></table>")
     return "\n".join(lines)

@@ -39,7 +39,7 @@ from ci_sim.studies.stress.optimum import (LEVEL, NEAR_BEST, TARGET_FRACTION, Op
                                            best_share, find_optimum, sufficient_share)
 from ci_sim.studies.stress.shocks import SHOCKS, parse_shares, parse_shock
 from ci_sim.studies.study import Precision, Progress, Study, Task, run_study
-from ci_sim.studies.stats import first_year_reaching, reached
+from ci_sim.studies.stats import first_year_reaching, may_be_best, reached
 
 __all__ = ["ALL_SHOCKS", "LEVEL", "NEAR_BEST", "SHOCKS", "TARGET_FRACTION", "Optimum",
            "StressExperiment", "StressResult", "best_share", "find_optimum", "load_experiment",
@@ -371,9 +371,12 @@ def decision_sensitivity(result: StressResult) -> pd.DataFrame:
 
     For each uncertainty, the worlds are split at the middle of its range (lower and upper
     half of its sampled quantiles); for the shocks, by shock. The best share (expected
-    outcome, other levers as chosen) is found in each group; ``shift`` is how far apart the
-    groups' best shares are, and ``regret`` the most outcome a funder loses in a group by
-    keeping the share that is best over all worlds. Sorted by shift, then regret.
+    outcome, other levers as chosen) is found in each group, with the shares that may be
+    the best there (:func:`~ci_sim.studies.stats.may_be_best`); ``shift`` is how far apart
+    the groups' best shares are, ``regret`` the most outcome a funder loses in a group by
+    keeping the share that is best over all worlds, and ``beyond_chance`` whether some group
+    rules that share out (a shift the replicates can tell from noise). Sorted by
+    ``beyond_chance``, then shift, then regret.
     """
     checked = result.plan
     shares = checked.shares[result.curve_settings()]
@@ -387,20 +390,32 @@ def decision_sensitivity(result: StressResult) -> pd.DataFrame:
         high = [w for w, world in enumerate(checked.worlds) if world.quantiles[name] >= 0.5]
         if low and high:
             factors[name] = {"lower half": low, "upper half": high}
-    rows = []
-    for name, groups in factors.items():
-        best, regret = {}, 0.0
-        for label, worlds in groups.items():
-            curve = share_curve(result, worlds).mean(axis=1)
-            best[label] = float(shares[int(np.argmax(curve))])
-            regret = max(regret, float(curve.max() - curve[overall]))
-        rows.append({"uncertainty": name, "shift": max(best.values()) - min(best.values()),
-                     "regret": regret,
-                     "best_shares": "; ".join(f"{label}: {value:.0%}"
-                                              for label, value in best.items())})
-    table = pd.DataFrame(rows, columns=["uncertainty", "shift", "regret", "best_shares"])
-    return table.sort_values(["shift", "regret"], ascending=False, kind="stable"
-                             ).reset_index(drop=True)
+    rows = [{"uncertainty": name, **split_decision(
+        shares, {label: share_curve(result, worlds) for label, worlds in groups.items()}, overall)}
+        for name, groups in factors.items()]
+    table = pd.DataFrame(rows, columns=["uncertainty", "shift", "regret", "beyond_chance",
+                                        "best_shares"])
+    return table.sort_values(["beyond_chance", "shift", "regret"], ascending=False,
+                             kind="stable").reset_index(drop=True)
+
+
+def split_decision(shares: np.ndarray, parts: dict[str, np.ndarray], overall: int
+                   ) -> dict[str, Any]:
+    """The best share in each part of the situations (``[share, replicate]`` outcomes), how
+    far apart they are (``shift``), the most a part loses by keeping share number
+    ``overall`` (``regret``) and whether some part rules that share out of the shares that
+    may be the best there (``beyond_chance``)."""
+    best, words, regret, beyond = {}, [], 0.0, False
+    for label, outcomes in parts.items():
+        curve = outcomes.mean(axis=1)
+        candidates = may_be_best(outcomes, LEVEL)
+        best[label] = float(shares[int(np.argmax(curve))])
+        regret = max(regret, float(curve.max() - curve[overall]))
+        beyond = beyond or not candidates[overall]
+        words.append(f"{label}: {best[label]:.0%} (may be {shares[candidates].min():.0%}-"
+                     f"{shares[candidates].max():.0%})")
+    return {"shift": max(best.values()) - min(best.values()), "regret": regret,
+            "beyond_chance": beyond, "best_shares": "; ".join(words)}
 
 
 def good_range(result: StressResult) -> tuple[float, float]:
