@@ -13,9 +13,9 @@ regret (how far below the best setting for that world it falls, at worst) and th
 probability of reaching the funder's target (satisficing); per world, the outcome, the time
 until it first improves by a threshold, the Systems Change gateway and the money the model
 paid the backbone (``backbone_spend``). It finds the range of good shares (every share
-within one point of the best expected outcome), the best share with the shares that may be the best
-(:mod:`.optimum`), and which uncertainty most changes the best decision
-(:func:`decision_sensitivity`).
+within one point of the best expected outcome), the best share with the shares that may be
+the best (:mod:`.optimum`), and which uncertainty most changes the best decision beyond
+chance (:func:`decision_sensitivity`).
 """
 
 from __future__ import annotations
