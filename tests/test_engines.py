@@ -1,7 +1,8 @@
 """The numba engine and the plain-Python reference engine give the same trajectories.
 
-Both engines run the same kernel code on the same random numbers (drawn outside the
-kernels), so every metric must agree at every step to 1e-9 on every built-in scenario.
+Both engines run the same kernel code on the same random numbers (counter-based, computed
+by the same function), so every metric must agree at every step to 1e-9 on every built-in
+scenario.
 Randomly drawn parameter sets are covered in test_invariants.py.
 """
 
@@ -81,6 +82,35 @@ def test_same_seed_same_run_and_other_seed_other_run():
     assert not np.allclose(first["outcome"], other["outcome"])
 
 
+def test_random_numbers_depend_on_their_process_month_unit_and_slot_alone():
+    """kernels.uniform: the same number on both engines, bit for bit; another process, month,
+    unit or slot gives another number; the numbers are uniform and serially uncorrelated,
+    and ``normal`` gives standard normal numbers."""
+    keys = np.random.SeedSequence(7).generate_state(len(kernels.PROCESSES), np.uint64)
+    compiled = engine("numba")
+    with np.errstate(over="ignore"):
+        plain = [kernels.uniform(keys, p, month, unit, slot) for p in range(3)
+                 for month in (0, 1, 119) for unit in (0, 1, 2 ** 24 - 1)
+                 for slot in (0, 5, 2 ** 16 - 1)]
+    assert plain == [compiled.uniform(keys, p, month, unit, slot) for p in range(3)
+                     for month in (0, 1, 119) for unit in (0, 1, 2 ** 24 - 1)
+                     for slot in (0, 5, 2 ** 16 - 1)]
+    assert len(set(plain)) == len(plain)
+    # 120 months x 100 organizations x 20 slots of one process, in counter order.
+    numbers = np.array([compiled.uniform(keys, kernels.MEETINGS, month, unit, slot)
+                        for month in range(120) for unit in range(100) for slot in range(20)])
+    counts = np.histogram(numbers, bins=100, range=(0.0, 1.0))[0]
+    expected = len(numbers) / 100
+    chi2 = ((counts - expected) ** 2 / expected).sum()
+    assert chi2 < 160, chi2  # 99 degrees of freedom: p < 1e-4 above 160
+    assert abs(np.corrcoef(numbers[:-1], numbers[1:])[0, 1]) < 4 / np.sqrt(len(numbers))
+    normals = np.array([compiled.normal(keys, kernels.INDICATOR_SHOCKS, month, unit)
+                        for month in range(200) for unit in range(100)])
+    assert abs(normals.mean()) < 4 / np.sqrt(len(normals))
+    assert abs(normals.std() - 1.0) < 0.02
+    assert abs(np.mean(normals > 1.96) - 0.025) < 0.005
+
+
 def test_gini_matches_its_definition():
     rng = np.random.default_rng(0)
     values = rng.exponential(size=40)
@@ -114,9 +144,8 @@ def test_a_stepped_run_gives_the_months_of_one_call(engine_name, count):
 @pytest.mark.parametrize("engine_name", ["numba", "python"])
 def test_a_copied_or_pickled_model_goes_on_with_the_months_of_the_original(engine_name):
     """A model copied or pickled mid-run (to branch a scenario, or to send it to another
-    process) continues with the very months the original runs: the month's random numbers
-    are views of one block, which pickling would otherwise turn into separate copies, and
-    a stepped model holds compiled code, which cannot be pickled."""
+    process) continues with the very months the original runs: a stepped model holds
+    compiled code, which cannot be pickled."""
     import copy
     import pickle
 

@@ -67,13 +67,6 @@ def test_no_groups_without_size_or_strategic_direction(override):
     assert np.all(model.group == -1)
 
 
-def test_meeting_slots_do_not_depend_on_the_scenario():
-    """Common random numbers: the month's draws have one layout for every scenario of a size."""
-    shapes = {name: CollectiveImpactModel(name, seed=3).neighbours.shape
-              for name in ("isolated_impact", "coalition_no_backbone", "collective_impact")}
-    assert len(set(shapes.values())) == 1
-
-
 def test_without_urgency_or_a_champion_few_come_to_the_table():
     """Participation is a cascade's equilibrium (Granovetter 1978): each precondition raises it."""
     share = {}

@@ -68,8 +68,8 @@ def advantage(overrides) -> np.ndarray:
 
 
 @pytest.mark.xfail(strict=True, reason="does not emerge at the calibrated defaults: on "
-                   "held-out seeds +0.136, +0.156, +0.150, +0.134 at K = 0, 2, 5, 8 (K 8 minus "
-                   "K 0: -0.002 +/- 0.007); it rises to K = 2 and falls beyond K = 5")
+                   "these seeds +0.137, +0.156, +0.150, +0.136 at K = 0, 2, 5, 8 (K 8 minus "
+                   "K 0: -0.001 +/- 0.011); it rises to K = 2 and falls beyond K = 5")
 def test_the_advantage_grows_with_interdependence():
     """Grows from K = 0 to K = 8 and no step falls beyond its interval."""
     gains = [advantage([COMPLEX, ("problem.interdependence", k)]) for k in (0, 2, 5, 8)]
@@ -110,8 +110,8 @@ def test_on_simple_problems_the_advantage_is_smaller_and_reversed_early():
     assert better(year_one, np.zeros_like(year_one))
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds the simple-problem "
-                   "advantage is +0.121, 81% of the complex one (+0.150)")
+@pytest.mark.xfail(strict=True, reason="does not emerge: on these seeds the simple-problem "
+                   "advantage is +0.122, 81% of the complex one (+0.150)")
 def test_on_a_separable_immediate_problem_the_advantage_is_small():
     assert advantage([SIMPLE]).mean() < 0.5 * advantage([COMPLEX]).mean()
 
@@ -131,12 +131,15 @@ def test_j_curve_collective_impact_trails_during_set_up_then_overtakes():
     assert full[:, -1].mean() > 10 * abs(gap.mean())
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: on held-out seeds collective impact "
-                   "trails by at most 0.007 on average, on 0% of seeds by 0.02")
+@pytest.mark.xfail(strict=True, reason="does not emerge: on these seeds collective impact "
+                   "trails by at most 0.005 on average, on 0% of seeds by 0.02")
 def test_j_curve_dip_is_visible():
     assert np.mean(early_gap().min(axis=1) <= -0.02) >= 0.8
 
 
+@pytest.mark.xfail(strict=True, reason="does not emerge at the calibrated defaults: on these "
+                   "seeds 12% of the pool beats no backbone (+0.095 +/- 0.016) but not 30% "
+                   "(+0.004 +/- 0.010)")
 def test_backbone_investment_has_an_interior_optimum():
     none = final("collective_impact", "outcome", ("backbone.enabled", False))
     moderate = final("collective_impact", "outcome", ("backbone.budget_share", 0.12))
@@ -146,10 +149,11 @@ def test_backbone_investment_has_an_interior_optimum():
 
 @pytest.mark.parametrize("unshifted", [
     "technical_solutions",
-    pytest.param("silver_bullet", marks=pytest.mark.xfail(
-        strict=True, reason="below the material size at the calibrated defaults: +0.019 +/- "
-        "0.002 on held-out seeds (the interval excludes zero)")),
-    "credit_hoarded", "evidence_only", "content_only"])
+    "silver_bullet",
+    pytest.param("credit_hoarded", marks=pytest.mark.xfail(
+        strict=True, reason="below the material size at the calibrated defaults: +0.007 +/- "
+        "0.011 on these seeds")),
+    "evidence_only", "content_only"])
 def test_each_mindset_shift_helps_on_complex_problems(unshifted):
     """Each shift is material: at least +0.02 on the year-10 outcome, interval excluding 0."""
     assert material(final("collective_impact"), final(unshifted))
@@ -165,14 +169,13 @@ def test_trust_matters():
                     final("collective_impact", "outcome", ("trust.initial", 0.1), *held))
 
 
+@pytest.mark.xfail(strict=True, reason="below the material size at the calibrated defaults: "
+                   "+0.019 +/- 0.014 on these seeds")
 def test_inclusive_decisions_improve_the_outcome():
     assert material(final("collective_impact"),
                     final("collective_impact", "outcome", ("conditions.inclusive_decisions", 0.0)))
 
 
-@pytest.mark.xfail(strict=True, reason="does not emerge: at year 4 on held-out seeds 66% of "
-                   "indicators improve under collective impact and 64% under isolated impact "
-                   "(difference +0.017 +/- 0.012); Strive reported 64%")
 def test_indicators_improving_after_four_years_separate_the_scenarios():
     ci = trajectories("collective_impact")["indicators_improving"][:, 48]
     assert better(ci, trajectories("isolated_impact")["indicators_improving"][:, 48])
@@ -202,8 +205,15 @@ def test_missing_preconditions_stall_the_gateway():
     stalled = final("missing_preconditions", "gateway")
     assert np.all(stalled <= 1)
     assert np.mean(final("collective_impact", "gateway") >= 3) >= 0.9
-    for name in ("no_champion", "no_urgency"):
-        assert better(final("collective_impact", "gateway"), final(name, "gateway"))
+
+
+@pytest.mark.parametrize("missing", [
+    "no_champion",
+    pytest.param("no_urgency", marks=pytest.mark.xfail(
+        strict=True, reason="does not emerge at the calibrated defaults: without urgency the "
+        "initiative reaches the highest gateway on 28 of these 30 seeds"))])
+def test_one_missing_precondition_lowers_the_gateway(missing):
+    assert better(final("collective_impact", "gateway"), final(missing, "gateway"))
 
 
 def test_inclusive_decisions_move_the_agenda_towards_the_community_needs():

@@ -65,7 +65,7 @@ years_to_alignment = { metric = "agenda_alignment", first_year_at_least = 0.2 }
 
 [discovery]
 output = "trust_year1"
-at_least = 0.35
+at_least = 0.333
 """
 
 
@@ -279,7 +279,7 @@ GOOD = SMALL_MODEL
      "give one of year, first_year_at_least, first_year_at_most"),
     (lambda t: t.replace('output = "trust_year1"', 'output = "trust_year3"'),
      "discovery.output: must be one of the outputs"),
-    (lambda t: t.replace("at_least = 0.35", "at_least = 0.35\nat_most = 0.9"),
+    (lambda t: t.replace("at_least = 0.333", "at_least = 0.333\nat_most = 0.9"),
      "give exactly one of at_least, at_most"),
     (lambda t: t.replace("replicates = 2", "replicates = 2\nsecond_order = true")
      .replace('method = "sobol"', 'method = "morris"'),

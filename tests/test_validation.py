@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from ci_sim.cli import app
 from ci_sim.model.engines import engine
 from ci_sim.executors import make_executor
-from ci_sim.model import CollectiveImpactModel
+from ci_sim.model import CollectiveImpactModel, kernels
 from ci_sim.errors import InputError
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.studies.validation.experiments import EXPERIMENTS, consistent, contrast
@@ -31,18 +31,19 @@ def spy_kernels(model: CollectiveImpactModel, calls: dict[str, list]) -> None:
     """Record the rates the model passes to the learning kernels, then run the real ones."""
     real = engine(model.engine_name)
 
-    def socialize(beliefs, code, rate, draw, stepwise):
+    def socialize(beliefs, code, rate, keys, month, stepwise):
         calls["socialization"].append(np.array(rate))
-        return real.socialize(beliefs, code, rate, draw, stepwise)
+        return real.socialize(beliefs, code, rate, keys, month, stepwise)
 
-    def learn_agenda(code, views, score, code_score, seen, rate, draw, march):
+    def learn_agenda(code, views, score, code_score, seen, rate, keys, month, march):
         calls["agenda"].append((rate, np.array(seen)))
-        return real.learn_agenda(code, views, score, code_score, seen, rate, draw, march)
+        return real.learn_agenda(code, views, score, code_score, seen, rate, keys, month, march)
 
-    def learn_from_peers(field, ties, landscape, draws, rules, communication, measurement):
+    def learn_from_peers(field, ties, landscape, keys, month, rules, communication,
+                         measurement):
         calls["peers"].append((communication, measurement, rules.imitation_rate,
                                rules.exploration_rate))
-        return real.learn_from_peers(field, ties, landscape, draws, rules, communication,
+        return real.learn_from_peers(field, ties, landscape, keys, month, rules, communication,
                                      measurement)
 
     # The python engine's month calls these in place of the kernels; the state is the same.
@@ -159,7 +160,7 @@ def right_answers(table, flip):
     return np.where(table[:, 1] > 0, 1, -1) * np.where(flip > 0, -1, 1)
 
 
-def act_on_dimensions_known(beliefs, draw, actions, table, flip, scores):
+def act_on_dimensions_known(beliefs, keys, month, actions, table, flip, scores):
     """The wrong rule: no coin flips; a member scores the share of dimensions it knows."""
     right = right_answers(table, flip)
     for i in range(beliefs.shape[0]):
@@ -198,16 +199,39 @@ def test_march_turnover_docks_and_turnover_helps_fast_socialization():
     assert consistent(gap["gap"], results.experiment.margin), gain.measured
 
 
+#: Keys of the month's random processes for the kernel tests below.
+KEYS = np.random.SeedSequence(20261207).generate_state(len(kernels.PROCESSES), np.uint64)
+
+
+def process_number(process: int, month: int, unit: int, slot: int = 0) -> float:
+    """The number the kernels use for ``process`` (kernels.uniform, as plain Python)."""
+    with np.errstate(over="ignore"):
+        return kernels.uniform(KEYS, process, month, unit, slot)
+
+
 def test_members_act_on_beliefs_and_flip_coins_where_undecided():
+    """A decided view is played as held; an undecided one is -1 when the member's number of
+    process 'actions' for that choice is below 0.5, else +1; the score is (right - wrong) / N."""
     beliefs = np.array([[1, -1, 0, 0], [0, 0, 1, 1]], dtype=np.int8)
-    draw = np.array([[0.9, 0.9, 0.2, 0.7], [0.49, 0.5, 0.0, 0.0]])
     table = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # right: + - + +
     flip = np.array([0, 0, 0, 1], dtype=np.int8)  # last choice relabelled: right is -
+    right = np.array([1, -1, 1, -1])
+    flipped = {-1: 0, 1: 0}
+    for month in range(40):
+        expected = np.where(beliefs != 0, beliefs, [[
+            -1 if process_number(kernels.ACTIONS, month, i, b) < 0.5 else 1
+            for b in range(4)] for i in range(2)])
+        for value in (-1, 1):
+            flipped[value] += int(np.sum((beliefs == 0) & (expected == value)))
+        expected_scores = ((expected == right).sum(axis=1) - (expected != right).sum(axis=1)) / 4
+        for name in ("python", "numba"):
+            actions, scores = np.zeros((2, 4), dtype=np.int8), np.zeros(2)
+            with np.errstate(over="ignore"):
+                engine(name).act(beliefs, KEYS, month, actions, table, flip, scores)
+            assert actions.tolist() == expected.tolist()
+            assert scores.tolist() == expected_scores.tolist()
+    assert min(flipped.values()) > 50, flipped  # a fair coin: 160 flips, both sides
     for name in ("python", "numba"):
-        actions, scores = np.zeros((2, 4), dtype=np.int8), np.zeros(2)
-        engine(name).act(beliefs, draw, actions, table, flip, scores)
-        assert actions.tolist() == [[1, -1, -1, 1], [-1, 1, 1, 1]]
-        assert scores.tolist() == [0.0, -0.5]  # (right - wrong) / 4
         assert engine(name).needle_knowledge(np.array([1, 0, 0, -1], dtype=np.int8), table,
                                              flip) == 0.5
 
@@ -215,25 +239,38 @@ def test_members_act_on_beliefs_and_flip_coins_where_undecided():
 def test_socialization_moves_one_step_towards_the_code_in_march_program():
     code = np.array([1, -1, 0, 1], dtype=np.int8)
     for name in ("python", "numba"):
-        beliefs = np.array([[-1, 1, 1, 0], [0, 0, -1, 1]], dtype=np.int8)
-        engine(name).socialize(beliefs, code, np.array([1.0, 1.0]), np.zeros((2, 4)), True)
-        assert beliefs.tolist() == [[0, 0, 1, 1], [1, -1, -1, 1]]
-        beliefs = np.array([[-1, 1, 1, 0]], dtype=np.int8)
-        engine(name).socialize(beliefs, code, np.array([1.0]), np.zeros((1, 4)), False)
-        assert beliefs.tolist() == [[1, -1, 1, 1]]
+        with np.errstate(over="ignore"):
+            beliefs = np.array([[-1, 1, 1, 0], [0, 0, -1, 1]], dtype=np.int8)
+            engine(name).socialize(beliefs, code, np.array([1.0, 1.0]), KEYS, 0, True)
+            assert beliefs.tolist() == [[0, 0, 1, 1], [1, -1, -1, 1]]
+            beliefs = np.array([[-1, 1, 1, 0]], dtype=np.int8)
+            engine(name).socialize(beliefs, code, np.array([1.0]), KEYS, 0, False)
+            assert beliefs.tolist() == [[1, -1, 1, 1]]
+            engine(name).socialize(beliefs := np.array([[-1, 1, 1, 0]], dtype=np.int8), code,
+                                   np.array([0.0]), KEYS, 0, False)
+            assert beliefs.tolist() == [[-1, 1, 1, 0]]  # rate 0: no one moves
 
 
 def test_code_learns_from_superior_actions_with_k_majority_minus_minority():
     """Three members beat the code (score 0.1): two act +1, one -1 on choice 0, so k = 1;
-    on choice 1 all three act -1, k = 3. A member at the code's score is not superior."""
+    on choice 1 all three act -1, k = 3. A member at the code's score is not superior. With
+    p2 = 0.5 the code adopts the majority on a choice when the number of process
+    'agenda_adoption' for it is below 1 - 0.5**k: 0.5 and 0.875; month after month, a rule
+    with another k disagrees on about a quarter and an eighth of the months."""
     views = np.array([[1, -1], [1, -1], [-1, -1], [-1, 1]], dtype=np.int8)
     score = np.array([0.5, 0.2, 0.3, 0.1])
     seen = np.ones(4, dtype=np.bool_)
-    for name in ("python", "numba"):
-        for draw, expected in (([0.49, 0.874], [1, -1]), ([0.51, 0.876], [0, 0])):
+    adopted = np.zeros(2)
+    for month in range(400):
+        expected = [1 if process_number(kernels.AGENDA_ADOPTION, month, 0) < 0.5 else 0,
+                    -1 if process_number(kernels.AGENDA_ADOPTION, month, 1) < 0.875 else 0]
+        adopted += np.abs(expected)
+        for name in ("python", "numba"):
             code = np.zeros(2, dtype=np.int8)
-            engine(name).learn_agenda(code, views, score, 0.1, seen, 0.5, np.array(draw), True)
-            assert code.tolist() == expected  # 1 - 0.5 = 0.5; 1 - 0.5**3 = 0.875
+            with np.errstate(over="ignore"):
+                engine(name).learn_agenda(code, views, score, 0.1, seen, 0.5, KEYS, month, True)
+            assert code.tolist() == expected
+    assert 0.4 < adopted[0] / 400 < 0.6 and 0.82 < adopted[1] / 400 < 0.93, adopted
 
 
 def test_lazer_friedman_fast_version_full_early_linear_late():
@@ -275,11 +312,11 @@ def test_lazer_friedman_docking_fails_for_a_wrong_kernel(monkeypatch):
     real = engine("numba")
     calls = {"count": 0}
 
-    def lazy(field, ties, landscape, draws, rules, communication, measurement):
+    def lazy(field, ties, landscape, keys, month, rules, communication, measurement):
         calls["count"] += 1
         if calls["count"] % 2 == 0:
             rules = rules._replace(exploration_rate=0.0)
-        return real.learn_from_peers(field, ties, landscape, draws, rules, communication,
+        return real.learn_from_peers(field, ties, landscape, keys, month, rules, communication,
                                      measurement)
 
     class Wrong(PythonVariant):
@@ -316,10 +353,10 @@ def test_trust_checks_fail_for_a_wrong_formula(monkeypatch):
     month's ratio, but the path of mean trust under violations departs from the formula's."""
     real = engine("numba")
 
-    def wrong(field, ties, conduct_draw, build_rate, negativity_bias, violation_chance):
+    def wrong(field, ties, keys, month, build_rate, negativity_bias, violation_chance):
         trust, degree = ties.trust, ties.degree
         before = trust.copy()
-        real.update_trust(field, ties, conduct_draw, build_rate, negativity_bias,
+        real.update_trust(field, ties, keys, month, build_rate, negativity_bias,
                           violation_chance)
         hit = trust < before
         trust[hit] = np.maximum(0.0, before[hit] - negativity_bias * build_rate * (1 - before[hit]))

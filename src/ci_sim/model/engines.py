@@ -19,10 +19,11 @@ from ci_sim.model import kernels, month
 ENGINES = ("numba", "python")
 
 #: The kernels an engine provides, by name.
-KERNELS = ("payoff", "mobilize", "commit", "learn_from_peers", "turn_over", "turbulence", "socialize",
-           "strategy_scores", "learn_agenda", "update_trust", "set_priorities", "allocate_effort",
-           "disrupt", "program_quality", "respond", "allocate_funding", "gini", "grow_capacity",
-           "measure", "needle_knowledge", "agenda_knowledge", "act", "best_payoff")
+KERNELS = ("uniform", "normal", "payoff", "mobilize", "commit", "learn_from_peers", "turn_over",
+           "turbulence", "socialize", "strategy_scores", "learn_agenda", "update_trust",
+           "set_priorities", "allocate_effort", "disrupt", "program_quality", "respond",
+           "allocate_funding", "gini", "grow_capacity", "measure", "needle_knowledge",
+           "agenda_knowledge", "act", "best_payoff")
 
 
 @cache
@@ -72,10 +73,10 @@ def bound_to(function: Callable, args: tuple) -> Callable:
     """``function`` for repeated calls with arguments of the very types of ``args``.
 
     For a numba function, its compiled entry point for those types: calling it skips the
-    dispatcher's type resolution, which numba does in Python for arguments it has no fast
-    path for, such as numpy ``Generator`` objects (about 0.25 ms a call for a month's state
-    against 0.03 ms). Resolving costs about 1 ms once; the caller must resolve again if it
-    replaces any argument by one of another type. A python-engine function is returned as is.
+    dispatcher's type resolution, which numba does in Python for every argument, the
+    month's named tuples included. Resolving costs about 1 ms once; the caller must resolve
+    again if it replaces any argument by one of another type. A python-engine function is
+    returned as is.
     """
     if not hasattr(function, "typeof_pyval"):
         return function

@@ -2,22 +2,75 @@
 
 These functions are the executable specification: the ``python`` engine runs them as written,
 the ``numba`` engine compiles the very same code (see :mod:`ci_sim.model.engines`). One source of
-truth, two ways to execute it, and tests that check they agree draw for draw. Kernels draw
-no random numbers; every draw comes in as an array cut from a named stream (see
-:class:`ci_sim.model.month.Draws`). Notation follows ``docs/ODD.md``.
+truth, two ways to execute it, and tests that check they agree draw for draw. A kernel that
+needs a random number computes it where it uses it, with :func:`uniform` from the key of its
+process and a counter (the month, the organization, the slot), so nothing is drawn that is not
+used and no process's numbers depend on what another drew. Notation follows ``docs/ODD.md``.
 
 Rules that apply the same arithmetic to every organization are written as whole-array numpy
 expressions, so the ``python`` engine runs them at numpy speed and ``numba`` fuses them into
 one loop; rules that look at neighbours, choices or ranks are loops. Kernels update the
 model's arrays in place. Kernels that read many of them take the month's state grouped as
 named tuples (:mod:`ci_sim.model.month`: ``field``, ``ties``, ``population``, ``landscape``,
-``draws``, ``rules``), not long lists of arrays that could be swapped silently, and name the
+``rules``), not long lists of arrays that could be swapped silently, and name the
 parts they use at the top; the small ones take arrays.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+#: The month's random processes. Each has a key of its own, derived from the run's seed
+#: (:func:`ci_sim.model.model.process_keys`), at its index here: a scenario that changes one
+#: process leaves the others' numbers as they were (common random numbers, process by process).
+PROCESSES = ("meetings", "observation", "imitation", "copying", "exploration",
+             "explored_choice", "turnover", "newcomers", "turbulence", "socialization",
+             "agenda_observation", "agenda_adoption", "conduct", "participation", "actions",
+             "indicator_shocks", "measurement_noise")
+(MEETINGS, OBSERVATION, IMITATION, COPYING, EXPLORATION, EXPLORED_CHOICE, TURNOVER, NEWCOMERS,
+ TURBULENCE, SOCIALIZATION, AGENDA_OBSERVATION, AGENDA_ADOPTION, CONDUCT, PARTICIPATION,
+ ACTIONS, INDICATOR_SHOCKS, MEASUREMENT_NOISE) = range(len(PROCESSES))
+
+# SplitMix64's increment and output mix (Steele, Lea & Flood 2014), and the counter's layout:
+# month in bits 40-63, organization (or choice, or indicator) in bits 16-39, slot in bits 0-15.
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX_2 = np.uint64(0x94D049BB133111EB)
+_SHIFT_30, _SHIFT_27, _SHIFT_31, _SHIFT_11 = np.uint64(30), np.uint64(27), np.uint64(31), \
+    np.uint64(11)
+_MONTH_BITS, _UNIT_BITS = np.uint64(40), np.uint64(16)
+#: The largest organization index and slot the counter holds.
+MAX_UNITS, MAX_SLOTS = 2 ** 24, 2 ** 16
+
+
+def uniform(keys, process, month, unit, slot):
+    """The uniform number in [0, 1) that ``process`` uses in ``month`` for ``unit`` (an
+    organization, a choice or an indicator) and its ``slot`` (a meeting partner, a choice; 0
+    when there is one number per unit).
+
+    Counter-based (Salmon, Moraes, Dror & Shaw 2011): the number is a function of the
+    process's key and the counter (month, unit, slot), not of the numbers drawn before it.
+    The function is the output of SplitMix64 (Steele, Lea & Flood 2014) at that counter's
+    position in the stream the key seeds: the key plus the counter times the golden-ratio
+    increment, mixed; the top 53 bits make the number. The arithmetic is unsigned 64-bit and
+    wraps by design (the python engine runs it with numpy's overflow warnings off).
+    """
+    counter = (np.uint64(month) << _MONTH_BITS) | (np.uint64(unit) << _UNIT_BITS) \
+        | np.uint64(slot)
+    z = keys[process] + counter * _GAMMA
+    z = (z ^ (z >> _SHIFT_30)) * _MIX_1
+    z = (z ^ (z >> _SHIFT_27)) * _MIX_2
+    z = z ^ (z >> _SHIFT_31)
+    return float(z >> _SHIFT_11) * (1.0 / 9007199254740992.0)
+
+
+def normal(keys, process, month, unit):
+    """A standard normal number for ``unit`` in ``month`` (Box & Muller 1958, from the
+    unit's slots 0 and 1 of ``process``)."""
+    radius = math.sqrt(-2.0 * math.log(1.0 - uniform(keys, process, month, unit, 0)))
+    return radius * math.cos(2.0 * math.pi * uniform(keys, process, month, unit, 1))
 
 
 def payoff(beliefs, deps, table, flip):
@@ -44,7 +97,7 @@ def payoff(beliefs, deps, table, flip):
     return total / n_bits
 
 
-def mobilize(field, ties, urgency, champion, adequacy, join_rate, draw):
+def mobilize(field, ties, urgency, champion, adequacy, join_rate, keys, month):
     """Who comes to the table this month: a threshold model of collective action (Granovetter
     1978) on the network (Watts 2002), driven by the three preconditions of collective impact
     (Hanleybrown, Kania & Kramer 2012): urgency, an influential champion, adequate resources.
@@ -56,7 +109,7 @@ def mobilize(field, ties, urgency, champion, adequacy, join_rate, draw):
 
     where ``stake_i`` is how much the problem concerns its mission and ``peers_i`` the share of
     its grantee neighbours taking part last month. One who wants to join (or leave) does so
-    this month with probability ``join_rate`` (``draw[i] < join_rate``). Synchronous: peers
+    this month with probability ``join_rate`` (process 'participation'). Synchronous: peers
     are read from last month. Updates ``participating`` (1 at the table, 0 not) and returns
     the share of grantees taking part.
     """
@@ -79,7 +132,8 @@ def mobilize(field, ties, urgency, champion, adequacy, join_rate, draw):
         share = peers / others if others > 0 else 0.0
         motive = adequacy * (urgency * stake[i] + champion + share) / 3.0
         wants = motive >= threshold[i]
-        if wants != (before[i] > 0.5) and draw[i] < join_rate:
+        if wants != (before[i] > 0.5) \
+                and uniform(keys, PARTICIPATION, month, i, 0) < join_rate:
             participating[i] = 1.0 if wants else 0.0
         total += participating[i]
         count += 1
@@ -107,7 +161,7 @@ def commit(field, aim, adjust, setup_left, overhead, socialization_rate, amplifi
     work[:] = capacity * (1.0 - overhead * participating) * grantee
 
 
-def learn_from_peers(field, ties, landscape, draws, rules, communication, measurement):
+def learn_from_peers(field, ties, landscape, keys, month, rules, communication, measurement):
     """Meetings, imitation of a better neighbour, and local exploration (Lazer & Friedman 2007).
 
     Synchronous: every organization looks at the beliefs and scores of the previous month.
@@ -125,7 +179,9 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
     transfer is sticky unless a trusted relationship carries the how (Szulanski 1996).
     Otherwise it tries flipping one choice and keeps it if it pays. Only adaptive
     organizations do either: a technical mindset keeps its program as designed. The choice
-    tried is ``int(choice_draw[i] * N)``, uniform over the N choices.
+    tried is uniform over the N choices. Each decision has its process ('meetings' and
+    'observation' by meeting slot, 'imitation', 'copying' by choice, 'exploration',
+    'explored_choice').
 
     When ``rules.results_lag`` > 0 (``learning.judges_by_results``; Sterman 1989, Rahmandad
     2008), organizations judge strategies by results, which show only after that many
@@ -141,9 +197,6 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
         field.relationships
     active, shares = field.attends, field.shares
     neighbours, degree, trust, met = ties.neighbours, ties.degree, ties.trust, ties.met
-    meet_draw, observe_draw, imitate_draw = draws.meetings, draws.observation, draws.imitation
-    copy_draw, explore_draw, choice_draw = draws.copying, draws.exploration, \
-        draws.explored_choice
     imitation_rate, evidence_fidelity, exploration_rate = rules.imitation_rate, \
         rules.evidence_fidelity, rules.exploration_rate
     deps, table, flip, best = landscape.deps, landscape.table, landscape.flip, landscape.best
@@ -162,24 +215,26 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
             j = neighbours[i, d]
             # Partners take part in meetings with those they trust (Ansell & Gash 2008: trust
             # and face-to-face dialogue build each other).
-            met[i, d] = active[i] and active[j] and meet_draw[i, d] < communication * trust[i, d]
+            met[i, d] = active[i] and active[j] \
+                and uniform(keys, MEETINGS, month, i, d) < communication * trust[i, d]
             if not met[i, d]:
                 continue
             # i relies on what it sees of j as far as it trusts j (Levin & Cross 2004).
             shown = measurement * shares[j]
             seen = trust[i, d] * (shown + relationships[i] * (1.0 - shown))
-            if observe_draw[i, d] < seen and results[j] > best_score:
+            if results[j] > best_score and uniform(keys, OBSERVATION, month, i, d) < seen:
                 best_score = results[j]
                 best_seen = j
                 best_slot = d
-        if best_seen >= 0 and adaptive[i] > 0.0 and imitate_draw[i] < imitation_rate:
+        if best_seen >= 0 and adaptive[i] > 0.0 \
+                and uniform(keys, IMITATION, month, i, 0) < imitation_rate:
             # Knowledge is sticky unless the relationship carries it (Szulanski 1996).
             fidelity = evidence_fidelity + relationships[i] * trust[i, best_slot] \
                 * (1.0 - evidence_fidelity)
             partial = False
             for b in range(n_bits):
                 if old_beliefs[best_seen, b] != old_beliefs[i, b]:
-                    if copy_draw[i, b] < fidelity:
+                    if uniform(keys, COPYING, month, i, b) < fidelity:
                         beliefs[i, b] = old_beliefs[best_seen, b]
                     else:
                         partial = True
@@ -195,19 +250,21 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
                     beliefs[i, c] = -field.trial_value[i]
                     score[i] = payoff(beliefs[i], deps, table, flip) / best
                 field.trial_choice[i] = -1
-        elif adaptive[i] > 0.0 and lag > 0 and explore_draw[i] < exploration_rate:
+        elif adaptive[i] > 0.0 and lag > 0 \
+                and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
             # A variation is run before it is judged: the programs change now.
-            c = int(choice_draw[i] * n_bits)
+            c = int(uniform(keys, EXPLORED_CHOICE, month, i, 0) * n_bits)
             beliefs[i, c] = -1 if beliefs[i, c] > 0 else 1
             score[i] = payoff(beliefs[i], deps, table, flip) / best
             field.trial_choice[i] = c
             field.trial_value[i] = beliefs[i, c]
             field.trial_base[i] = results[i]
             field.trial_age[i] = 0.0
-        elif adaptive[i] > 0.0 and explore_draw[i] < exploration_rate:
+        elif adaptive[i] > 0.0 and not lag > 0 \
+                and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
             for b in range(n_bits):
                 trial[b] = old_beliefs[i, b]
-            c = int(choice_draw[i] * n_bits)
+            c = int(uniform(keys, EXPLORED_CHOICE, month, i, 0) * n_bits)
             trial[c] = -1 if trial[c] > 0 else 1
             trial_score = payoff(trial, deps, table, flip) / best
             if trial_score > old_score[i]:
@@ -216,18 +273,20 @@ def learn_from_peers(field, ties, landscape, draws, rules, communication, measur
                 score[i] = trial_score
 
 
-def socialize(beliefs, code, rate, draw, stepwise):
+def socialize(beliefs, code, rate, keys, month, stepwise):
     """Partners move towards the agenda's view on choices where they differ (March 1991, p1).
 
     ``rate[i]`` is organization i's monthly socialization probability. Where the agenda holds
-    a view (``code[b] != 0``) and partner i differs, with probability ``rate[i]`` the partner
+    a view (``code[b] != 0``) and partner i differs, with probability ``rate[i]`` (process
+    'socialization', by choice) the partner
     adopts it, or, when ``stepwise`` (March's program, undecided views possible), moves one
     step towards it: -1 -> 0 -> +1 or +1 -> 0 -> -1. An undecided agenda socializes no one.
     """
     n, n_bits = beliefs.shape
     for i in range(n):
         for b in range(n_bits):
-            if code[b] != 0 and beliefs[i, b] != code[b] and draw[i, b] < rate[i]:
+            if code[b] != 0 and beliefs[i, b] != code[b] and rate[i] > 0.0 \
+                    and uniform(keys, SOCIALIZATION, month, i, b) < rate[i]:
                 if not stepwise:
                     beliefs[i, b] = code[b]
                 elif code[b] > beliefs[i, b]:
@@ -236,9 +295,9 @@ def socialize(beliefs, code, rate, draw, stepwise):
                     beliefs[i, b] = beliefs[i, b] - 1
 
 
-def act(beliefs, draw, actions, table, flip, scores):
+def act(beliefs, keys, month, actions, table, flip, scores):
     """Members act on their beliefs (March 1991's program): a decided view is played as held,
-    an undecided one (0) as a fair coin flip, -1 if ``draw[i, b] < 0.5`` else +1. Writes the
+    an undecided one (0) as a fair coin flip (process 'actions', by choice). Writes the
     ``actions`` and each member's action performance ``scores[i]`` = (right - wrong) / N over
     the reality of a needle landscape (``needle_knowledge``)."""
     n, n_bits = beliefs.shape
@@ -247,16 +306,17 @@ def act(beliefs, draw, actions, table, flip, scores):
             if beliefs[i, b] != 0:
                 actions[i, b] = beliefs[i, b]
             else:
-                actions[i, b] = -1 if draw[i, b] < 0.5 else 1
+                actions[i, b] = -1 if uniform(keys, ACTIONS, month, i, b) < 0.5 else 1
         scores[i] = needle_knowledge(actions[i], table, flip)
 
 
-def learn_agenda(code, views, score, code_score, seen, rate, draw, march):
+def learn_agenda(code, views, score, code_score, seen, rate, keys, month, march):
     """The agenda learns from the partners doing better than it (March 1991, p2).
 
     Superior group: partners whose results are seen and whose score beats the agenda's
     ``code_score``. On each choice where the superior group's majority (non-zero) view
-    differs from the agenda, the agenda adopts it with probability 1 - (1 - p2)**k.
+    differs from the agenda, the agenda adopts it with probability 1 - (1 - p2)**k (process
+    'agenda_adoption', by choice).
 
     ``march`` (March's program): ``views`` are the members' actions this period (+1 or -1,
     ``act``), ``score`` their action performance and ``code_score`` the agenda's, both
@@ -287,41 +347,46 @@ def learn_agenda(code, views, score, code_score, seen, rate, draw, march):
         if majority == code[b]:
             continue
         k = abs(plus - minus) if march else superior - 2 * same
-        if k > 0 and draw[b] < 1.0 - (1.0 - rate) ** k:
+        if k > 0 and uniform(keys, AGENDA_ADOPTION, month, b, 0) < 1.0 - (1.0 - rate) ** k:
             code[b] = majority
 
 
-def turn_over(beliefs, leave_draw, rate, newcomer_draw, undecided):
-    """Staff turnover (March 1991, p. 79): with probability ``rate`` an organization's
-    strategy is replaced by a newcomer's naive beliefs, each choice -1, 0 or +1 equally
-    likely when ``undecided`` views exist, else -1 or +1."""
+def turn_over(beliefs, trial_choice, keys, month, rate, undecided):
+    """Staff turnover (March 1991, p. 79): with probability ``rate`` (process 'turnover') an
+    organization's strategy is replaced by a newcomer's naive beliefs (process 'newcomers',
+    by choice), each choice -1, 0 or +1 equally likely when ``undecided`` views exist, else
+    -1 or +1; the newcomer drops the variation under way (``trial_choice`` = -1)."""
     n, n_bits = beliefs.shape
     for i in range(n):
-        if leave_draw[i] < rate:
+        if uniform(keys, TURNOVER, month, i, 0) < rate:
+            trial_choice[i] = -1
             for b in range(n_bits):
+                draw = uniform(keys, NEWCOMERS, month, i, b)
                 if undecided:
-                    beliefs[i, b] = int(newcomer_draw[i, b] * 3.0) - 1
+                    beliefs[i, b] = int(draw * 3.0) - 1
                 else:
-                    beliefs[i, b] = -1 if newcomer_draw[i, b] < 0.5 else 1
+                    beliefs[i, b] = -1 if draw < 0.5 else 1
 
 
-def turbulence(flip, draw, rate):
+def turbulence(flip, keys, month, rate):
     """Environmental turbulence (March 1991, p. 80): each choice's right answer flips with
-    probability ``rate`` a month (``flip`` relabels the choice; see ``payoff``). Returns
+    probability ``rate`` a month (process 'turbulence', by choice; ``flip`` relabels the
+    choice; see ``payoff``). Returns
     whether reality changed, in which case every strategy must be scored again."""
     changed = False
     for b in range(flip.shape[0]):
-        if draw[b] < rate:
+        if rate > 0.0 and uniform(keys, TURBULENCE, month, b, 0) < rate:
             flip[b] ^= 1
             changed = True
     return changed
 
 
-def update_trust(field, ties, conduct_draw, build_rate, negativity_bias, violation_chance):
+def update_trust(field, ties, keys, month, build_rate, negativity_bias, violation_chance):
     """Trust builds slowly and breaks fast (negativity bias; Gorobets & Nooteboom 2006).
 
     For every meeting of the month (network or working-group tie), it is a violation with
-    probability ``violation_chance * hoards[j]`` (credit hoarding under competitive funding);
+    probability ``violation_chance * hoards[j]`` (credit hoarding under competitive funding;
+    process 'conduct', by meeting slot);
     otherwise i's trust in j closes a share ``build_rate`` of the gap to 1 (doubled for
     relationship-minded i). A violation removes ``negativity_bias * build_rate`` of the trust
     i has. ``trust[i, d]`` is i's trust (0..1) in its d-th meeting partner
@@ -339,7 +404,8 @@ def update_trust(field, ties, conduct_draw, build_rate, negativity_bias, violati
         for d in range(degree[i]):
             j = neighbours[i, d]
             if met[i, d]:
-                if conduct_draw[i, d] < violation_chance * hoards[j]:
+                chance = violation_chance * hoards[j]
+                if chance > 0.0 and uniform(keys, CONDUCT, month, i, d) < chance:
                     trust[i, d] -= min(1.0, negativity_bias * build_rate) * trust[i, d]
                 else:
                     trust[i, d] += build_rate * (1.0 + relationships[i]) * (1.0 - trust[i, d])

@@ -3,8 +3,10 @@
 State lives in numpy arrays, one per attribute, addressed by organization index
 (:mod:`ci_sim.model.agents` gives each organization a view onto its row). A step is a month,
 run as the named phases of ``docs/ODD.md`` section 3; each phase calls the kernels of the
-chosen engine (:mod:`ci_sim.model.engines`). Random numbers are drawn in numpy from named
-streams derived from one seed. The mechanisms, equations and sources are in ``docs/ODD.md``.
+chosen engine (:mod:`ci_sim.model.engines`). Set-up draws from named numpy streams derived
+from one seed; the months compute counter-based random numbers from keys derived from it
+(:func:`process_keys`, :func:`ci_sim.model.kernels.uniform`). The mechanisms, equations and
+sources are in ``docs/ODD.md``.
 """
 
 from __future__ import annotations
@@ -26,11 +28,11 @@ from ci_sim.model.agents import (COMMUNITY, FUNDER, GRANTEE_SECTOR_MIX, PUBLIC, 
                                  VOLUNTEER_SECTORS, Organization)
 from ci_sim.model.choices import PlayerChoices
 from ci_sim.model.engines import bound_to, engine
+from ci_sim.model.kernels import MAX_SLOTS, MAX_UNITS, PROCESSES
 from ci_sim.model.metrics import METRICS
 from ci_sim.model.month import (BACKBONE_STAFF, CLOCK, GATEWAY, MEAN_TRUST, MEETING_RATE,
                                 PARTICIPATION, PARTNER_TIES, POLICY, PUBLIC_WILL, START_OUTCOME,
-                                Draws, Field, Landscape, Plays, Population, Rules, Streams, Ties,
-                                month_layout)
+                                Field, Landscape, Plays, Population, Rules, Ties)
 from ci_sim.model.params import BACKBONE_FUNCTIONS, Scenario
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.model.trust import TieTrust
@@ -47,6 +49,14 @@ def stream(seed: int, name: str) -> np.random.Generator:
     """Random stream ``name`` derived from the base seed: changing one process's draws does
     not shift any other's."""
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def process_keys(seed: int) -> np.ndarray:
+    """The keys of the month's random processes (:data:`~ci_sim.model.kernels.PROCESSES`),
+    unsigned 64-bit, in that order: the first words of a seed sequence of the base seed kept
+    for them (a process added at the end leaves the others' keys as they were)."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"month processes"),))
+    return sequence.generate_state(len(PROCESSES), np.uint64)
 
 
 def _clock_reading(index: int, kind: type, doc: str) -> property:
@@ -313,8 +323,7 @@ class CollectiveImpactModel(mesa.Model):
         self.network_degree = network_degree.copy()
         self.network_neighbours = network_neighbours.copy()
         # Whom each organization can meet: its network neighbours, then (once working groups
-        # form, 7.5a) its group's other members. Slots are reserved for them from the start so
-        # the month's random numbers keep one layout.
+        # form, 7.5a) its group's other members, in slots reserved for them from the start.
         self.group_slots = max(self.params.conditions.working_group_size - 1, 0)
         self.neighbours = np.full((n, self.network_neighbours.shape[1] + self.group_slots), -1,
                                   dtype=np.int64)
@@ -332,7 +341,6 @@ class CollectiveImpactModel(mesa.Model):
     def _assemble_state(self) -> None:
         """Group the arrays the month reads and updates (views, not copies) into the named
         tuples of :mod:`ci_sim.model.month`, and the parameters into its :class:`Rules`."""
-        s = self.params
         n = self.beliefs.shape[0]
         self._field = Field(
             grantee=self.grantee, public=self.public, volunteers=self.volunteers,
@@ -356,31 +364,20 @@ class CollectiveImpactModel(mesa.Model):
             lift=self.lift, pipeline=self.pipeline, background=self.background,
             trend=self.trend, recent_measured=self.recent_measured,
             launch_measured=self.launch_measured, recent=np.zeros_like(self.indicators),
-            shocks=np.zeros(2 * len(self.indicators)))
+            shocks=np.zeros(len(self.indicators)))
         self._landscape = Landscape(deps=self.deps, table=self.table, flip=self.flip,
                                     best=self.best, code=self.code)
-        self._month_streams = Streams(
-            month=self.draws("month"), participation=self.draws("participation"),
-            actions=self.draws("actions"), shocks=self.draws("indicator_shocks"))
-        self._draws = self._month_draws()
+        if n > MAX_UNITS or max(self.neighbours.shape[1], self.beliefs.shape[1]) > MAX_SLOTS:
+            raise ValueError("the month's random numbers count at most "
+                             f"{MAX_UNITS} organizations and {MAX_SLOTS} slots")
+        #: The keys of the month's random processes (:func:`process_keys`).
+        self.keys = process_keys(self.seed)
         self._plays = Plays(*(self.choices.values[name] for name in (
             "claims_credit", "attends_meetings", "shares_data", "follows_agenda")),
             grants=np.zeros(n), moved=np.zeros(1))
         self._rules = self._month_rules()
         self._reserve_trust_store(regroupings=4)
         self.clock[PARTNER_TIES] = self.kernels.count_partner_ties(self._field, self._ties)
-
-    def _month_draws(self) -> Draws:
-        """Room for the month's random numbers: the block and the views it is cut into
-        (:func:`~ci_sim.model.month.month_layout`). Every month fills them before use."""
-        n, n_bits = self.beliefs.shape
-        layout = month_layout(n, self.neighbours.shape[1], n_bits)
-        block = np.empty(sum(math.prod(shape) for shape in layout.values()))
-        parts, start = {}, 0
-        for name, shape in layout.items():
-            parts[name] = block[start:start + math.prod(shape)].reshape(shape)
-            start += math.prod(shape)
-        return Draws(block=block, **parts, joining=np.empty(n), coins=np.empty((n, n_bits)))
 
     def _month_rules(self) -> Rules:
         s = self.params
@@ -489,13 +486,8 @@ class CollectiveImpactModel(mesa.Model):
     def __getstate__(self) -> dict[str, Any]:
         """For pickle and deepcopy, which then continue with the very months of the
         original: everything but the bound engine call (compiled code, resolved again at
-        the next step) and the month's random-number block, whose views would come back as
-        separate copies (it is rebuilt on loading)."""
-        return {**self.__dict__, "_run_month_bound": None, "_draws": None}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._draws = self._month_draws()
+        the next step)."""
+        return {**self.__dict__, "_run_month_bound": None}
 
     @property
     def history_array(self) -> np.ndarray:
@@ -530,14 +522,16 @@ class CollectiveImpactModel(mesa.Model):
         done = 0
         while done < months:
             args = (months - done, self._field, self._ties, self._population, self._landscape,
-                    self._draws, self._month_streams, self._plays, self._rules, self.clock,
-                    rows[done:])
-            if months > 1:
-                done += self.kernels.run_months(*args)
-            else:
-                if self._run_month_bound is None:
-                    self._run_month_bound = bound_to(self.kernels.run_months, args)
-                done += self._run_month_bound(*args)
+                    self.keys, self._plays, self._rules, self.clock, rows[done:])
+            # The random numbers' unsigned arithmetic wraps by design (kernels.uniform); the
+            # python engine would warn of it.
+            with np.errstate(over="ignore"):
+                if months > 1:
+                    done += self.kernels.run_months(*args)
+                else:
+                    if self._run_month_bound is None:
+                        self._run_month_bound = bound_to(self.kernels.run_months, args)
+                    done += self._run_month_bound(*args)
             self._recorded = first + done
             if done < months:  # the trust store is full: enlarge it and go on
                 self._reserve_trust_store()

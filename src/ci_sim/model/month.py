@@ -10,11 +10,10 @@ month per ``step()`` or for a whole run.
 The state is grouped in named tuples of arrays, updated in place: :class:`Field` (one row per
 organization), :class:`Ties` (meeting lists, trust and working groups), :class:`Population`
 (needs and indicators), :class:`Landscape` (the problem's NK landscape and the agenda's view),
-:class:`Draws` (the random streams and the month's block of uniform numbers),
 :class:`Plays` (players' choices) and the scalars of :data:`CLOCK`. The month's parameters
-are a :class:`Rules` tuple of numbers. Random numbers are drawn inside, from numpy
-Generators that numba reads bit for bit as numpy does, in the order the month's phases use
-them.
+are a :class:`Rules` tuple of numbers. Random numbers are computed where they are used, from
+the ``keys`` of the month's processes (:data:`~ci_sim.model.kernels.PROCESSES`, one unsigned
+64-bit key each) and a counter (:func:`~ci_sim.model.kernels.uniform`).
 """
 
 from __future__ import annotations
@@ -26,9 +25,10 @@ import numpy as np
 
 from ci_sim.model.kernels import (act, agenda_knowledge, allocate_effort, allocate_funding,
                                   commit, gini, grow_capacity, learn_agenda, learn_from_peers,
-                                  measure, mobilize, needle_knowledge, payoff, program_quality,
-                                  respond, set_priorities, socialize, strategy_scores,
-                                  turbulence, turn_over, update_trust)
+                                  measure, mobilize, needle_knowledge, normal, payoff,
+                                  program_quality, respond, set_priorities, socialize,
+                                  strategy_scores, turbulence, turn_over, uniform, update_trust,
+                                  AGENDA_OBSERVATION, INDICATOR_SHOCKS, MEASUREMENT_NOISE)
 from ci_sim.model.metrics import GATEWAY_LEVELS, METRICS
 
 #: Scalars of the run's state, held in one float array (``clock``) by these indices.
@@ -124,7 +124,7 @@ class Population(NamedTuple):
     recent_measured: np.ndarray  #: 12 x indicators: the last 12 months' measurements
     launch_measured: np.ndarray  #: the launch year's measurement
     recent: np.ndarray  #: working space: mean of ``recent_measured``
-    shocks: np.ndarray  #: working space: this month's 2 x indicators normal draws
+    shocks: np.ndarray  #: working space: this month's shock to each indicator
 
 
 class Landscape(NamedTuple):
@@ -135,50 +135,6 @@ class Landscape(NamedTuple):
     flip: np.ndarray  #: int8: relabelling of each choice by turbulence
     best: float  #: best payoff
     code: np.ndarray  #: int8: the agenda's view (March's code)
-
-
-class Streams(NamedTuple):
-    """The four named random streams the month draws from (numpy Generators). Kept apart
-    from the arrays of :class:`Draws`: numba resolves a Generator's type in Python, and
-    does so for every element of a tuple that holds one, at each call of the engine."""
-
-    month: np.random.Generator  #: stream 'month': the block of :class:`Draws`, every month
-    participation: np.random.Generator  #: stream 'participation': n a month
-    actions: np.random.Generator  #: stream 'actions': March's coin flips
-    shocks: np.random.Generator  #: stream 'indicator_shocks': 2 x indicators a month
-
-
-class Draws(NamedTuple):
-    """The month's random numbers: the block drawn from stream 'month' and the views it is
-    cut into, and the numbers drawn from the other :class:`Streams`."""
-
-    block: np.ndarray  #: the month's uniform numbers, cut into the views below
-    meetings: np.ndarray
-    observation: np.ndarray
-    imitation: np.ndarray
-    copying: np.ndarray
-    exploration: np.ndarray
-    explored_choice: np.ndarray
-    turnover: np.ndarray
-    newcomers: np.ndarray
-    turbulence: np.ndarray
-    socialization: np.ndarray
-    agenda_observation: np.ndarray
-    agenda_adoption: np.ndarray
-    conduct: np.ndarray
-    joining: np.ndarray  #: n uniform numbers from 'participation'
-    coins: np.ndarray  #: n x choices uniform numbers from 'actions'
-
-
-def month_layout(n: int, d: int, n_bits: int) -> dict[str, tuple[int, ...]]:
-    """The month block's parts, in order, and their shapes (n organizations, d meeting slots,
-    N choices): the layout depends only on sizes, so scenarios run on one seed share their
-    random numbers process by process (common random numbers)."""
-    return {"meetings": (n, d), "observation": (n, d), "imitation": (n,),
-            "copying": (n, n_bits), "exploration": (n,), "explored_choice": (n,),
-            "turnover": (n,), "newcomers": (n, n_bits), "turbulence": (n_bits,),
-            "socialization": (n, n_bits), "agenda_observation": (n,),
-            "agenda_adoption": (n_bits,), "conduct": (n, d)}
 
 
 class Plays(NamedTuple):
@@ -264,8 +220,7 @@ class Rules(NamedTuple):
     trust_initial: float
 
 
-def run_months(months, field, ties, population, landscape, draws, streams, plays, rules, clock,
-               history):
+def run_months(months, field, ties, population, landscape, keys, plays, rules, clock, history):
     """Run up to ``months`` months, writing month k's metrics to ``history[k]``.
 
     Returns the months run: fewer when the trust store has no room left for a regrouping's
@@ -275,29 +230,29 @@ def run_months(months, field, ties, population, landscape, draws, streams, plays
     for k in range(months):
         if ties.stored_keys.shape[0] - ties.stored[0] < n * rules.group_slots:
             return k
-        run_month(field, ties, population, landscape, draws, streams, plays, rules, clock,
+        run_month(field, ties, population, landscape, keys, plays, rules, clock,
                   history[k])
     return months
 
 
-def run_month(field, ties, population, landscape, draws, streams, plays, rules, clock, metrics):
+def run_month(field, ties, population, landscape, keys, plays, rules, clock, metrics):
     """One month: the phases of ODD section 3 in order; the month's metrics go to
     ``metrics`` (in the order of METRICS)."""
     month = int(clock[MONTH])
     year = month / STEPS_PER_YEAR
     support = np.empty(6)
     pool, budget = fund_backbone(rules, field, clock, year, support)
-    mobilize_partners(field, ties, draws, streams, rules, clock, year, pool)
+    mobilize_partners(field, ties, keys, rules, clock, month, year, pool)
     organize(field, ties, rules, clock, month)
     efficacy = np.empty(3)
     setup_left, measurement, communication, reinforce, inclusion = set_conditions(
         field, rules, clock, month, support, efficacy)
     play_choices(field, plays)
-    learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, measurement,
+    learn(field, ties, landscape, keys, month, rules, efficacy, setup_left, measurement,
           communication)
-    build_trust(field, ties, draws, rules, clock)
+    build_trust(field, ties, keys, month, rules, clock)
     target_effort(field, population, rules, reinforce, inclusion)
-    duplication = respond_to_effort(field, population, streams, rules, reinforce, month)
+    duplication = respond_to_effort(field, population, keys, rules, reinforce, month)
     program_pool = pool - budget
     funding_gini = allocate_funding(field, population.priorities, program_pool,
                                     rules.silver_buckshot, 1 + 2 * rules.rewards_attribution)
@@ -345,15 +300,13 @@ def month_pool(rules, field, year, resources_support):
     return pool
 
 
-def mobilize_partners(field, ties, draws, streams, rules, clock, year, pool):
+def mobilize_partners(field, ties, keys, rules, clock, month, year, pool):
     """Phase 2 (ODD 7.4): organizations decide whether to take part, each against its own
     threshold, moved by urgency, the champion, their peers and the money available."""
     champion = rules.champion if year < rules.champion_leaves_year else 0.0
     adequacy = min(1.0, pool / max(rules.pool, 1e-9))
-    for i in range(draws.joining.shape[0]):
-        draws.joining[i] = streams.participation.random()
     clock[PARTICIPATION] = mobilize(field, ties, rules.urgency, champion, adequacy,
-                                    min(1.0, 1 / rules.mobilization_months), draws.joining)
+                                    min(1.0, 1 / rules.mobilization_months), keys, month)
     for i in range(field.grantee.shape[0]):
         field.at_table[i] = field.grantee[i] and field.participating[i] > 0.5
 
@@ -581,32 +534,23 @@ def play_choices(field, plays):
             field.socialization[i] *= follows
 
 
-def learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, measurement,
+def learn(field, ties, landscape, keys, month, rules, efficacy, setup_left, measurement,
           communication):
     """Phases 4-8 (ODD 7.6-7.9): learning from peers, turnover, turbulence, socialization
     to the agenda and the agenda's own learning."""
     field.before[:] = field.beliefs
-    for k in range(draws.block.shape[0]):
-        draws.block[k] = streams.month.random()
-    learn_from_peers(field, ties, landscape, draws, rules, communication, measurement)
+    learn_from_peers(field, ties, landscape, keys, month, rules, communication, measurement)
     field.scored[:] = field.beliefs  # scores are those of these strategies
     if rules.turnover > 0:
-        turn_over(field.beliefs, draws.turnover, rules.turnover, draws.newcomers, rules.march)
-        for i in range(field.trial_choice.shape[0]):
-            if draws.turnover[i] < rules.turnover:  # newcomers drop the variation under way
-                field.trial_choice[i] = -1
-    reality_changed = turbulence(landscape.flip, draws.turbulence, rules.turbulence)
+        turn_over(field.beliefs, field.trial_choice, keys, month, rules.turnover, rules.march)
+    reality_changed = turbulence(landscape.flip, keys, month, rules.turbulence)
     if rules.march:
         # March's program: members act on the period's starting beliefs (an undecided view
         # as a coin flip) and the agenda learns from those actions, not from the beliefs
         # socialization is about to change.
-        coins = draws.coins.reshape(-1)
-        for k in range(coins.shape[0]):
-            coins[k] = streams.actions.random()
-        act(field.beliefs, draws.coins, field.actions, landscape.table, landscape.flip,
+        act(field.beliefs, keys, month, field.actions, landscape.table, landscape.flip,
             field.action_score)
-    socialize(field.beliefs, landscape.code, field.socialization, draws.socialization,
-              rules.march)
+    socialize(field.beliefs, landscape.code, field.socialization, keys, month, rules.march)
     strategy_scores(field.beliefs, landscape.deps, landscape.table, landscape.flip,
                     landscape.best, field.score, field.scored, reality_changed)
     if rules.results_lag > 0:  # results show through the problem's delay (7.6)
@@ -624,16 +568,16 @@ def learn(field, ties, landscape, draws, streams, rules, efficacy, setup_left, m
         * efficacy[VISION] * (1 - setup_left) * (1 - rules.imposes_agenda) ** 2
     seen = np.empty(field.grantee.shape[0], dtype=np.bool_)
     for i in range(seen.shape[0]):
-        seen[i] = (draws.agenda_observation[i] < measurement) and field.at_table[i] \
-            and field.shares[i] > 0.5
-    learn_agenda(landscape.code, views, view_scores, code_score, seen, agenda_rate,
-                 draws.agenda_adoption, rules.march)
+        seen[i] = field.at_table[i] and field.shares[i] > 0.5 \
+            and uniform(keys, AGENDA_OBSERVATION, month, i, 0) < measurement
+    learn_agenda(landscape.code, views, view_scores, code_score, seen, agenda_rate, keys, month,
+                 rules.march)
 
 
-def build_trust(field, ties, draws, rules, clock):
+def build_trust(field, ties, keys, month, rules, clock):
     """Phase 9 (ODD 7.10): meetings build trust slowly; violations (credit hoarding) break
     it fast."""
-    clock[MEAN_TRUST] = update_trust(field, ties, draws.conduct, rules.build_rate,
+    clock[MEAN_TRUST] = update_trust(field, ties, keys, month, rules.build_rate,
                                      rules.negativity_bias,
                                      rules.violation_rate * rules.rewards_attribution)
     meetings = 0
@@ -654,23 +598,26 @@ def target_effort(field, population, rules, reinforce, inclusion):
     allocate_effort(field, population, reinforce, 1 / rules.adjust_months)
 
 
-def respond_to_effort(field, population, streams, rules, reinforce, month):
+def respond_to_effort(field, population, keys, rules, reinforce, month):
     """Phases 12-13 (ODD 7.13, 7.15, 7.19): program quality (switching cost, then the new
     strategy's quality), the indicators' response with their own trends and shocks, and this
-    month's measurement. Returns the duplication (share of effort the indicators did not
-    absorb)."""
+    month's measurement. Each indicator's shock and measurement error are standard normal
+    numbers of the processes 'indicator_shocks' and 'measurement_noise'. Returns the
+    duplication (share of effort the indicators did not absorb)."""
     program_quality(field.quality, field.performance, field.score, field.beliefs,
                     field.before, rules.switching_cost, rules.strategy_dependence,
                     rules.score_exponent, 1 / rules.adjust_months)
     m = population.indicators.shape[0]
     shocks = population.shocks
-    for k in range(2 * m):
-        shocks[k] = streams.shocks.normal(0.0, 1.0)
-    duplication = respond(field, population, rules, shocks[:m] * rules.shock_sd, reinforce)
+    for k in range(m):
+        shocks[k] = normal(keys, INDICATOR_SHOCKS, month, k) * rules.shock_sd \
+            if rules.shock_sd > 0 else 0.0
+    duplication = respond(field, population, rules, shocks, reinforce)
     row = month % STEPS_PER_YEAR
     for k in range(m):
-        population.recent_measured[row, k] = population.indicators[k] \
-            + shocks[m + k] * rules.measurement_noise
+        error = normal(keys, MEASUREMENT_NOISE, month, k) * rules.measurement_noise \
+            if rules.measurement_noise > 0 else 0.0
+        population.recent_measured[row, k] = population.indicators[k] + error
     return duplication
 
 

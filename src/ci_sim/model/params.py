@@ -36,8 +36,9 @@ PROBLEM_TYPES: dict[str, dict[str, float]] = {
 BACKBONE_FUNCTIONS = ("vision", "activities", "measurement", "public_will", "policy", "resources")
 
 #: Most meeting slots a scenario may have (organizations x (network neighbours + working-group
-#: mates), :meth:`Scenario.meeting_slots`): each slot holds a partner, its trust, whether they
-#: met and three random numbers a month, about 41 bytes, so this bound keeps them near 1.2 GB.
+#: mates), :meth:`Scenario.meeting_slots`): each slot holds a partner, its trust and whether
+#: they met, 17 bytes, so this bound keeps them near 0.5 GB. It also keeps every meeting list
+#: within the slots the month's random numbers count (``kernels.MAX_SLOTS``).
 #: It admits every full network up to 5,000 organizations and, at 100,000, about 290
 #: neighbours each.
 MAX_MEETING_SLOTS = 30_000_000
@@ -86,9 +87,9 @@ class Organizations(Section):
                                 "beyond it, more money buys less.", ge=0.1, le=1000.0,
                                 unit="FTE",
                                 source=CALIBRATED)
-    adjust_months: float = param(6.0, "Time constant for effort and capacity to follow their "
+    adjust_months: float = param(4.4, "Time constant for effort and capacity to follow their "
                                  "targets.", ge=1.0, le=120.0, unit="months",
-                                 source=CALIBRATED)
+                                 source=FITTED)
 
 
 class Problem(Section):
@@ -150,7 +151,7 @@ class Problem(Section):
                          "without the field's effort (their background level).",
                          ge=0.0, le=1.0, unit="1/month",
                          source=FITTED)
-    trend_sd: float = param(0.066, "Spread of the indicators' own trends: each indicator's "
+    trend_sd: float = param(0.058, "Spread of the indicators' own trends: each indicator's "
                             "background level drifts by a normal draw with this standard "
                             "deviation, per year, fixed for the run (some improve, some "
                             "worsen, without anyone's effort).", ge=0.0, le=0.2,
@@ -219,7 +220,7 @@ class Conditions(Section):
     transaction_cost: float = param(0.08, "Share of a partner's capacity spent on coordination.",
                                     ge=0.0, le=0.9, unit="share",
                                     source="Witesman & Heiss 2016")
-    setup_cost: float = param(0.62, "Extra share of capacity spent on set-up in the first "
+    setup_cost: float = param(0.57, "Extra share of capacity spent on set-up in the first "
                                    "months (phases I-III).", ge=0.0, le=0.9, unit="share",
                               source="Hanleybrown, Kania & Kramer 2012 (phases); value: "
                               + FITTED)
@@ -267,9 +268,9 @@ class Backbone(Section):
     systems_months: float = param(24.0, "Time constant for public will and policy work to pay "
                                   "off.", ge=1.0, le=240.0, unit="months",
                                   source="Results take 3-5 years (brief, section 1)")
-    hiring_months: float = param(3.0, "Time constant for staff to follow the budget.",
+    hiring_months: float = param(7.5, "Time constant for staff to follow the budget.",
                                  ge=0.0, le=60.0, unit="months",
-                                 source=CALIBRATED)
+                                 source=FITTED)
     imposes_agenda: float = param(0.0, "Failure mode: the backbone pushes its own agenda "
                                   "(fast socialization to it, slow learning from partners).",
                                   ge=0.0, le=1.0, unit="0..1", source="March 1991, Fig. 1")
@@ -293,7 +294,7 @@ class Preconditions(Section):
                                        "leave) once its motive passes (or falls below) its "
                                        "threshold.", ge=0.1, le=120.0, unit="months",
                                        source="Hanleybrown, Kania & Kramer 2012 (phases I-II)")
-    reluctance: float = param(0.68, "Largest participation threshold: organizations' thresholds "
+    reluctance: float = param(0.65, "Largest participation threshold: organizations' thresholds "
                               "are uniform on 0..reluctance (0: everyone takes part at once; "
                               "threshold model of Granovetter 1978).",
                               ge=0.0, le=1.0, unit="0..1", source=FITTED)
@@ -352,11 +353,11 @@ class Trust(Section):
     negativity_bias: float = param(3.0, "How many times faster a violation destroys trust than "
                                    "a good meeting builds it.", ge=1.0, le=20.0, unit="ratio",
                                    source="Negativity bias in trust models (brief, section 3)")
-    violation_rate: float = param(0.8, "Chance that a meeting with a credit-hoarding partner "
+    violation_rate: float = param(0.56, "Chance that a meeting with a credit-hoarding partner "
                                   "under fully competitive funding is a violation.", ge=0.0,
                                   le=1.0, unit="1/meeting",
                                   source="Kania et al. 2014 (credit hoarding breaks trust); "
-                                  + CALIBRATED)
+                                  "value: " + FITTED)
 
 
 class Learning(Section):
@@ -373,7 +374,7 @@ class Learning(Section):
                                      ge=0.0, le=1.0, unit="probability",
                                      source="Szulanski 1996 (sticky knowledge transfer); "
                                      "Kania et al. 2014 (evidence and relationships)")
-    exploration_rate: float = param(0.5, "Monthly chance an adaptive organization tries a "
+    exploration_rate: float = param(0.53, "Monthly chance an adaptive organization tries a "
                                     "variation of its strategy.", ge=0.0, le=1.0,
                                     unit="1/month",
                                     source="Lazer & Friedman 2007 (exploration); value: " + FITTED)
