@@ -250,27 +250,25 @@ def learn_from_peers(field, ties, landscape, keys, month, rules, communication, 
                     beliefs[i, c] = -field.trial_value[i]
                     score[i] = payoff(beliefs[i], deps, table, flip) / best
                 field.trial_choice[i] = -1
-        elif adaptive[i] > 0.0 and lag > 0 \
-                and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
-            # A variation is run before it is judged: the programs change now.
+        elif adaptive[i] > 0.0 and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
             c = int(uniform(keys, EXPLORED_CHOICE, month, i, 0) * n_bits)
-            beliefs[i, c] = -1 if beliefs[i, c] > 0 else 1
-            score[i] = payoff(beliefs[i], deps, table, flip) / best
-            field.trial_choice[i] = c
-            field.trial_value[i] = beliefs[i, c]
-            field.trial_base[i] = results[i]
-            field.trial_age[i] = 0.0
-        elif adaptive[i] > 0.0 and not lag > 0 \
-                and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
-            for b in range(n_bits):
-                trial[b] = old_beliefs[i, b]
-            c = int(uniform(keys, EXPLORED_CHOICE, month, i, 0) * n_bits)
-            trial[c] = -1 if trial[c] > 0 else 1
-            trial_score = payoff(trial, deps, table, flip) / best
-            if trial_score > old_score[i]:
+            if lag > 0:
+                # A variation is run before it is judged: the programs change now.
+                beliefs[i, c] = -1 if beliefs[i, c] > 0 else 1
+                score[i] = payoff(beliefs[i], deps, table, flip) / best
+                field.trial_choice[i] = c
+                field.trial_value[i] = beliefs[i, c]
+                field.trial_base[i] = results[i]
+                field.trial_age[i] = 0.0
+            else:
                 for b in range(n_bits):
-                    beliefs[i, b] = trial[b]
-                score[i] = trial_score
+                    trial[b] = old_beliefs[i, b]
+                trial[c] = -1 if trial[c] > 0 else 1
+                trial_score = payoff(trial, deps, table, flip) / best
+                if trial_score > old_score[i]:
+                    for b in range(n_bits):
+                        beliefs[i, b] = trial[b]
+                    score[i] = trial_score
 
 
 def socialize(beliefs, code, rate, keys, month, stepwise):

@@ -45,18 +45,22 @@ except ImportError:  # Mesa 3.3 and 3.4
     MesaScenario = None
 
 
+def seed_sequence(seed: int, name: str) -> np.random.SeedSequence:
+    """The seed sequence ``name`` derived from the base seed (its spawn key is the name's
+    CRC-32): what one name draws does not shift what any other draws."""
+    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),))
+
+
 def stream(seed: int, name: str) -> np.random.Generator:
-    """Random stream ``name`` derived from the base seed: changing one process's draws does
-    not shift any other's."""
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+    """Random stream ``name`` derived from the base seed (a set-up process)."""
+    return np.random.default_rng(seed_sequence(seed, name))
 
 
 def process_keys(seed: int) -> np.ndarray:
     """The keys of the month's random processes (:data:`~ci_sim.model.kernels.PROCESSES`),
-    unsigned 64-bit, in that order: the first words of a seed sequence of the base seed kept
-    for them (a process added at the end leaves the others' keys as they were)."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(zlib.crc32(b"month processes"),))
-    return sequence.generate_state(len(PROCESSES), np.uint64)
+    unsigned 64-bit, in that order: the first words of the seed sequence 'month processes'
+    (a process added at the end leaves the others' keys as they were)."""
+    return seed_sequence(seed, "month processes").generate_state(len(PROCESSES), np.uint64)
 
 
 def _clock_reading(index: int, kind: type, doc: str) -> property:
