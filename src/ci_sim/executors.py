@@ -37,9 +37,11 @@ are identical whichever executor runs it; only their arrival order differs, whic
 each result comes with its batch index.
 
 Batching: per-task overhead is about a millisecond for the process pool and a few for
-Dask (pickling, queueing, a round trip). A model run takes about a tenth of a second, so a
-batch of a handful of runs keeps overhead below a few percent, while many more batches than
-workers keep every worker busy until the end. :func:`batch_size` picks such a size.
+Dask (pickling, queueing, a round trip), and a study also saves each finished batch (a few
+milliseconds more, in the parent, which shares the cores with the workers). A model run
+takes from a few milliseconds to a tenth of a second, so batches of tens of runs keep
+overhead to a few percent, while many more batches than workers keep every worker busy
+until the end. :func:`batch_size` picks such a size.
 """
 
 from __future__ import annotations

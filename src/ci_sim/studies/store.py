@@ -91,6 +91,7 @@ class Store:
     def __init__(self, path: Path, kind: str = "study"):
         self.path = Path(path)
         self.kind = kind
+        self._next_chunk: int | None = None  # see next_chunk
 
     @property
     def manifest_path(self) -> Path:
@@ -165,10 +166,15 @@ class Store:
         return read_parquet(self.path / DESIGN, "start again with --overwrite", ["sample"])
 
     def next_chunk(self) -> int:
-        numbers = [int(path.stem.removeprefix("batch-"))
-                   for path in self.chunk_folder.glob("batch-*.parquet")
-                   if path.stem.removeprefix("batch-").isdigit()]
-        return max(numbers, default=-1) + 1
+        """The number of the next chunk: one more than the largest on disk, looked up once
+        and then counted here (a study holds the store's lock, so nobody else writes)."""
+        if self._next_chunk is None:
+            numbers = [int(path.stem.removeprefix("batch-"))
+                       for path in self.chunk_folder.glob("batch-*.parquet")
+                       if path.stem.removeprefix("batch-").isdigit()]
+            self._next_chunk = max(numbers, default=-1) + 1
+        self._next_chunk += 1
+        return self._next_chunk - 1
 
     def write_chunk(self, columns: dict[str, list]) -> None:
         """Save the runs of one finished batch (``point``, ``replicate``, ``seed`` and the
@@ -210,6 +216,7 @@ class Store:
 
     def remove_chunks(self) -> None:
         shutil.rmtree(self.chunk_folder, ignore_errors=True)
+        self._next_chunk = None
 
     def read_runs(self, columns: list[str], rows: int | None) -> pd.DataFrame:
         """runs.parquet, checked to have ``columns`` and ``rows`` runs (None: any number,
@@ -236,6 +243,7 @@ class Store:
 
     def clear(self) -> None:
         """Remove everything in the folder but the lock."""
+        self._next_chunk = None
         if not self.path.exists():
             return
         for entry in os.scandir(self.path):

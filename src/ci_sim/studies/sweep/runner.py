@@ -32,8 +32,12 @@ from ci_sim.studies.sweep.metadata import (column_descriptions, quantile_column,
                                            sweep_provenance)
 from ci_sim.studies.sweep.targets import RunBatch, run_batch
 
-#: Largest batch per target: a model run takes about 0.1 s, a test function microseconds.
-LARGEST_BATCH = {"model": 16, "ishigami": 8192}
+#: Largest batch per target. A model run takes milliseconds (4 ms for 50 organizations over
+#: 10 years), so the parent saves a checkpoint and workers receive a batch a few hundred
+#: times per sweep rather than thousands; a crash loses at most one batch per worker (of a
+#: large scenario's runs, :func:`~ci_sim.executors.batch_size` makes smaller batches only
+#: when the sweep is short). A test function takes microseconds.
+LARGEST_BATCH = {"model": 64, "ishigami": 8192}
 
 #: Progress callback: runs done so far, runs in the sweep.
 Progress = Callable[[int, int], None]
