@@ -12,6 +12,7 @@ column) and run the tests::
     python docs/gen_calibration.py --from results/calibration   # ship a finished fit
     python docs/gen_calibration.py --recheck            # after setting the defaults (~1 min)
     python docs/gen_calibration.py --check              # is the doc section current?
+    python docs/gen_calibration.py --stability          # fit to fit (four more fits, ~1 hour)
 
 The fit itself is ``ci-sim calibrate calibration --out results/calibration``; this script
 copies its ``summary.csv``, ``patterns.csv``, ``posterior.parquet`` and ``calibration.json``
@@ -19,12 +20,17 @@ into the package and rewrites the part of ``docs/calibration.md`` between its ma
 ``--recheck`` keeps the shipped posterior and re-runs what depends on the defaults of
 ``params.py``: where each default falls in its posterior (the summary) and the posterior
 predictive check on the held-out seeds (posterior draws, posterior median, defaults).
+``--stability`` fits :data:`VARIANTS` of the targets file that change only its seeds, into
+``results/calibration-stability/NAME`` (a finished fit there of the same targets is reused),
+and writes how far the medians move from fit to fit into the "Limits" of the same page.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -36,6 +42,16 @@ SHIPPED = ROOT / "src" / "ci_sim" / "builtin" / "calibration"
 DOC = ROOT / "docs" / "calibration.md"
 FILES = ("summary.csv", "patterns.csv", "posterior.parquet", "calibration.json")
 START, END = "<!-- calibration:start -->", "<!-- calibration:end -->"
+STABILITY = ("<!-- stability:start -->", "<!-- stability:end -->")
+#: Fits of the shipped targets file that change only its seeds or its budget, by table and
+#: key: ABC-SMC's own draws; the calibration seeds; twice as many calibration seeds (on each
+#: base).
+VARIANTS = {
+    "abc-17": {"seeds": {"abc": 17}},
+    "base-20261301": {"seeds": {"base": 20261301}},
+    "12-seeds": {"seeds": {"replicates": 12}},
+    "12-seeds-base-20261301": {"seeds": {"base": 20261301, "replicates": 12}},
+}
 
 
 def number(value: float) -> str:
@@ -85,19 +101,130 @@ def render(folder: Path) -> str:
     return "\n".join(lines)
 
 
-def rewrite(section: str, check: bool) -> bool:
-    """Put ``section`` between the markers of docs/calibration.md; with ``check``, only say
-    whether it is there already."""
+def rewrite(section: str, check: bool, markers: tuple[str, str] = (START, END)) -> bool:
+    """Put ``section`` between the ``markers`` of docs/calibration.md; with ``check``, only
+    say whether it is there already."""
+    start, end = markers
     text = DOC.read_text(encoding="utf-8")
-    if START not in text or END not in text:
-        raise SystemExit(f"{DOC}: the markers {START} and {END} are missing")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    updated = f"{head}{START}\n{section}\n{END}{tail}"
+    if start not in text or end not in text:
+        raise SystemExit(f"{DOC}: the markers {start} and {end} are missing")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    updated = f"{head}{start}\n{section}\n{end}{tail}"
     if check:
         return updated == text
     DOC.write_text(updated, encoding="utf-8")
     return True
+
+
+def with_changes(text: str, changes: dict[str, dict[str, int]]) -> str:
+    """The targets file ``text`` with the given keys of its tables (``{"seeds": {"abc":
+    17}}``) set to new values (each key must be there once in its table; comments on those
+    lines are dropped)."""
+    for table, values in changes.items():
+        head, section, tail = re.split(rf"^(\[{table}\][^\[]*)", text, maxsplit=1,
+                                       flags=re.M)
+        for key, value in values.items():
+            section, found = re.subn(rf"^{key}\s*=.*$", f"{key} = {value}", section,
+                                     flags=re.M)
+            if found != 1:
+                raise SystemExit(f"[{table}] of the targets file: expected one '{key} =' line")
+        text = head + section + tail
+    return text
+
+
+def stability_fits(out: Path, workers: int | None) -> dict[str, Path]:
+    """Each of :data:`VARIANTS` fitted into ``out/NAME`` (its targets file ``out/NAME.toml``),
+    reusing a finished fit there whose targets are the shipped fit's with those changes."""
+    from ci_sim.studies.calibration import run_calibration
+    from ci_sim.studies.loading import study_file
+
+    shipped = json.loads((SHIPPED / "calibration.json").read_text(encoding="utf-8"))
+    text = study_file("calibration").read_text(encoding="utf-8")
+    folders = {}
+    content = shipped["targets"]["content"]
+    for name, changes in VARIANTS.items():
+        folder = out / name
+        expected = {**content, **{table: {**content[table], **values}
+                                  for table, values in changes.items()}}
+        record = folder / "calibration.json"
+        if record.exists() and json.loads(record.read_text(encoding="utf-8"))[
+                "targets"]["content"] == expected:
+            print(f"{name}: reusing the fit in {folder}")
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            targets = out / f"{name}.toml"
+            targets.write_text(with_changes(text, changes), encoding="utf-8")
+            print(f"{name}: fitting {targets} into {folder}")
+            # resume an interrupted fit of these targets; replace a fit of other targets
+            run_calibration(targets, folder, workers=workers, resume=True,
+                            overwrite=record.exists())
+        folders[name] = folder
+    return folders
+
+
+def prior_position(row: pd.Series, value: float) -> float:
+    """Where ``value`` lies in the prior's range, 0..1 (on a log scale for a log-uniform
+    prior)."""
+    low, high = row["prior_low"], row["prior_high"]
+    if row["prior"] == "loguniform":
+        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
+    return (value - low) / (high - low)
+
+
+def render_stability(folders: dict[str, Path]) -> str:
+    """The fit-to-fit section: every fit's medians, and how far they move (as a share of
+    the prior's range) when only ABC's draws or only the calibration seeds change."""
+    fits = {"shipped": SHIPPED, **folders}
+    summaries = {name: pd.read_csv(folder / "summary.csv").set_index("parameter")
+                 for name, folder in fits.items()}
+    records = {name: json.loads((folder / "calibration.json").read_text(encoding="utf-8"))
+               for name, folder in fits.items()}
+    shipped = summaries["shipped"]
+
+    def label(name: str) -> str:
+        content = records[name]["targets"]["content"]
+        seeds, budget = content["seeds"], content["budget"]
+        return (f"{seeds['replicates']} seeds of base {seeds['base']}, ABC draws "
+                f"{seeds['abc']}, {budget['particles']} particles, budget "
+                f"{budget['evaluations']:,} evaluations")
+
+    def moves(first: str, second: str) -> pd.Series:
+        return pd.Series({parameter: abs(
+            prior_position(row, summaries[first].loc[parameter, "median"])
+            - prior_position(row, summaries[second].loc[parameter, "median"]))
+            for parameter, row in shipped.iterrows()})
+
+    pairs = {"ABC's draws changed (6 seeds)": ("shipped", "abc-17"),
+             "calibration seeds changed, 6 seeds": ("shipped", "base-20261301"),
+             "calibration seeds changed, 12 seeds": ("12-seeds", "12-seeds-base-20261301")}
+    lines = ["Generated by `python docs/gen_calibration.py --stability`: the shipped fit and "
+             f"{len(folders)} fits of the same targets that change only their seeds or "
+             "budget. The fits:", ""]
+    for name, record in records.items():
+        last = record["generations"][-1]
+        lines.append(f"- {name}: {label(name)}; {record['evaluations']:,} evaluations, "
+                     f"final effective sample size {last['effective_sample_size']:.0f} of "
+                     f"{last['accepted']}.")
+    lines += ["", "| parameter | " + " | ".join(fits) + " | "
+              + " | ".join(pairs) + " |",
+              "|---|" + "---|" * (len(fits) + len(pairs))]
+    moved = {pair: moves(*fits_) for pair, fits_ in pairs.items()}
+    for parameter in shipped.index:
+        lines.append(f"| `{parameter}` | " + " | ".join(
+            number(summaries[name].loc[parameter, "median"]) for name in fits) + " | "
+            + " | ".join(f"{moved[pair][parameter]:.0%}" for pair in pairs) + " |")
+    lines += ["", "The last columns: how far the median moves between the two fits, as a "
+              "share of the prior's range (of its logarithm for a log-uniform prior). Mean "
+              "over the parameters: " + "; ".join(
+                  f"{pair} {values.mean():.0%}" for pair, values in moved.items()) + "."]
+    outside = [parameter for parameter in shipped.index
+               if not all(summaries[name].loc[parameter, "p25"] <= shipped.loc[
+                   parameter, "default"] <= summaries[name].loc[parameter, "p75"]
+                   for name in fits)]
+    lines.append("Defaults outside the central 50% of some fit: "
+                 + (", ".join(f"`{parameter}`" for parameter in outside) or "none") + ".")
+    return "\n".join(lines)
 
 
 def recheck() -> None:
@@ -174,7 +301,14 @@ def main() -> None:
                         help="exit 1 if docs/calibration.md does not show the shipped fit")
     parser.add_argument("--recheck", action="store_true",
                         help="keep the shipped fit; redo what depends on the defaults")
+    parser.add_argument("--stability", action="store_true",
+                        help="fit the seed variants; write how far the medians move")
     args = parser.parse_args()
+    if args.stability:
+        folders = stability_fits(Path("results/calibration-stability"), args.workers)
+        rewrite(render_stability(folders), check=False, markers=STABILITY)
+        print(f"Updated the fit-to-fit section of {DOC.relative_to(ROOT)}")
+        return
     if args.recheck:
         recheck()
         rewrite(render(SHIPPED), check=False)

@@ -13,8 +13,10 @@ to the posterior median (params.py cites it as FITTED), then
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import subprocess
 import sys
+import tomllib
 from importlib import resources
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import pytest
 from ci_sim.model.params import describe
 from ci_sim.parquet import read_metadata
 from ci_sim.studies.calibration.targets import load_plan
+from ci_sim.studies.loading import study_file
 
 SHIPPED = Path(str(resources.files("ci_sim.builtin").joinpath("calibration")))
 SUMMARY = SHIPPED / "summary.csv"
@@ -62,3 +65,21 @@ def test_the_documentation_shows_the_shipped_fit():
     finished = subprocess.run([sys.executable, str(ROOT / "docs" / "gen_calibration.py"),
                                "--check"], capture_output=True, text=True)
     assert finished.returncode == 0, finished.stdout + finished.stderr
+
+
+def test_the_stability_fits_change_only_their_seeds_or_budget():
+    """``gen_calibration.py --stability`` fits variants of the shipped targets file: each
+    must read as the same targets with only the named seeds or budget changed."""
+    spec = importlib.util.spec_from_file_location("gen_calibration",
+                                                  ROOT / "docs" / "gen_calibration.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = study_file("calibration").read_text(encoding="utf-8")
+    original = tomllib.loads(text)
+    for changes in module.VARIANTS.values():
+        assert set(changes) <= {"seeds", "budget"}
+        changed = tomllib.loads(module.with_changes(text, changes))
+        assert changed == {**original, **{table: {**original[table], **values}
+                                          for table, values in changes.items()}}
+    with pytest.raises(SystemExit, match="one 'rate ='"):
+        module.with_changes(text, {"seeds": {"rate": 1}})
