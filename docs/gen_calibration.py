@@ -12,7 +12,7 @@ column) and run the tests::
     python docs/gen_calibration.py --from results/calibration   # ship a finished fit
     python docs/gen_calibration.py --recheck            # after setting the defaults (~1 min)
     python docs/gen_calibration.py --check              # is the doc section current?
-    python docs/gen_calibration.py --stability          # fit to fit (four more fits, ~1 hour)
+    python docs/gen_calibration.py --stability          # fit to fit (six more fits, ~1 hour)
 
 The fit itself is ``ci-sim calibrate calibration --out results/calibration``; this script
 copies its ``summary.csv``, ``patterns.csv``, ``posterior.parquet`` and ``calibration.json``
@@ -20,9 +20,10 @@ into the package and rewrites the part of ``docs/calibration.md`` between its ma
 ``--recheck`` keeps the shipped posterior and re-runs what depends on the defaults of
 ``params.py``: where each default falls in its posterior (the summary) and the posterior
 predictive check on the held-out seeds (posterior draws, posterior median, defaults).
-``--stability`` fits :data:`VARIANTS` of the targets file that change only its seeds, into
-``results/calibration-stability/NAME`` (a finished fit there of the same targets is reused),
-and writes how far the medians move from fit to fit into the "Limits" of the same page.
+``--stability`` fits :data:`VARIANTS` of the targets file that change only its seeds or
+budget, into ``results/calibration-stability/NAME`` (a finished fit there of the same targets
+is reused), and writes how far the medians move from fit to fit into the "Limits" of the
+same page.
 """
 
 from __future__ import annotations
