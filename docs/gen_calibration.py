@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import re
 import shutil
 import sys
@@ -167,18 +166,11 @@ def stability_fits(out: Path, workers: int | None) -> dict[str, Path]:
     return folders
 
 
-def prior_position(row: pd.Series, value: float) -> float:
-    """Where ``value`` lies in the prior's range, 0..1 (on a log scale for a log-uniform
-    prior)."""
-    low, high = row["prior_low"], row["prior_high"]
-    if row["prior"] == "loguniform":
-        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
-    return (value - low) / (high - low)
-
-
 def render_stability(folders: dict[str, Path]) -> str:
     """The fit-to-fit section: every fit's medians, and how far they move (as a share of
     the prior's range) when only ABC's draws or only the calibration seeds change."""
+    from ci_sim.studies.calibration.targets import load_plan
+
     fits = {"shipped": SHIPPED, **folders}
     summaries = {name: pd.read_csv(folder / "summary.csv").set_index("parameter")
                  for name, folder in fits.items()}
@@ -193,11 +185,13 @@ def render_stability(folders: dict[str, Path]) -> str:
                 f"{seeds['abc']}, {budget['particles']} particles, budget "
                 f"{budget['evaluations']:,} evaluations")
 
+    priors = load_plan("calibration").targets.parameters
+
     def moves(first: str, second: str) -> pd.Series:
         return pd.Series({parameter: abs(
-            prior_position(row, summaries[first].loc[parameter, "median"])
-            - prior_position(row, summaries[second].loc[parameter, "median"]))
-            for parameter, row in shipped.iterrows()})
+            prior.cdf(summaries[first].loc[parameter, "median"])
+            - prior.cdf(summaries[second].loc[parameter, "median"]))
+            for parameter, prior in priors.items()})
 
     pairs = {"ABC's draws changed, 120 particles": ("shipped", "abc-17"),
              "ABC's draws changed, 240 particles": ("240-particles", "240-particles-abc-17"),

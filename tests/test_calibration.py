@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from ci_sim.cli import app
 from ci_sim.simulate import replicate_seeds
 from ci_sim.studies.calibration.patterns import distance, statistic
-from ci_sim.studies.calibration.targets import Pattern, load_plan
+from ci_sim.studies.calibration.targets import Pattern, Prior, load_plan
 
 runner = CliRunner()
 
@@ -423,3 +423,14 @@ def test_a_missing_targets_file_and_an_unknown_built_in_are_named(tmp_path):
     for source in (str(tmp_path / "missing.toml"), "no_such_calibration"):
         result = calibrate(source)
         assert result.exit_code == 2 and source in result.stderr
+
+
+@pytest.mark.parametrize("kind", ["uniform", "loguniform"])
+def test_a_priors_cdf_inverts_its_quantiles(kind):
+    """Where a value lies in the prior (``cdf``, the fit-to-fit moves of docs/calibration.md)
+    is the inverse of ``quantile``: on a log scale for a loguniform prior, so its median is
+    the geometric mean of the ends."""
+    prior = Prior(low=2.0, high=32.0, prior=kind)
+    for q in (0.0, 0.1, 0.5, 0.9, 1.0):
+        assert prior.cdf(float(prior.quantile(q))) == pytest.approx(q, abs=1e-12)
+    assert prior.cdf(8.0) == pytest.approx(0.5 if kind == "loguniform" else 0.2)

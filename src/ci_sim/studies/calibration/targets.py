@@ -174,6 +174,13 @@ class Prior(Strict):
             return np.exp(np.log(self.low) + q * (np.log(self.high) - np.log(self.low)))
         return self.low + q * (self.high - self.low)
 
+    def cdf(self, value: float) -> float:
+        """The prior's probability below ``value`` (inside the range: where it lies in the
+        range, 0..1, on a log scale for a loguniform prior); the inverse of :meth:`quantile`."""
+        low, high, value = self.to_fitted(self.low), self.to_fitted(self.high), \
+            self.to_fitted(value)
+        return (value - low) / (high - low)
+
 
 class RunSpec(Strict):
     """A run every particle makes: a scenario with settings of its own."""

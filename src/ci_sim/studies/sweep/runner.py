@@ -32,11 +32,10 @@ from ci_sim.studies.sweep.metadata import (column_descriptions, quantile_column,
                                            sweep_provenance)
 from ci_sim.studies.sweep.targets import RunBatch, run_batch
 
-#: Largest batch per target. A model run takes milliseconds (4 ms for 50 organizations over
-#: 10 years), so the parent saves a checkpoint and workers receive a batch a few hundred
-#: times per sweep rather than thousands; a crash loses at most one batch per worker (of a
-#: large scenario's runs, :func:`~ci_sim.executors.batch_size` makes smaller batches only
-#: when the sweep is short). A test function takes microseconds.
+#: Largest batch per target (what a crash can lose per worker). A model run takes
+#: milliseconds (4 ms for 50 organizations over 10 years), so with up to 64 runs a batch the
+#: parent saves a checkpoint a few hundred times per sweep, not thousands. A test function
+#: takes microseconds.
 LARGEST_BATCH = {"model": 64, "ishigami": 8192}
 
 #: Progress callback: runs done so far, runs in the sweep.
