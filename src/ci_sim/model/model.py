@@ -15,7 +15,7 @@ import functools
 import math
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import mesa
 import networkx as nx
@@ -56,11 +56,15 @@ def stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(seed_sequence(seed, name))
 
 
+@functools.lru_cache(maxsize=64)
 def process_keys(seed: int) -> np.ndarray:
     """The keys of the month's random processes (:data:`~ci_sim.model.kernels.PROCESSES`),
     unsigned 64-bit, in that order: the first words of the seed sequence 'month processes'
-    (a process added at the end leaves the others' keys as they were)."""
-    return seed_sequence(seed, "month processes").generate_state(len(PROCESSES), np.uint64)
+    (a process added at the end leaves the others' keys as they were). Kept for the next
+    runs on the seed (read-only)."""
+    keys = seed_sequence(seed, "month processes").generate_state(len(PROCESSES), np.uint64)
+    keys.flags.writeable = False
+    return keys
 
 
 def _clock_reading(index: int, kind: type, doc: str) -> property:
@@ -158,7 +162,6 @@ class CollectiveImpactModel(mesa.Model):
                 f"{rows * RECORDED_ROW_BYTES / 1e9:.1f} GB), at most {MAX_RECORDED_ROWS:,}; "
                 f"pass record='metrics' or record='none', or run fewer organizations or years")
         self._in_month = False
-        self._streams: dict[str, np.random.Generator] = {}
         self._initialize()
         #: Players' choices (participatory workshops): empty unless someone plays (7.21).
         self.choices = PlayerChoices(self.params.organizations.count)
@@ -176,40 +179,28 @@ class CollectiveImpactModel(mesa.Model):
         if record != "none":
             self.datacollector.collect(self)
 
-    def draws(self, name: str) -> np.random.Generator:
-        """The named random stream ``name`` of this run."""
-        if name not in self._streams:
-            self._streams[name] = stream(self.seed, name)
-        return self._streams[name]
-
     # ------------------------------------------------------------------ set-up
     def _initialize(self) -> None:
         s = self.params
         n, m, n_bits = s.organizations.count, s.problem.indicators, s.problem.strategy_bits
-        orgs = self.draws("organizations")
-        n_funders = n - s.grantees()
-        sector = np.full(n, FUNDER, dtype=np.int64)
-        grantee_sectors = [SECTORS.index(name) for name in GRANTEE_SECTOR_MIX]
-        sector[n_funders:] = orgs.choice(grantee_sectors, size=n - n_funders,
-                                         p=list(GRANTEE_SECTOR_MIX.values()))
-        orgs.shuffle(sector)
+        drawn = setup_draws(self.seed, n, s.grantees(), m, n_bits, s.problem.initial_beliefs)
+        sector = drawn.sector.copy()
         self.sector = sector
         self.grantee = sector != FUNDER
         self.n_grantees = int(self.grantee.sum())
-        self.funder_shares = orgs.dirichlet(np.ones(max(n_funders, 1)))
+        self.funder_shares = drawn.funder_shares.copy()
 
-        problem = self.draws("problem")
-        self.needs = problem.dirichlet(np.full(m, 2.0))
-        self.funder_priorities = problem.dirichlet(np.full(m, 2.0))
-        self.backbone_priorities = problem.dirichlet(np.full(m, 2.0))
+        self.needs = drawn.needs.copy()
+        self.funder_priorities = drawn.funder_priorities.copy()
+        self.backbone_priorities = drawn.backbone_priorities.copy()
         self.priorities = self.funder_priorities.copy()
-        # One Dirichlet draw per organization, row by row (the same numbers as n single draws).
-        self.mission = orgs.dirichlet(2.0 * m * (0.5 * self.funder_priorities + 0.5 / m), size=n)
+        self.mission = drawn.mission.copy()
         self.effort = self.mission.copy()
         self.public = (sector == PUBLIC).astype(np.float64)
-        self.volunteers = np.isin(sector, VOLUNTEER_SECTORS).astype(np.float64)
+        self.volunteers = ((sector == VOLUNTEER_SECTORS[0])
+                           | (sector == VOLUNTEER_SECTORS[1])).astype(np.float64)
         self.base_capacity = (s.organizations.base_capacity * (1.0 + self.public)
-                              * orgs.uniform(0.5, 1.5, n) * self.grantee)
+                              * drawn.capacity_spread * self.grantee)
         #: Base staff this month: grows with public will (volunteers) and policy (public budgets).
         self.staff_base = self.base_capacity.copy()
         backbone = s.backbone
@@ -228,21 +219,18 @@ class CollectiveImpactModel(mesa.Model):
         self.socialization = np.zeros(n)
         self.fit = np.zeros(n)
 
-        mindset_draws = self.draws("mindsets").uniform(size=(5, n))
         shares = s.mindsets
         self.mindsets = {
-            "adaptive": (mindset_draws[0] < shares.adaptive).astype(np.float64),
-            "shared_credit": (mindset_draws[1] < shares.shared_credit).astype(np.float64),
-            "relationships": (mindset_draws[2] < shares.relationships).astype(np.float64),
-            "context_expertise": ((mindset_draws[3] < shares.context_expertise)
+            "adaptive": (drawn.mindsets[0] < shares.adaptive).astype(np.float64),
+            "shared_credit": (drawn.mindsets[1] < shares.shared_credit).astype(np.float64),
+            "relationships": (drawn.mindsets[2] < shares.relationships).astype(np.float64),
+            "context_expertise": ((drawn.mindsets[3] < shares.context_expertise)
                                   | (sector == COMMUNITY)).astype(np.float64),
         }
         self.hoards = (1.0 - self.mindsets["shared_credit"]) * self.grantee
 
         self._build_landscape(n_bits)
-        beliefs = self.draws("beliefs")
-        values = [-1, 0, 1] if s.problem.initial_beliefs == "march" else [-1, 1]
-        self.beliefs = beliefs.choice(values, size=(n, n_bits)).astype(np.int8)
+        self.beliefs = drawn.beliefs.copy()
         self.code = np.zeros(n_bits, dtype=np.int8)
         #: March's program (``initial_beliefs = "march"``): this period's actions and their
         #: performance (right - wrong) / N.
@@ -250,7 +238,7 @@ class CollectiveImpactModel(mesa.Model):
         self.actions = np.zeros((n, n_bits), dtype=np.int8)
         self.action_score = np.zeros(n)
         if s.backbone.enabled and s.backbone.imposes_agenda > 0:
-            self.code = self.draws("agenda").choice([-1, 1], size=n_bits).astype(np.int8)
+            self.code = drawn.agenda.copy()
         self.score = np.zeros(n)
         self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
                                      self.score, self.beliefs, True)
@@ -259,7 +247,7 @@ class CollectiveImpactModel(mesa.Model):
         self.performance = self.score ** s.problem.score_exponent
         self.quality = (1 - dependence) + dependence * self.performance
 
-        self._build_network(n)
+        self._build_network(n, drawn.group_order)
         #: Trust of each organization in each other (0..1), stored per tie: ``trust[i, j]``
         #: or :meth:`trust_of` reads it; ``trust.ties`` (aligned with ``neighbours``) is what
         #: the kernels update (:class:`~ci_sim.model.trust.TieTrust`).
@@ -274,12 +262,12 @@ class CollectiveImpactModel(mesa.Model):
         self.background = self.indicators.copy()
         #: What the field's work has added to each indicator (index points).
         self.lift = np.zeros(m)
-        self.trend = self.draws("indicator_trends").normal(0.0, 1.0, m) * s.problem.trend_sd / 12
+        self.trend = drawn.trends * s.problem.trend_sd / 12
         #: The launch year's measurement (12 monthly measurements averaged) and the last
         #: 12 months' measurements, for indicators_improving.
         noise = s.problem.measurement_noise
-        self.launch_measured = self.indicators + self.draws("launch_measurement").normal(
-            0.0, 1.0, m) * noise / math.sqrt(STEPS_PER_YEAR)
+        self.launch_measured = self.indicators + drawn.launch_errors * noise / math.sqrt(
+            STEPS_PER_YEAR)
         self.recent_measured = np.tile(self.launch_measured, (STEPS_PER_YEAR, 1))
         #: FTE on one indicator that moves it at the full rate (scales with the field).
         self.indicator_scale = s.problem.effort_scale * self.n_grantees / m
@@ -287,7 +275,7 @@ class CollectiveImpactModel(mesa.Model):
         # Preconditions (ODD 7.4): each grantee's threshold for taking part and its stake in
         # the problem: the needs its mission covers, relative to a mission wholly on the
         # most pressing need (0..1).
-        self.threshold = self.draws("thresholds").uniform(0.0, s.preconditions.reluctance, n)
+        self.threshold = s.preconditions.reluctance * drawn.thresholds
         self.stake = self.mission @ self.needs / self.needs.max()
         self.participating = np.zeros(n)
         self.at_table = np.zeros(n, dtype=np.bool_)
@@ -316,7 +304,7 @@ class CollectiveImpactModel(mesa.Model):
         self.deps, self.table = deps.copy(), table.copy()
         self.flip = np.zeros(n_bits, dtype=np.int8)
 
-    def _build_network(self, n: int) -> None:
+    def _build_network(self, n: int, group_order: np.ndarray) -> None:
         learning = self.params.learning
         #: The organizations' network (a networkx graph, shared by the runs of one seed and
         #: network settings: read it, do not change it).
@@ -336,7 +324,7 @@ class CollectiveImpactModel(mesa.Model):
         #: Working group of each organization (-1: none) and its place in the order partners
         #: are dealt into groups.
         self.group = np.full(n, -1, dtype=np.int64)
-        self.group_order = self.draws("groups").random(n)
+        self.group_order = group_order.copy()
         #: Each organization's area when the groups were last formed (-1: not at the table;
         #: -2: no groups formed yet).
         self.dealt_area = np.full(n, -2, dtype=np.int64)
@@ -631,6 +619,87 @@ def shared_setup(elements: Any) -> Any:
         step.cache_info = kept.cache_info
         return step
     return decorate
+
+
+class SetupDraws(NamedTuple):
+    """The random numbers of a run's set-up, each from its own named stream of the seed
+    (ODD 7.1-7.4), before any parameter but the field's shape scales them. Read-only: a run
+    copies what it changes.
+
+    Attributes:
+        sector: each organization's sector (index into ``SECTORS``): the funders, then the
+            grantees drawn from ``GRANTEE_SECTOR_MIX``, shuffled (stream 'organizations').
+        funder_shares: each funder's share of the pool (flat Dirichlet).
+        needs, funder_priorities, backbone_priorities: weights over the indicators
+            (Dirichlet(2), stream 'problem').
+        mission: each organization's weights over the indicators, centred halfway between
+            the funders' priorities and equal weights (Dirichlet, concentration 2m).
+        capacity_spread: each organization's base staff relative to the scenario's
+            ``base_capacity`` (uniform 0.5-1.5).
+        mindsets: uniform numbers, one row per mindset shift (adaptive, shared credit,
+            relationships, context expertise): an organization has made a shift when its
+            number is below the shift's share (stream 'mindsets').
+        beliefs: initial views on each strategy choice (-1 or +1; -1, 0 or +1 for March's
+            initial beliefs; stream 'beliefs').
+        agenda: the agenda a backbone imposes (stream 'agenda').
+        group_order: each organization's place in the order partners are dealt into
+            working groups (stream 'groups').
+        trends, launch_errors: standard normal numbers for each indicator's own trend and
+            the launch measurement's error (streams 'indicator_trends',
+            'launch_measurement').
+        thresholds: each organization's threshold for taking part, as a share of the
+            scenario's ``reluctance`` (uniform 0-1, stream 'thresholds').
+    """
+
+    sector: np.ndarray
+    funder_shares: np.ndarray
+    needs: np.ndarray
+    funder_priorities: np.ndarray
+    backbone_priorities: np.ndarray
+    mission: np.ndarray
+    capacity_spread: np.ndarray
+    mindsets: np.ndarray
+    beliefs: np.ndarray
+    agenda: np.ndarray
+    group_order: np.ndarray
+    trends: np.ndarray
+    launch_errors: np.ndarray
+    thresholds: np.ndarray
+
+
+@shared_setup(lambda seed, n, grantees, m, n_bits, initial_beliefs: n * (n_bits + m + 8))
+def setup_draws(seed: int, n: int, grantees: int, m: int, n_bits: int, initial_beliefs: str
+                ) -> SetupDraws:
+    """The set-up's random numbers for ``n`` organizations of which ``grantees`` are not
+    funders, ``m`` indicators and ``n_bits`` strategy choices (:class:`SetupDraws`); every
+    run on the seed with that shape draws the same ones, whatever its other parameters."""
+    orgs, problem = stream(seed, "organizations"), stream(seed, "problem")
+    n_funders = n - grantees
+    sector = np.full(n, FUNDER, dtype=np.int64)
+    sector[n_funders:] = orgs.choice([SECTORS.index(name) for name in GRANTEE_SECTOR_MIX],
+                                     size=grantees, p=list(GRANTEE_SECTOR_MIX.values()))
+    orgs.shuffle(sector)
+    funder_shares = orgs.dirichlet(np.ones(max(n_funders, 1)))
+    needs, funder_priorities, backbone_priorities = (problem.dirichlet(np.full(m, 2.0))
+                                                     for _ in range(3))
+    # One Dirichlet draw per organization, row by row (the same numbers as n single draws).
+    mission = orgs.dirichlet(2.0 * m * (0.5 * funder_priorities + 0.5 / m), size=n)
+    beliefs = stream(seed, "beliefs").choice(
+        [-1, 0, 1] if initial_beliefs == "march" else [-1, 1], size=(n, n_bits))
+    drawn = SetupDraws(
+        sector=sector, funder_shares=funder_shares, needs=needs,
+        funder_priorities=funder_priorities, backbone_priorities=backbone_priorities,
+        mission=mission, capacity_spread=orgs.uniform(0.5, 1.5, n),
+        mindsets=stream(seed, "mindsets").uniform(size=(4, n)),
+        beliefs=beliefs.astype(np.int8),
+        agenda=stream(seed, "agenda").choice([-1, 1], size=n_bits).astype(np.int8),
+        group_order=stream(seed, "groups").random(n),
+        trends=stream(seed, "indicator_trends").normal(0.0, 1.0, m),
+        launch_errors=stream(seed, "launch_measurement").normal(0.0, 1.0, m),
+        thresholds=stream(seed, "thresholds").random(n))
+    for array in drawn:
+        array.flags.writeable = False
+    return drawn
 
 
 @shared_setup(lambda seed, n, kind, degree, rewiring: n * max(degree, 2))
