@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ci_sim.studies.sweep.prim import inside, paste, prim
+from ci_sim.studies.sweep.prim import inside, paste, peel, prim
 
 NAMES = ["a", "b", "c", "d"]
 
@@ -55,6 +55,31 @@ def test_peeling_trajectory_trades_coverage_for_density():
     assert coverage[0] == pytest.approx(1.0) and support[0] == pytest.approx(1.0)
     assert np.all(np.diff(support) < 0) and np.all(np.diff(coverage) <= 1e-12)
     assert density[-1] > density[0]
+
+
+def test_peeling_removes_exactly_alpha_of_the_runs_or_a_whole_tied_end_value():
+    """100 distinct values: each 5% peel removes the ceil(5% of the box) lowest runs. Five
+    levels of 20 runs and a 0/1 switch: a peel cannot split the 20 runs at an end level, so
+    it moves the limit to the next distinct value."""
+    x = np.arange(100.0)
+    success = (x >= 50).astype(float)
+    trajectory = peel(x[:, None], success, alpha=0.05, min_support=0.5,
+                      total_successes=success.sum())
+    # 5 of 100, 95, 90 and 85 runs, 4 of 80, 76, 72, 68 and 64, 3 of 60, 57 and 54; a peel
+    # of the 51 left would leave fewer than min_support
+    assert [lower[0] for lower, *_ in trajectory] == [0, 5, 10, 15, 20, 24, 28, 32, 36, 40,
+                                                       43, 46, 49]
+    level, switch = np.repeat(np.arange(5.0), 20), np.tile([0.0, 1.0], 50)
+    success = (level <= 2).astype(float)
+    trajectory = peel(np.column_stack([level, switch]), success, alpha=0.05, min_support=0.05,
+                      total_successes=success.sum())
+    limits = [(*lower, *upper) for lower, upper, *_ in trajectory]
+    # level's top end first (density 0.75, against 0.5 for its bottom and 0.6 for the
+    # switch), then the equally dense peel that keeps the most runs, the first among equals
+    assert limits == [(0, 0, 4, 1), (0, 0, 3, 1), (0, 0, 2, 1), (1, 0, 2, 1), (2, 0, 2, 1),
+                      (2, 1, 2, 1)]
+    assert [step[3] for step in trajectory] == [0.6, 0.75, 1, 1, 1, 1]
+    assert [step[4] for step in trajectory] == [1, 0.8, 0.6, 0.4, 0.2, 0.1]
 
 
 def test_pasting_widens_a_box_that_was_peeled_too_far():

@@ -58,52 +58,57 @@ def inside(X: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return np.all((X >= lower) & (X <= upper), axis=1)
 
 
-def _peel_candidates(X: np.ndarray, y: np.ndarray, mask: np.ndarray, lower: np.ndarray,
-                     upper: np.ndarray, alpha: float, floor: int):
-    """Every single peel: (mean of y after, points after, dimension, new lower, new upper)."""
-    held = np.flatnonzero(mask)
-    remove = max(1, math.ceil(alpha * len(held)))
-    for dimension in range(X.shape[1]):
-        column = X[held, dimension]
-        values = np.sort(column)
-        if values[0] == values[-1]:
-            continue
-        # low end: keep values >= threshold, at least one point removed
-        threshold = values[min(remove, len(values) - 1)]
-        if threshold == values[0]:  # the second smallest distinct value
-            threshold = values[np.searchsorted(values, values[0], side="right")]
-        yield_low = column >= threshold
-        threshold_high = values[max(len(values) - 1 - remove, 0)]
-        if threshold_high == values[-1]:  # the second largest distinct value
-            threshold_high = values[np.searchsorted(values, values[-1], side="left") - 1]
-        yield_high = column <= threshold_high
-        for kept, new_low, new_high in ((yield_low, threshold, upper[dimension]),
-                                        (yield_high, lower[dimension], threshold_high)):
-            count = int(kept.sum())
-            if count < floor or count == len(held):
-                continue
-            new_lower, new_upper = lower.copy(), upper.copy()
-            new_lower[dimension], new_upper[dimension] = new_low, new_high
-            yield float(y[held[kept]].mean()), count, new_lower, new_upper
-
-
 def peel(X: np.ndarray, y: np.ndarray, *, alpha: float, min_support: float,
          total_successes: float) -> list[tuple[np.ndarray, np.ndarray, float, float, float]]:
-    """The peeling trajectory: ``(lower, upper, coverage, density, support)`` per step."""
+    """The peeling trajectory: ``(lower, upper, coverage, density, support)`` per step.
+
+    ``y`` is 1 for a success and 0 otherwise. Each parameter's values are sorted once; a
+    step reads every peel's threshold from these orders, counts the successes among the
+    points it would remove, and drops the peeled points from every order. The counts are
+    integers, so shares computed from them are the same floats as means of ``y``.
+    """
     n = len(y)
+    success = y.astype(bool)
+    hits = np.count_nonzero(success)
     lower, upper = X.min(axis=0).astype(float), X.max(axis=0).astype(float)
-    mask = np.ones(n, dtype=bool)
+    mask = np.ones(n, dtype=bool)  # the points in the box
     floor = max(1, math.ceil(min_support * n))
     trajectory = [(lower, upper, y.sum() / total_successes, y.mean(), 1.0)]
-    while mask.sum() > floor:
-        best = max(_peel_candidates(X, y, mask, lower, upper, alpha, floor),
-                   key=lambda candidate: (candidate[0], candidate[1]), default=None)
+    columns = np.ascontiguousarray(X.T)
+    orders = [np.argsort(column) for column in columns]  # the box's points, by each value
+    while (held := len(orders[0])) > floor:
+        remove = max(1, math.ceil(alpha * held))
+        best = None
+        for dimension, (column, order) in enumerate(zip(columns, orders)):
+            values = column[order]
+            if values[0] == values[-1]:
+                continue
+            # low end: keep values >= threshold, at least one point removed
+            threshold = values[min(remove, held - 1)]
+            if threshold == values[0]:  # the second smallest distinct value
+                threshold = values[np.searchsorted(values, values[0], side="right")]
+            threshold_high = values[max(held - 1 - remove, 0)]
+            if threshold_high == values[-1]:  # the second largest distinct value
+                threshold_high = values[np.searchsorted(values, values[-1], side="left") - 1]
+            below = np.searchsorted(values, threshold, side="left")
+            above = np.searchsorted(values, threshold_high, side="right")
+            for peeled, new_low, new_high in ((order[:below], threshold, upper[dimension]),
+                                              (order[above:], lower[dimension], threshold_high)):
+                count = held - len(peeled)
+                if count < floor:
+                    continue
+                kept_hits = hits - np.count_nonzero(success[peeled])
+                key = (kept_hits / count, count)
+                if best is None or key > best[0]:  # the first of equals, as max() would
+                    best = key, kept_hits, dimension, new_low, new_high, peeled
         if best is None:
             break
-        _, count, lower, upper = best
-        mask = inside(X, lower, upper)
-        trajectory.append((lower, upper, y[mask].sum() / total_successes, y[mask].mean(),
-                           mask.sum() / n))
+        (_, count), hits, dimension, new_low, new_high, peeled = best
+        lower, upper = lower.copy(), upper.copy()
+        lower[dimension], upper[dimension] = new_low, new_high
+        mask[peeled] = False
+        orders = [order[mask[order]] for order in orders]
+        trajectory.append((lower, upper, hits / total_successes, hits / count, count / n))
     return trajectory
 
 
@@ -113,27 +118,27 @@ def paste(X: np.ndarray, y: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
     fall; each step takes the widening with the highest density."""
     lower, upper = lower.copy(), upper.copy()
     while True:
-        mask = inside(X, lower, upper)
+        outside = ~((X >= lower) & (X <= upper))  # which limits each point is outside of
+        broken = outside.sum(axis=1)
+        mask = broken == 0
         density = y[mask].mean()
         add = max(1, math.ceil(alpha * mask.sum()))
         best = None
-        for dimension in range(X.shape[1]):
-            others = np.ones(len(y), dtype=bool)
-            for other in range(X.shape[1]):
-                if other != dimension:
-                    others &= (X[:, other] >= lower[other]) & (X[:, other] <= upper[other])
-            below = np.sort(X[others & (X[:, dimension] < lower[dimension]), dimension])[::-1]
-            above = np.sort(X[others & (X[:, dimension] > upper[dimension]), dimension])
-            for side, outside in (("low", below), ("high", above)):
-                if len(outside) == 0:
+        for dimension, column in enumerate(X.T):
+            others = broken == outside[:, dimension]  # inside the other parameters' limits
+            below = np.sort(column[others & (column < lower[dimension])])[::-1]
+            above = np.sort(column[others & (column > upper[dimension])])
+            for side, beyond in (("low", below), ("high", above)):
+                if len(beyond) == 0:
                     continue
-                edge = outside[min(add, len(outside)) - 1]
+                edge = beyond[min(add, len(beyond)) - 1]
                 new_lower, new_upper = lower.copy(), upper.copy()
                 if side == "low":
                     new_lower[dimension] = edge
                 else:
                     new_upper[dimension] = edge
-                widened = inside(X, new_lower, new_upper)
+                widened = others & (column >= new_lower[dimension]) \
+                    & (column <= new_upper[dimension])
                 new_density, held = y[widened].mean(), int(widened.sum())
                 # >=: more support at no cost in density is worth having (each paste adds
                 # points, so this ends)
