@@ -9,6 +9,9 @@ Sobol design, one replicate each) four ways, side by side in one process:
 - process pool: ``workers=2``;
 - dask: ``scheduler="local"`` with 2 worker processes.
 
+Beside them, the set-up alone: building each point's model without running a month (CPU),
+as a share of a direct run.
+
 Pool and Dask are timed twice: including starting the workers (each imports ci-sim and
 loads the numba kernels from the on-disk cache, a few seconds), and in the steady state of
 a long sweep (after that start). Before the steady-state clock starts, every worker is
@@ -35,6 +38,7 @@ from pathlib import Path
 
 from ci_sim import __version__
 from ci_sim.executors import make_executor
+from ci_sim.model import CollectiveImpactModel
 from ci_sim.model.scenarios import merge, nest, validate
 from ci_sim.simulate import run, trajectories
 from ci_sim.studies.store import Store
@@ -55,19 +59,36 @@ def sweep_plan(runs: int):
     return plan
 
 
+def point_scenarios(plan) -> list:
+    """The scenario of every sample point."""
+    base = plan.loaded.base.model_dump()
+    names = plan.experiment.parameter_names
+    return [validate(merge(base, nest(dict(zip(names, point)))), "").resolved()
+            for point in zip(*(plan.design[name].tolist() for name in names))]
+
+
 def time_direct(plan) -> tuple[float, float, float]:
     """Wall seconds, the same (no workers to start), and CPU seconds of plain calls of what
     a sweep runs per run (``trajectories`` of the metrics its outputs read)."""
-    base = plan.loaded.base.model_dump()
-    names = plan.experiment.parameter_names
     metrics = sorted({spec.metric for spec in plan.experiment.outputs.values()})
-    scenarios = [validate(merge(base, nest(dict(zip(names, point)))), "").resolved()
-                 for point in zip(*(plan.design[name].tolist() for name in names))]
+    scenarios = point_scenarios(plan)
     cpu, started = time.process_time(), time.perf_counter()
     for scenario in scenarios:
         trajectories(scenario, plan.seeds[0], metrics, engine=plan.experiment.engine)
     wall = time.perf_counter() - started
     return wall, wall, time.process_time() - cpu
+
+
+def time_setup(plan) -> float:
+    """CPU seconds of building every point's model without running a month: the set-up
+    share of a direct run (the seed's network, landscape and set-up random numbers are
+    kept after the first point, as in a sweep)."""
+    scenarios = point_scenarios(plan)
+    cpu = time.process_time()
+    for scenario in scenarios:
+        CollectiveImpactModel(scenario, record="none", seed=plan.seeds[0],
+                              engine_name=plan.experiment.engine)
+    return time.process_time() - cpu
 
 
 def warm_up(_: int) -> tuple[int, float]:
@@ -130,11 +151,13 @@ def main() -> None:
             "dask LocalCluster (2 workers)": lambda: time_pipeline(plan, scheduler="local",
                                                                    workers=2)}
     times = {name: [] for name in ways}
+    setups = []
     load = lambda: " ".join(f"{value:.2f}" for value in os.getloadavg())  # noqa: E731
     before = load()
     for _ in range(arguments.repeats):
         for name, measure in ways.items():  # interleaved, so load changes hit all alike
             times[name].append(measure())
+        setups.append(time_setup(plan))
     print(f"ci-sim {__version__}: {plan.runs} runs of {plan.loaded.base.years:g} years "
           f"({EXPERIMENT.name} design), min / median of {arguments.repeats}, {os.cpu_count()} "
           f"cores, load average {before} before, {load()} after")
@@ -155,6 +178,10 @@ def main() -> None:
     print(f"  runs/s: max / median (the best and typical); ratios of the best steady rates")
     print(f"  overhead per run, in-process pipeline over direct calls (min wall): "
           f"{overhead / plan.runs * 1000:.2f} ms ({overhead / walls['direct']:.1%})")
+    direct_cpu = min(cpu for _, _, cpu in times["direct"])
+    print(f"  set-up alone (building a point's model, no month run), CPU per run: "
+          f"{min(setups) / plan.runs * 1e3:.2f} / {statistics.median(setups) / plan.runs * 1e3:.2f}"
+          f" ms ({min(setups) / direct_cpu:.0%} of a direct run, min / min)")
 
 
 if __name__ == "__main__":
