@@ -362,8 +362,9 @@ class CollectiveImpactModel(mesa.Model):
         if n > MAX_UNITS or max(self.neighbours.shape[1], self.beliefs.shape[1]) > MAX_SLOTS:
             raise ValueError("the month's random numbers count at most "
                              f"{MAX_UNITS} organizations and {MAX_SLOTS} slots")
-        #: The keys of the month's random processes (:func:`process_keys`).
-        self.keys = process_keys(self.seed)
+        #: The keys of the month's random processes (:func:`process_keys`): a writable copy,
+        #: as a copied or unpickled model's are, so every model runs one compiled month.
+        self.keys = process_keys(self.seed).copy()
         self._plays = Plays(*(self.choices.values[name] for name in (
             "claims_credit", "attends_meetings", "shares_data", "follows_agenda")),
             grants=np.zeros(n), moved=np.zeros(1))
