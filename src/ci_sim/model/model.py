@@ -197,8 +197,8 @@ class CollectiveImpactModel(mesa.Model):
         self.mission = drawn.mission.copy()
         self.effort = self.mission.copy()
         self.public = (sector == PUBLIC).astype(np.float64)
-        self.volunteers = ((sector == VOLUNTEER_SECTORS[0])
-                           | (sector == VOLUNTEER_SECTORS[1])).astype(np.float64)
+        self.volunteers = np.logical_or.reduce(
+            [sector == volunteer for volunteer in VOLUNTEER_SECTORS]).astype(np.float64)
         self.base_capacity = (s.organizations.base_capacity * (1.0 + self.public)
                               * drawn.capacity_spread * self.grantee)
         #: Base staff this month: grows with public will (volunteers) and policy (public budgets).
