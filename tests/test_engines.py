@@ -167,3 +167,44 @@ def test_a_copied_or_pickled_model_goes_on_with_the_months_of_the_original(engin
         assert len(original.kernels.run_months.signatures) == compiled
         pd.testing.assert_frame_equal(model.datacollector.get_model_vars_dataframe(),
                                       original.datacollector.get_model_vars_dataframe())
+
+
+def test_the_first_compile_of_the_model_is_announced_and_a_cache_load_is_not(
+        tmp_path, monkeypatch, caplog):
+    """A newcomer's first run waits a minute or two for numba: it says why, once. A function
+    loaded from numba's disk cache is not compiled and says nothing; other libraries'
+    functions are none of the model's business."""
+    import importlib.util
+
+    import numba
+    from numba.core import event
+
+    from ci_sim.model.engines import COMPILING, first_compile_listener
+
+    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path / "cache"))
+    source = tmp_path / "probe_module.py"
+    source.write_text("def twice(x):\n    return 2 * x\n\ndef thrice(x):\n    return 3 * x\n")
+    spec = importlib.util.spec_from_file_location("probe_module", source)
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+
+    def compiled(function, module: str, cache: bool = True):
+        function.__module__ = module
+        dispatcher = numba.njit(cache=cache)(function)
+        assert dispatcher(2.0) == function(2.0)
+        return dispatcher
+
+    def said(*calls) -> list[str]:
+        caplog.clear()
+        with event.install_listener("numba:compile", first_compile_listener()), \
+                caplog.at_level("WARNING", logger="ci_sim"):
+            for call in calls:
+                call()
+        return [record.getMessage() for record in caplog.records]
+
+    assert said(lambda: compiled(probe.thrice, "probe_module")) == []
+    assert said(lambda: compiled(probe.twice, "ci_sim.probe"),
+                lambda: compiled(probe.twice, "ci_sim.probe", cache=False)) == [COMPILING]
+    loaded = []
+    assert said(lambda: loaded.append(compiled(probe.twice, "ci_sim.probe"))) == []
+    assert loaded[0].stats.cache_hits, "the second dispatcher loaded from the disk cache"

@@ -5,11 +5,13 @@ and :mod:`ci_sim.model.month` (the month's phases and a run of months, which cal
 specification. ``numba`` compiles the same code objects with ``@njit(cache=True)``, rebinding
 each function's globals so that a function calling another calls the compiled one; a whole
 run is then one compiled call. Compilation happens on first use and is cached on disk by
-numba.
+numba; the first compile on a machine takes one to two minutes of one core, and
+:func:`engine` says so on the ``ci_sim`` logger when it begins.
 """
 
 from __future__ import annotations
 
+import logging
 import types
 from collections.abc import Callable
 from functools import cache
@@ -48,11 +50,49 @@ def engine(name: str, **replaced: Callable) -> types.SimpleNamespace:
     else:
         from numba import njit
 
+        _announce_compiling()
         wrap = njit(cache=not replaced)
     done = {key: wrap(function) for key, function in replaced.items()}
     done.update(_rebind(kernels, [k for k in KERNELS if k not in replaced], done, wrap))
     done.update(_rebind(month, month.MONTH_FUNCTIONS, done, wrap))
     return types.SimpleNamespace(**done)
+
+
+#: What the first compile of the model in a process says, on the ``ci_sim`` logger at level
+#: WARNING (printed on standard error unless logging is configured otherwise).
+COMPILING = ("ci-sim: compiling the numba engine, once per machine (one to two minutes of one "
+             "core); numba keeps it in its disk cache for later runs")
+
+
+@cache
+def _announce_compiling() -> None:
+    """Log :data:`COMPILING`, once per process, when numba first compiles a function of the
+    model (:func:`first_compile_listener`)."""
+    from numba.core import event
+
+    event.register("numba:compile", first_compile_listener())
+
+
+def first_compile_listener():
+    """A listener for numba's ``numba:compile`` events that logs :data:`COMPILING` on the
+    ``ci_sim`` logger the first time numba starts compiling a function of a ``ci_sim``
+    module. Loading a function from numba's disk cache raises no such event, so a machine
+    that has compiled the model once says nothing."""
+    from numba.core import event
+
+    class FirstCompile(event.Listener):
+        said = False
+
+        def on_start(self, started: event.Event) -> None:
+            module = getattr(started.data["dispatcher"].py_func, "__module__", None) or ""
+            if not self.said and module.startswith("ci_sim."):
+                self.said = True
+                logging.getLogger("ci_sim").warning(COMPILING)
+
+        def on_end(self, ended: event.Event) -> None:
+            pass
+
+    return FirstCompile()
 
 
 def _rebind(module: types.ModuleType, names: list[str] | tuple[str, ...],
