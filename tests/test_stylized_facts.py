@@ -139,7 +139,8 @@ def test_j_curve_dip_is_visible():
 
 @pytest.mark.xfail(strict=True, reason="does not emerge at the calibrated defaults: on these "
                    "seeds 12% of the pool beats no backbone (+0.095 +/- 0.016) but not 30% "
-                   "(+0.004 +/- 0.010)")
+                   "(+0.004 +/- 0.010); borderline: on 30 held-out seeds "
+                   "(replicate_seeds(20270315, 30)) 12% beats 30% by +0.014 +/- 0.012")
 def test_backbone_investment_has_an_interior_optimum():
     none = final("collective_impact", "outcome", ("backbone.enabled", False))
     moderate = final("collective_impact", "outcome", ("backbone.budget_share", 0.12))
@@ -152,7 +153,9 @@ def test_backbone_investment_has_an_interior_optimum():
     "silver_bullet",
     pytest.param("credit_hoarded", marks=pytest.mark.xfail(
         strict=True, reason="below the material size at the calibrated defaults: +0.007 +/- "
-        "0.011 on these seeds")),
+        "0.011 on these seeds; seed-sensitive: +0.031 +/- 0.014 on 30 held-out seeds "
+        "(replicate_seeds(20270315, 30)), +0.012 +/- 0.007 at 50 organizations in "
+        "docs/findings.md")),
     "evidence_only", "content_only"])
 def test_each_mindset_shift_helps_on_complex_problems(unshifted):
     """Each shift is material: at least +0.02 on the year-10 outcome, interval excluding 0."""
@@ -170,7 +173,9 @@ def test_trust_matters():
 
 
 @pytest.mark.xfail(strict=True, reason="below the material size at the calibrated defaults: "
-                   "+0.019 +/- 0.014 on these seeds")
+                   "+0.019 +/- 0.013 on these seeds; at the threshold: +0.030 +/- 0.013 on 30 "
+                   "held-out seeds (replicate_seeds(20270315, 30)), +0.017 +/- 0.010 at "
+                   "1,000 organizations in docs/findings.md")
 def test_inclusive_decisions_improve_the_outcome():
     assert material(final("collective_impact"),
                     final("collective_impact", "outcome", ("conditions.inclusive_decisions", 0.0)))
