@@ -31,7 +31,7 @@ It also writes the README's account of what emerges and what does not (between t
 
 Usage::
 
-    python docs/gen_findings.py                 # all sizes (about 31 CPU-minutes)
+    python docs/gen_findings.py                 # all sizes (about 32 CPU-minutes)
     python docs/gen_findings.py --sizes 50 200  # a quicker subset, for a look
 """
 
