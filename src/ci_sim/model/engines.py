@@ -73,11 +73,11 @@ def _announce_compiling() -> None:
     event.register("numba:compile", first_compile_listener())
 
 
-def first_compile_listener():
+def first_compile_listener(package: str = "ci_sim"):
     """A listener for numba's ``numba:compile`` events that logs :data:`COMPILING` on the
-    ``ci_sim`` logger the first time numba starts compiling a function of a ``ci_sim``
-    module. Loading a function from numba's disk cache raises no such event, so a machine
-    that has compiled the model once says nothing."""
+    ``ci_sim`` logger the first time numba starts compiling a function of a module of
+    ``package``. Loading a function from numba's disk cache raises no such event, so a
+    machine that has compiled the model once says nothing."""
     from numba.core import event
 
     class FirstCompile(event.Listener):
@@ -85,7 +85,7 @@ def first_compile_listener():
 
         def on_start(self, started: event.Event) -> None:
             module = getattr(started.data["dispatcher"].py_func, "__module__", None) or ""
-            if not self.said and module.startswith("ci_sim."):
+            if not self.said and module.startswith(package + "."):
                 self.said = True
                 logging.getLogger("ci_sim").warning(COMPILING)
 
