@@ -50,12 +50,14 @@ import numpy as np
 from ci_sim import __version__
 from ci_sim.outputs import interval
 from ci_sim.model import STEPS_PER_YEAR
+from ci_sim.model.metrics import GATEWAYS
 from ci_sim.model.params import BACKBONE_FUNCTIONS
 from ci_sim.model.scenarios import load_scenario
 from ci_sim.simulate import replicate_seeds, run
 from ci_sim.studies.plotting import PALETTE, draw_band, finish, panels, save_png
 from ci_sim.studies.posterior import load_posterior, scenario_names
-from ci_sim.studies.stats import bootstrap_weights, may_be_best, percentile_interval
+from ci_sim.studies.stats import bootstrap_weights, first_year_reaching, may_be_best, \
+    percentile_interval, reached
 from ci_sim.studies.stress.optimum import LEVEL, best_share, find_optimum
 
 FINDINGS = Path(__file__).resolve().parent / "findings.md"
@@ -87,6 +89,9 @@ SHARES = tuple(round(0.02 * i, 2) for i in range(16))
 OTHER_SEED_SETS = tuple(range(1, 20))
 #: Sizes at which the facts are also measured across the posterior.
 POSTERIOR_SIZES = (50, 200, 1000)
+#: Cases whose years to Proof Point, the last gateway, are reported.
+PROOF_CASES = {"ci": "collective impact", "no_urgency": "no urgency",
+               "no_champion": "no champion"}
 #: The figures of the over-time sections.
 BY_INTERDEPENDENCE = FINDINGS.parent / "img" / "findings" / "advantage_by_interdependence.png"
 BY_DELAY = FINDINGS.parent / "img" / "findings" / "advantage_by_delay.png"
@@ -169,7 +174,7 @@ def trajectory(task: tuple[str, dict, int, int, int | None]) -> dict[str, np.nda
     frame = run(scenario, seed)
     return {metric: frame[metric].to_numpy() for metric in
             ("outcome", "mean_trust", "indicators_improving", "gateway", "participation",
-             "agenda_alignment")}
+             "agenda_alignment", "strategy_score")}
 
 
 def simulate(cases: dict[Any, tuple[str, dict]], size: int, seeds: list[int],
@@ -245,6 +250,37 @@ def surface(interdependence, delays, size: int, seeds: list[int], pool,
             for k in interdependence for d in delays}
     for k in interdependence:
         lines.append(f"| {k} | " + " | ".join(show(gaps[(k, d)]) for d in delays) + " |")
+    return lines
+
+
+def search_by_interdependence(interdependence, size: int, seeds: list[int], pool) -> list[str]:
+    """Collective minus isolated impact at year 10 by interdependence K (rows), split by
+    switching off, in turn, the two ways partners search together: socialization to the
+    agenda's view (March's p1, ``learning.socialization_rate``) and then imitation of peers
+    (Lazer & Friedman 2007, ``learning.imitation_rate``). What remains with both off
+    (coordination of effort, funding, context, inclusion, the backbone's other functions) is
+    what collective impact gains without searching together."""
+    switched = {"ci": {}, "no_agenda": {"learning.socialization_rate": 0.0},
+                "alone": {"learning.socialization_rate": 0.0, "learning.imitation_rate": 0.0}}
+    cases = {}
+    for k in interdependence:
+        cases[("iso", k)] = ("isolated_impact", {"problem.interdependence": k})
+        for case, overrides in switched.items():
+            cases[(case, k)] = ("collective_impact", {**overrides, "problem.interdependence": k})
+    runs = simulate(cases, size, seeds, pool)
+
+    def final(case, k, metric="outcome"):
+        return runs[(case, k)][metric][:, -1]
+    lines = ["| K | collective - isolated | without searching together | added by imitating "
+             "peers | added by socialization to the agenda | strategy score, collective / "
+             "isolated |", "|---|---|---|---|---|---|"]
+    for k in interdependence:
+        scores = [float(final(case, k, "strategy_score").mean()) for case in ("ci", "iso")]
+        lines.append(f"| {k} | {show(final('ci', k) - final('iso', k))} | "
+                     f"{show(final('alone', k) - final('iso', k))} | "
+                     f"{show(final('no_agenda', k) - final('alone', k))} | "
+                     f"{show(final('ci', k) - final('no_agenda', k))} | "
+                     f"{scores[0]:.2f} / {scores[1]:.2f} |")
     return lines
 
 
@@ -325,11 +361,12 @@ def clears(values: np.ndarray, at_least: float = 0.0) -> bool:
 Pattern = tuple[str, tuple[int, ...], tuple[int, ...]]
 
 
-def patterns(sizes, effects, j_curves, indicators, later_leads, gateways, horizons,
+def patterns(sizes, effects, j_curves, indicators, later_leads, proof_delays, horizons,
              delay_horizons) -> list[Pattern]:
     """What the brief (section 4) and the model's issue ask, each as a :data:`Pattern`.
     ``later_leads[size]``: per seed, collective minus isolated impact's share of indicators
-    improving at :data:`LATER_YEAR`; ``effects[label][size]``: per-seed effect of a row of
+    improving at :data:`LATER_YEAR`; ``proof_delays[size]``: per seed, years to Proof Point
+    without urgency minus with it; ``effects[label][size]``: per-seed effect of a row of
     FACTS; ``horizons[size][k]``: gaps (seed, month) by interdependence over 30 years;
     ``delay_horizons[judging][size][delay]``: gaps (seed, month) by delay over 30 years."""
     def mean(label):
@@ -375,10 +412,9 @@ def patterns(sizes, effects, j_curves, indicators, later_leads, gateways, horizo
                   "organizations take part (participation lower by {})", fmt=".2f"),
              fact("Urgency - no urgency: participation", "without urgency (lower by {})",
                   fmt=".2f")),
-        (f"with no champion, no urgency and one year of committed funding "
-         f"(`missing_preconditions`) the initiative never passes its first gateway (highest "
-         f"gateway reached: {max(gateways[n] for n in sizes):.0f})",
-         where(lambda n: gateways[n] == 0)),
+        (f"without urgency the gateways come later: Proof Point "
+         f"{spread([float(proof_delays[n].mean()) for n in sizes], '.2f')} years later on "
+         f"average", where(lambda n: clears(proof_delays[n]))),
         fact("Shared credit: mean trust", "credit hoarding destroys trust (mean trust lower "
              "by {})", fmt=".2f"),
         fact("Backbone cut in year 3, trust built fast - slowly: alignment", "after a "
@@ -513,9 +549,23 @@ def carriers(carried: dict[int, dict[str, float]]) -> Pattern:
             tuple(carried))
 
 
-def summary(sizes, found: list[Pattern]) -> list[str]:
+def by_construction(sizes, gateways, joined) -> list[str]:
+    """What holds because of how a rule is written, not as a finding: with no champion and no
+    urgency every grantee's motive to join (ODD 7.4) is its peers' pull alone, which is 0
+    while no one takes part, so no one ever does."""
+    return [f"with no champion, no urgency and one year of committed funding "
+            f"(`missing_preconditions`) no organization ever comes to the table (highest "
+            f"participation {max(joined[n] for n in sizes):.2f}) and the initiative never "
+            f"passes its first gateway (highest gateway reached: "
+            f"{max(gateways[n] for n in sizes):.0f}): without a champion or urgency a "
+            f"grantee's motive (ODD 7.4) is its peers' pull alone, which is 0 while no one "
+            f"takes part"]
+
+
+def summary(sizes, found: list[Pattern], constructed: list[str]) -> list[str]:
     """The README's account: what emerges (at every size measured) and what does not, from
-    :func:`patterns`; a pattern that holds at some sizes says at which."""
+    :func:`patterns`; a pattern that holds at some sizes says at which; what holds by
+    construction (:func:`by_construction`) is listed apart."""
     def organizations(group):
         names = [f"{n:,}" for n in group]
         return (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1] \
@@ -531,7 +581,9 @@ def summary(sizes, found: list[Pattern]) -> list[str]:
             "interval clears what is asked at every size.", "",
             "**Emerges**:", "", *(f"- {text[0].upper()}{text[1:]}." for text in held), "",
             "**Does not emerge**, reported rather than forced:", "",
-            *(f"- {text[0].upper()}{text[1:]}." for text in missed)]
+            *(f"- {text[0].upper()}{text[1:]}." for text in missed), "",
+            "**Holds by construction**, not counted as a finding:", "",
+            *(f"- {text[0].upper()}{text[1:]}." for text in constructed)]
 
 
 def main() -> None:
@@ -548,7 +600,7 @@ def main() -> None:
     facts: dict[int, dict[str, str]] = {}
     extra: dict[int, dict[str, str]] = {}
     effects: dict[str, dict[int, np.ndarray]] = {label: {} for label, *_ in FACTS}
-    j_curves, indicators, later_leads, gateways = {}, {}, {}, {}
+    j_curves, indicators, later_leads, gateways, joined, proof_delays = {}, {}, {}, {}, {}, {}
     with ProcessPoolExecutor(args.workers) as pool:
         for size in args.sizes:
             seeds = replicate_seeds(BASE_SEED, REPLICATES.get(size, 24))
@@ -566,6 +618,11 @@ def main() -> None:
             later_leads[size] = runs["ci"]["indicators_improving"][:, later] \
                 - runs["isolated"]["indicators_improving"][:, later]
             gateways[size] = runs["missing_preconditions"]["gateway"][:, -1].max()
+            joined[size] = runs["missing_preconditions"]["participation"].max()
+            to_proof = {case: first_year_reaching(runs[case]["gateway"], len(GATEWAYS) - 1)
+                        for case in PROOF_CASES}
+            proof_delays[size] = to_proof["no_urgency"] - to_proof["ci"]
+            horizon = (runs["ci"]["gateway"].shape[1] - 1) / STEPS_PER_YEAR
             extra[size] = {
                 "seeds": str(len(seeds)),
                 "final outcome, collective impact": show(runs["ci"]["outcome"][:, -1]),
@@ -581,6 +638,13 @@ def main() -> None:
                     show(later_leads[size], 2),
                 "gateway reached, missing preconditions (max over seeds)":
                     f"{gateways[size]:.0f}",
+                "participation, missing preconditions (max over seeds and months)":
+                    f"{joined[size]:.2f}",
+                **{f"Proof Point reached by year 10, {PROOF_CASES[case]}":
+                   f"{np.mean(reached(years, horizon)):.0%}"
+                   for case, years in to_proof.items()},
+                "years to Proof Point, no urgency - collective impact (unreached: horizon "
+                "+ 1 month)": show(proof_delays[size], 2),
                 "gateway reached, collective impact (median)":
                     f"{np.median(runs['ci']['gateway'][:, -1]):.0f}",
                 "participation at year 10, collective impact":
@@ -676,6 +740,17 @@ def main() -> None:
                 "agenda judge strategies by results that show through the delay, and a "
                 "variation is run for the delay before it is kept or dropped (ODD 7.6).", ""]
         out += surface(*grid, small, seeds, pool, {"learning.judges_by_results": True}) + [""]
+        out += ["## Where the advantage comes from, by interdependence", "",
+                f"Complex problem, {small} organizations, {len(seeds)} seeds, year 10. The "
+                "advantage over isolated impact, then its parts: what collective impact gains "
+                "with both ways of searching together switched off (no socialization to the "
+                "agenda's view, `learning.socialization_rate` = 0, and no imitation of peers, "
+                "`learning.imitation_rate` = 0: coordination of effort, funding, context, "
+                "inclusion and the backbone's other functions); what imitating peers adds to "
+                "that; what socialization to the agenda adds on top. The strategy score is the "
+                "mean (payoff / best payoff) ** `problem.score_exponent` of the partners' "
+                "strategies: how good a design they have found on the landscape.", ""]
+        out += search_by_interdependence((0, 1, 2, 3, 5, 8), small, seeds, pool) + [""]
         out += ["## Interdependence over time", "",
                 "Collective minus isolated impact on the complex problem by interdependence K "
                 "(rows) at years 5, 10, 20 and 30 of 30-year runs (columns; the default "
@@ -717,7 +792,7 @@ def main() -> None:
                        "(mean and 95% interval)", columns=len(delay_horizons["at once"]))
         out += [f"![The advantage by delay at years 5 to 30](img/findings/{BY_DELAY.name})", ""]
     out += [f"Computed in {time.time() - started:.0f} s wall ({args.workers} workers).", ""]
-    found = patterns(sizes, effects, j_curves, indicators, later_leads, gateways, horizons,
+    found = patterns(sizes, effects, j_curves, indicators, later_leads, proof_delays, horizons,
                      delay_horizons)
     found.append(ordering_across_posterior(posterior_facts))
     found.append(optimum_overlaps(optima))
@@ -726,7 +801,9 @@ def main() -> None:
     text = README.read_text()
     head, rest = text.split(SUMMARY_START, 1)
     _, tail = rest.split(SUMMARY_END, 1)
-    README.write_text(head + SUMMARY_START + "\n" + "\n".join(summary(sizes, found)) + "\n"
+    README.write_text(head + SUMMARY_START + "\n"
+                      + "\n".join(summary(sizes, found, by_construction(sizes, gateways, joined)))
+                      + "\n"
                       + SUMMARY_END + tail)
     print(f"wrote {FINDINGS} and the summary in {README.name} in {time.time() - started:.0f} s "
           f"(main process CPU {time.process_time() - cpu:.0f} s)")
