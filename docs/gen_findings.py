@@ -115,6 +115,8 @@ CASES: dict[str, tuple[str, dict]] = {
     "silver_bullet": ("silver_bullet", {}),
     "content_only": ("content_only", {}),
     "credit_hoarded": ("credit_hoarded", {}),
+    # Credit hoarded, but claiming credit breaks no trust: only the funding channel is left.
+    "hoarded_no_breach": ("credit_hoarded", {"trust.violation_rate": 0.0}),
     "exclusive": ("collective_impact", {"conditions.inclusive_decisions": 0.0}),
     "backbone_4": ("collective_impact", {"backbone.budget_share": 0.04}),
     "backbone_30": ("collective_impact", {"backbone.budget_share": 0.30}),
@@ -129,6 +131,8 @@ CASES: dict[str, tuple[str, dict]] = {
                                          "trust.violation_rate": 0.0}),
     "trust_low": ("collective_impact", {"trust.initial": 0.1, "trust.build_rate": 0.0,
                                         "trust.violation_rate": 0.0}),
+    "trust_middle": ("collective_impact", {"trust.initial": 0.5, "trust.build_rate": 0.0,
+                                           "trust.violation_rate": 0.0}),
 }
 
 #: Rows of the stylized-facts table: label, first case, second case, metric.
@@ -143,6 +147,10 @@ FACTS = [
     ("Mindset: context expertise, not content only", "ci", "content_only", "outcome"),
     ("Mindset: shared credit, not credit hoarded", "ci", "credit_hoarded", "outcome"),
     ("Shared credit: mean trust", "ci", "credit_hoarded", "mean_trust"),
+    ("Credit hoarded, through the trust it breaks", "hoarded_no_breach", "credit_hoarded",
+     "outcome"),
+    ("Credit hoarded, through the credit claimed for funding", "ci", "hoarded_no_breach",
+     "outcome"),
     ("Inclusive decisions (0.8 vs 0)", "ci", "exclusive", "outcome"),
     ("Backbone 8% of the pool - 4%", "ci", "backbone_4", "outcome"),
     ("Backbone 8% of the pool - 30%", "ci", "backbone_30", "outcome"),
@@ -152,6 +160,7 @@ FACTS = [
     ("Backbone cut in year 3, trust built fast - slowly: alignment", "cut_fast_trust",
      "cut_slow_trust", "agenda_alignment"),
     ("Trust held at 0.9 - at 0.1 all run", "trust_high", "trust_low", "outcome"),
+    ("Trust held at 0.9 - at 0.5 all run", "trust_high", "trust_middle", "outcome"),
 ]
 
 
@@ -656,6 +665,11 @@ def main() -> None:
         out += ["## Stylized facts", "", header, rule]
         out += [f"| {label} | " + " | ".join(facts[n][label] for n in sizes) + " |"
                 for label, *_ in FACTS]
+        out += ["", "The two 'credit hoarded' rows split the shared-credit effect (they add up "
+                "to it): hoarding with and without the breaches of trust it causes "
+                "(`trust.violation_rate` = 0), and collective impact against hoarding without "
+                "breaches, where only the credit claimed for funding is left. Trust held at "
+                "0.9 against 0.5 shows how much of trust's effect lies above the middle."]
         out += ["", "## Trajectories and indicators", "", header.replace("effect (year 10)",
                                                                             "measure"), rule]
         out += [f"| {label} | " + " | ".join(extra[n][label] for n in sizes) + " |"
