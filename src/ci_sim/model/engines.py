@@ -6,19 +6,27 @@ specification. ``numba`` compiles the same code objects with ``@njit(cache=True)
 each function's globals so that a function calling another calls the compiled one; a whole
 run is then one compiled call. Compilation happens on first use and is cached on disk by
 numba; the first compile on a machine takes one to two minutes of one core, and
-:func:`engine` says so on the ``ci_sim`` logger when it begins.
+:func:`engine` says so on the ``ci_sim`` logger when it begins. A change to any file of
+:data:`MODEL_SOURCES` makes the whole cache stale (:func:`source_group_locator`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
+from pathlib import Path
 
-from ci_sim.model import kernels, month
+from ci_sim.model import kernels, metrics, month
 
 ENGINES = ("numba", "python")
+
+#: The files numba compiles into one run: the month calls the kernels, and reads the
+#: gateways' table of :mod:`ci_sim.model.metrics` as a constant.
+MODEL_SOURCES = tuple(Path(module.__file__).resolve() for module in (kernels, month, metrics))
 
 #: The kernels an engine provides, by name.
 KERNELS = ("uniform", "normal", "payoff", "mobilize", "commit", "learn_from_peers", "turn_over",
@@ -51,6 +59,7 @@ def engine(name: str, **replaced: Callable) -> types.SimpleNamespace:
         from numba import njit
 
         _announce_compiling()
+        _cache_as_one(MODEL_SOURCES)
         wrap = njit(cache=not replaced)
     done = {key: wrap(function) for key, function in replaced.items()}
     done.update(_rebind(kernels, [k for k in KERNELS if k not in replaced], done, wrap))
@@ -93,6 +102,79 @@ def first_compile_listener(package: str = "ci_sim"):
             pass
 
     return FirstCompile()
+
+
+@cache
+def _cache_as_one(files: tuple[Path, ...]) -> None:
+    """Have numba's disk cache treat ``files`` as one source (:func:`source_group_locator`)."""
+    _locator_classes().insert(0, source_group_locator(files))
+
+
+def _locator_classes() -> list:
+    """numba's cache locator classes, tried in order (on ``CacheImpl``, which older numba
+    releases name ``_CacheImpl``)."""
+    from numba.core import caching
+
+    return (getattr(caching, "CacheImpl", None) or caching._CacheImpl)._locator_classes
+
+
+def source_group_locator(files: Iterable[str | os.PathLike]) -> type:
+    """A numba cache locator for the functions written in ``files`` that are compiled into
+    one another: each one's cached code is stamped with the contents of all ``files``.
+
+    Numba stamps a cached function with its own file only, but a function compiled with
+    the others it calls carries their code: the month, written in ``month.py``, carries the
+    kernels. Without this, a change to a kernel would leave the numba engine running the
+    old kernel from the cache while the python engine runs the new one. Where the cache
+    lives is decided as numba would (the locator of the first of numba's own locator
+    classes that accepts the function).
+    """
+    from numba.core import caching
+
+    paths = tuple(str(Path(path).resolve()) for path in files)
+
+    class SourceGroupLocator(caching._CacheLocator):
+        group = paths
+
+        def __init__(self, inner: caching._CacheLocator) -> None:
+            self._inner = inner
+
+        def ensure_cache_path(self) -> None:
+            self._inner.ensure_cache_path()
+
+        def get_cache_path(self) -> str:
+            return self._inner.get_cache_path()
+
+        def get_disambiguator(self) -> str:
+            return self._inner.get_disambiguator()
+
+        def get_source_stamp(self) -> str:
+            return _contents_hash(tuple((path, os.stat(path).st_mtime_ns, os.stat(path).st_size)
+                                        for path in paths))
+
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if str(Path(py_file).resolve()) not in paths:
+                return None
+            for other in _locator_classes():
+                if not hasattr(other, "group"):
+                    inner = other.from_function(py_func, py_file)
+                    if inner is not None:
+                        return cls(inner)
+            return None
+
+    return SourceGroupLocator
+
+
+@cache
+def _contents_hash(stats: tuple[tuple[str, int, int], ...]) -> str:
+    """SHA-256 of the files' contents, in order; ``stats`` holds each path with its
+    modification time and size, so that a file changed while the process runs is read
+    again."""
+    digest = hashlib.sha256()
+    for path, *_ in stats:
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
 
 
 def _rebind(module: types.ModuleType, names: list[str] | tuple[str, ...],
