@@ -283,14 +283,17 @@ PRESETS: tuple[Preset, ...] = (
         "Before: no champion, no urgency, one year of funding", "After: preconditions in place",
         "missing_preconditions",
         "An initiative needs an influential champion, urgency for change and committed funding. "
-        "On the left none of them is there. Watch the gateway each run reaches, and whether the "
-        "left one ever gets past Exploring.", headline="agenda_alignment"),
+        "On the left none of them is there, so no organization has a reason to come to the "
+        "table and none does: the left run stays at Exploring by the model's rules, not by "
+        "chance. Watch what the right run builds that the left one never starts.",
+        headline="agenda_alignment"),
     Preset(
         "simple_problem", "A simple problem",
         "Before: isolated impact", "After: collective impact", "isolated_impact",
-        "Now the problem is simple: the fix is known and each indicator responds on its own. "
-        "Collaboration still costs meetings and set-up time. Watch the population outcome and "
-        "ask the room whether collective impact is worth its overhead here.",
+        "Now the problem is simple: each design choice can be got right on its own, and each "
+        "indicator responds on its own and at once. Collaboration still costs meetings and "
+        "set-up time. Watch the population outcome and ask the room whether collective impact "
+        "is worth its overhead here.",
         settings={"problem_type": "simple"}),
 )
 PRESETS_BY_NAME = {preset.name: preset for preset in PRESETS}
