@@ -223,7 +223,8 @@ def test_the_first_compile_of_the_model_is_announced_and_a_cache_load_is_not(
 
 #: A process that compiles ``caller.f``, which calls ``callee.g``, both cached on disk in
 #: ``argv[1]`` (modules in ``argv[2]``), the two files grouped as the engine groups the
-#: model's unless ``argv[3]`` is "numba" (numba's own stamps), and prints ``f()``.
+#: model's, and prints ``f()``. Without the grouping, numba's own stamps print the old g's
+#: value after g changed.
 CALLER_OF_CALLEE = """
 import sys
 import numba
@@ -231,8 +232,7 @@ numba.config.CACHE_DIR = sys.argv[1]
 sys.path.insert(0, sys.argv[2])
 import callee, caller
 from ci_sim.model.engines import _locator_classes, source_group_locator
-if sys.argv[3] == "grouped":
-    _locator_classes().insert(0, source_group_locator([callee.__file__, caller.__file__]))
+_locator_classes().insert(0, source_group_locator([callee.__file__, caller.__file__]))
 caller.g = numba.njit(cache=True)(callee.g)
 print(numba.njit(cache=True)(caller.f)())
 """
@@ -249,11 +249,10 @@ def test_a_change_to_a_kernel_makes_the_cached_month_that_calls_it_stale(tmp_pat
     (tmp_path / "caller.py").write_text("g = None\n\n\ndef f():\n    return g()\n")
     callee = tmp_path / "callee.py"
 
-    def f_prints(kernel: int, stamps: str = "grouped") -> int:
+    def f_prints(kernel: int) -> int:
         callee.write_text(f"def g():\n    return {kernel}\n")
         done = subprocess.run([sys.executable, "-c", CALLER_OF_CALLEE, str(tmp_path / "cache"),
-                               str(tmp_path), stamps], capture_output=True, text=True,
-                              check=True)
+                               str(tmp_path)], capture_output=True, text=True, check=True)
         return int(done.stdout)
 
     assert f_prints(1) == 1

@@ -3,9 +3,10 @@
 The seeds are disjoint from the calibration seeds (base 20261201) the calibrated parameters
 were chosen on. ``--facts-seeds`` and ``--facts-organizations`` (``tests/conftest.py``) run
 the same tests on other seeds and at other field sizes; the figures quoted below are on
-the tests' own seeds at the default size (40 organizations). Every comparison is paired: scenarios run on the same replicate seeds (common random
-numbers), and a fact holds when the mean paired difference has the expected sign and is
-large next to its standard error, or holds in a stated share of the seeds. Nothing in the
+the tests' own seeds at the default size (40 organizations). Every comparison is paired:
+scenarios run on the same replicate seeds (common random numbers), and a fact holds when
+the mean paired difference has the expected sign and is large next to its standard error,
+or holds in a stated share of the seeds. Nothing in the
 model knows about these tests: they pass because the mechanisms produce the patterns.
 Patterns the model does not (yet) produce are kept as strict expected failures with what was
 measured, so that they are reported rather than hidden, and flagged when they start to hold.

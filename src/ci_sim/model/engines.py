@@ -149,8 +149,8 @@ def source_group_locator(files: Iterable[str | os.PathLike]) -> type:
             return self._inner.get_disambiguator()
 
         def get_source_stamp(self) -> str:
-            return _contents_hash(tuple((path, os.stat(path).st_mtime_ns, os.stat(path).st_size)
-                                        for path in paths))
+            stats = ((path, os.stat(path)) for path in paths)
+            return _contents_hash(tuple((path, st.st_mtime_ns, st.st_size) for path, st in stats))
 
         @classmethod
         def from_function(cls, py_func, py_file):
