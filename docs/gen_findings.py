@@ -16,6 +16,8 @@ Sections:
 - **Interdependence and delay**: collective impact's advantage over isolated impact as the
   problem's interdependence K and the indicators' delay grow, with strategies judged at once
   (the default) and by delayed results (``learning.judges_by_results``);
+- **When choices interact across organizations**: the same advantage by K when part of
+  each choice's dependencies read the field's prevailing practice (Rivkin & Siggelkow 2003);
 - **Interdependence over time**: the same advantage by K at years 5, 10, 20 and 30, at every
   size, with the paired difference between the most and the least interdependent problem;
 - **Delay over time**: the same by the response delay, judged at once and by results, at
@@ -71,6 +73,10 @@ YEAR_4 = 48
 LATER_YEAR = 6
 #: Interdependence levels and years of the advantage-over-time tables.
 INTERDEPENDENCE = (0, 1, 2, 3, 5, 8)
+#: Shares of each choice's dependencies that lie across organizations
+#: (``problem.across_organizations``), and the sizes that section runs at.
+ACROSS = (0.0, 0.5, 1.0)
+ACROSS_SIZES = (50, 200)
 YEARS = (5, 10, 20, 30)
 #: Response delays (months) of the delay-over-time tables, and the sizes they are run at
 #: (5,000 organizations for 30 years at every delay would double the page's cost).
@@ -290,6 +296,36 @@ def search_by_interdependence(interdependence, size: int, seeds: list[int], pool
                      f"{show(final('no_agenda', k) - final('alone', k))} | "
                      f"{show(final('ci', k) - final('no_agenda', k))} | "
                      f"{scores[0]:.2f} / {scores[1]:.2f} |")
+    return lines
+
+
+def across_organizations(interdependence, shares, size: int, seeds: list[int], pool
+                         ) -> list[str]:
+    """Collective minus isolated impact at year 10 by interdependence K (rows) and the share
+    of each choice's dependencies that lie across organizations (columns,
+    ``problem.across_organizations``; Rivkin & Siggelkow 2003), with the partners' strategy
+    scores and, where every dependency lies across, an agenda the backbone imposes."""
+    cases = {}
+    for k in interdependence:
+        for share in shares:
+            levels = {"problem.interdependence": k, "problem.across_organizations": share}
+            cases[("ci", k, share)] = ("collective_impact", levels)
+            cases[("iso", k, share)] = ("isolated_impact", levels)
+        cases[("imposed", k)] = ("backbone_imposes_agenda", {
+            "problem.interdependence": k, "problem.across_organizations": shares[-1]})
+    runs = simulate(cases, size, seeds, pool)
+
+    def final(case, metric="outcome"):
+        return runs[case][metric][:, -1]
+    lines = ["| K | " + " | ".join(f"collective - isolated, {share:g} across" for share in shares)
+             + f" | strategy score, collective / isolated, {shares[-1]:g} across | imposed "
+             f"agenda - isolated, {shares[-1]:g} across |", "|---" * (len(shares) + 3) + "|"]
+    last = shares[-1]
+    for k in interdependence:
+        gaps = [show(final(("ci", k, share)) - final(("iso", k, share))) for share in shares]
+        scores = [float(final((case, k, last), "strategy_score").mean()) for case in ("ci", "iso")]
+        lines.append(f"| {k} | " + " | ".join(gaps) + f" | {scores[0]:.2f} / {scores[1]:.2f} | "
+                     f"{show(final(('imposed', k)) - final(('iso', k, last)))} |")
     return lines
 
 
@@ -765,6 +801,22 @@ def main() -> None:
                 "mean (payoff / best payoff) ** `problem.score_exponent` of the partners' "
                 "strategies: how good a design they have found on the landscape.", ""]
         out += search_by_interdependence((0, 1, 2, 3, 5, 8), small, seeds, pool) + [""]
+        out += ["## When choices interact across organizations", "",
+                "The same advantage when part of each choice's interdependence lies in the "
+                "other organizations' programs (`problem.across_organizations`, the share of "
+                "each choice's K dependencies that read the field's prevailing practice, what "
+                "most grantees hold, instead of the organization's own choice; Rivkin & "
+                "Siggelkow 2003; ODD 7.1). No organization changes the prevailing practice "
+                "alone. This is the structure that would make coordination worth more the "
+                "more interdependent the problem; the model's default is 0 (every dependency "
+                "within the organization's own program). Complex problem, year 10, "
+                f"{len(seeds)} seeds; the last two columns are at share {ACROSS[-1]:g}, and the "
+                "imposed agenda is the backbone's own view pressed on the partners "
+                "(`backbone_imposes_agenda`).", ""]
+        for size in [n for n in sizes if n in ACROSS_SIZES] or [small]:
+            out += [f"{size:,} organizations:", ""]
+            out += across_organizations(INTERDEPENDENCE, ACROSS, size, replicate_seeds(
+                BASE_SEED, REPLICATES.get(size, 24)), pool) + [""]
         out += ["## Interdependence over time", "",
                 "Collective minus isolated impact on the complex problem by interdependence K "
                 "(rows) at years 5, 10, 20 and 30 of 30-year runs (columns; the default "

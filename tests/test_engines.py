@@ -258,3 +258,13 @@ def test_a_change_to_a_kernel_makes_the_cached_month_that_calls_it_stale(tmp_pat
     assert f_prints(1) == 1
     assert f_prints(2) == 2, "the cached caller was stale"
     assert f_prints(2) == 2
+
+
+@pytest.mark.parametrize("judges_by_results", [False, True])
+def test_engines_agree_when_choices_interact_across_organizations(judges_by_results):
+    scenario, _ = load_scenario("collective_impact", {
+        **SMALL, "problem.across_organizations": 0.6,
+        "learning.judges_by_results": judges_by_results})
+    np.testing.assert_allclose(run(scenario, 5, engine="numba").to_numpy(float),
+                               run(scenario, 5, engine="python").to_numpy(float),
+                               rtol=1e-9, atol=1e-9)

@@ -30,7 +30,7 @@ MODEL_SOURCES = tuple(Path(module.__file__).resolve() for module in (kernels, mo
 
 #: The kernels an engine provides, by name.
 KERNELS = ("uniform", "normal", "payoff", "mobilize", "commit", "learn_from_peers", "turn_over",
-           "turbulence", "socialize", "strategy_scores", "learn_agenda", "update_trust",
+           "turbulence", "socialize", "prevailing_practice", "strategy_scores", "learn_agenda", "update_trust",
            "set_priorities", "allocate_effort", "disrupt", "program_quality", "respond",
            "allocate_funding", "gini", "grow_capacity", "measure", "needle_knowledge",
            "agenda_knowledge", "act", "best_payoff")

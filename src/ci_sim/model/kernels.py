@@ -73,12 +73,16 @@ def normal(keys, process, month, unit):
     return radius * math.cos(2.0 * math.pi * uniform(keys, process, month, unit, 1))
 
 
-def payoff(beliefs, deps, table, flip):
+def payoff(beliefs, deps, table, flip, prevailing):
     """NK payoff of one strategy (Kauffman 1993): mean over choices of the contribution table
     entry picked by the choice and the K choices it depends on.
 
     A choice held as 0 (undecided, March 1991) contributes nothing. ``flip`` relabels
     choices, which is how turbulence changes reality without changing the best payoff.
+    A dependency ``deps[j, d] = N + b`` lies across organizations: it reads choice b as the
+    field holds it, ``prevailing[b]`` (the organization's own choice where no practice
+    prevails), not as the organization holds it (Rivkin & Siggelkow 2003;
+    ``problem.across_organizations``).
     """
     n_bits, width = deps.shape
     total = 0.0
@@ -86,15 +90,40 @@ def payoff(beliefs, deps, table, flip):
         index = 0
         undecided = False
         for d in range(width):
-            belief = beliefs[deps[j, d]]
+            choice = deps[j, d]
+            if choice >= n_bits:
+                choice -= n_bits
+                belief = prevailing[choice]
+                if belief == 0:
+                    belief = beliefs[choice]
+            else:
+                belief = beliefs[choice]
             if belief == 0:
                 undecided = True
                 break
-            bit = (1 if belief > 0 else 0) ^ (1 if flip[deps[j, d]] > 0 else 0)
+            bit = (1 if belief > 0 else 0) ^ (1 if flip[choice] > 0 else 0)
             index = index * 2 + bit
         if not undecided:
             total += table[j, index]
     return total / n_bits
+
+
+def prevailing_practice(beliefs, grantee, prevailing):
+    """The field's prevailing practice on each choice: the side most grantees hold, 0 on a
+    tie (Rivkin & Siggelkow 2003: what one unit's choice interacts with in the others').
+    Updates ``prevailing`` in place; returns whether any choice's practice changed."""
+    n, n_bits = beliefs.shape
+    changed = False
+    for b in range(n_bits):
+        total = 0
+        for i in range(n):
+            if grantee[i]:
+                total += beliefs[i, b]
+        side = 1 if total > 0 else (-1 if total < 0 else 0)
+        if side != prevailing[b]:
+            prevailing[b] = side
+            changed = True
+    return changed
 
 
 def mobilize(field, ties, urgency, champion, adequacy, join_rate, keys, month):
@@ -200,6 +229,7 @@ def learn_from_peers(field, ties, landscape, keys, month, rules, communication, 
     imitation_rate, evidence_fidelity, exploration_rate = rules.imitation_rate, \
         rules.evidence_fidelity, rules.exploration_rate
     deps, table, flip, best = landscape.deps, landscape.table, landscape.flip, landscape.best
+    prevailing = landscape.prevailing
     lag = rules.results_lag
     n, n_bits = beliefs.shape
     old_beliefs = beliefs.copy()
@@ -238,7 +268,7 @@ def learn_from_peers(field, ties, landscape, keys, month, rules, communication, 
                         beliefs[i, b] = old_beliefs[best_seen, b]
                     else:
                         partial = True
-            score[i] = payoff(beliefs[i], deps, table, flip) / best \
+            score[i] = payoff(beliefs[i], deps, table, flip, prevailing) / best \
                 if partial or lag > 0 else best_score
             field.trial_choice[i] = -1  # a variation under way is dropped for the copy
         elif adaptive[i] > 0.0 and lag > 0 and field.trial_choice[i] >= 0:
@@ -248,14 +278,14 @@ def learn_from_peers(field, ties, landscape, keys, month, rules, communication, 
                 c = field.trial_choice[i]
                 if results[i] <= field.trial_base[i] and beliefs[i, c] == field.trial_value[i]:
                     beliefs[i, c] = -field.trial_value[i]
-                    score[i] = payoff(beliefs[i], deps, table, flip) / best
+                    score[i] = payoff(beliefs[i], deps, table, flip, prevailing) / best
                 field.trial_choice[i] = -1
         elif adaptive[i] > 0.0 and uniform(keys, EXPLORATION, month, i, 0) < exploration_rate:
             c = int(uniform(keys, EXPLORED_CHOICE, month, i, 0) * n_bits)
             if lag > 0:
                 # A variation is run before it is judged: the programs change now.
                 beliefs[i, c] = -1 if beliefs[i, c] > 0 else 1
-                score[i] = payoff(beliefs[i], deps, table, flip) / best
+                score[i] = payoff(beliefs[i], deps, table, flip, prevailing) / best
                 field.trial_choice[i] = c
                 field.trial_value[i] = beliefs[i, c]
                 field.trial_base[i] = results[i]
@@ -264,7 +294,7 @@ def learn_from_peers(field, ties, landscape, keys, month, rules, communication, 
                 for b in range(n_bits):
                     trial[b] = old_beliefs[i, b]
                 trial[c] = -1 if trial[c] > 0 else 1
-                trial_score = payoff(trial, deps, table, flip) / best
+                trial_score = payoff(trial, deps, table, flip, prevailing) / best
                 if trial_score > old_score[i]:
                     for b in range(n_bits):
                         beliefs[i, b] = trial[b]
@@ -652,7 +682,8 @@ def needle_knowledge(view, table, flip):
 def agenda_knowledge(code, deps, table, flip, best, needle):
     """What the agenda knows of reality (March 1991's knowledge of the code). On a ``needle``
     landscape, (right - wrong) / N (``needle_knowledge``, the measure of March's figures);
-    on an NK landscape, the payoff of the agenda / the best payoff, 0 while it holds no view."""
+    on an NK landscape, the payoff of the agenda were the field to hold it / the best payoff,
+    0 while it holds no view."""
     if needle:
         return needle_knowledge(code, table, flip)
     n_bits = code.shape[0]
@@ -662,7 +693,7 @@ def agenda_knowledge(code, deps, table, flip, best, needle):
             decided = True
     if not decided:
         return 0.0
-    return payoff(code, deps, table, flip) / best
+    return payoff(code, deps, table, flip, code) / best
 
 
 def disrupt(quality, beliefs, before, switching_cost):
@@ -688,11 +719,12 @@ def program_quality(quality, performance, score, beliefs, before, switching_cost
     quality += adjust * ((1.0 - dependence) + dependence * performance - quality)
 
 
-def strategy_scores(beliefs, deps, table, flip, best, out, scored, every):
+def strategy_scores(beliefs, deps, table, flip, prevailing, best, out, scored, every):
     """Normalized payoff (payoff / best payoff) of each organization's strategy.
 
     ``out`` holds the scores of the strategies in ``scored``; only rows whose strategy
-    differs from it are recomputed, or every row when ``every`` (reality changed).
+    differs from it are recomputed, or every row when ``every`` (reality, or the field's
+    prevailing practice they depend on, changed).
     """
     n, n_bits = beliefs.shape
     for i in range(n):
@@ -702,7 +734,7 @@ def strategy_scores(beliefs, deps, table, flip, best, out, scored, every):
             changed = beliefs[i, b] != scored[i, b]
             b += 1
         if changed:
-            out[i] = payoff(beliefs[i], deps, table, flip) / best
+            out[i] = payoff(beliefs[i], deps, table, flip, prevailing) / best
 
 
 def best_payoff(deps, table):
@@ -723,7 +755,7 @@ def best_payoff(deps, table):
     for code in range(2 ** n_bits):
         for b in range(n_bits):
             trial[b] = 1 if (code >> b) & 1 else -1
-        value = payoff(trial, deps, table, no_flip)
+        value = payoff(trial, deps, table, no_flip, trial)
         if value > best:
             best = value
     return best

@@ -240,8 +240,11 @@ class CollectiveImpactModel(mesa.Model):
         if s.backbone.enabled and s.backbone.imposes_agenda > 0:
             self.code = drawn.agenda.copy()
         self.score = np.zeros(n)
-        self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip, self.best,
-                                     self.score, self.beliefs, True)
+        #: The field's prevailing practice on each choice (what most grantees hold).
+        self.prevailing = np.zeros(n_bits, dtype=np.int8)
+        self.kernels.prevailing_practice(self.beliefs, self.grantee, self.prevailing)
+        self.kernels.strategy_scores(self.beliefs, self.deps, self.table, self.flip,
+                                     self.prevailing, self.best, self.score, self.beliefs, True)
         dependence = s.problem.strategy_dependence
         #: score ** score_exponent, what a strategy's score is worth to a program.
         self.performance = self.score ** s.problem.score_exponent
@@ -302,6 +305,13 @@ class CollectiveImpactModel(mesa.Model):
             self.seed, n_bits, problem.landscape, problem.interdependence, self.engine_name,
             self.replaced_kernels.get("best_payoff"))
         self.deps, self.table = deps.copy(), table.copy()
+        # The first floor(across_organizations x K + 1/2) dependencies of each choice (the
+        # share of K rounded half up) read the field's prevailing practice (coded N + choice;
+        # the best payoff, that of a field holding one strategy, is the same).
+        across = math.floor(problem.across_organizations * (self.deps.shape[1] - 1) + 0.5)
+        self.deps[:, 1:1 + across] += n_bits
+        #: Some contributions depend on choices across organizations.
+        self.across = across > 0
         self.flip = np.zeros(n_bits, dtype=np.int8)
 
     def _build_network(self, n: int, group_order: np.ndarray) -> None:
@@ -358,7 +368,8 @@ class CollectiveImpactModel(mesa.Model):
             launch_measured=self.launch_measured, recent=np.zeros_like(self.indicators),
             shocks=np.zeros(len(self.indicators)))
         self._landscape = Landscape(deps=self.deps, table=self.table, flip=self.flip,
-                                    best=self.best, code=self.code)
+                                    best=self.best, code=self.code, prevailing=self.prevailing,
+                                    across=self.across)
         if n > MAX_UNITS or max(self.neighbours.shape[1], self.beliefs.shape[1]) > MAX_SLOTS:
             raise ValueError("the month's random numbers count at most "
                              f"{MAX_UNITS} organizations and {MAX_SLOTS} slots")

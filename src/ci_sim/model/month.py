@@ -26,7 +26,8 @@ import numpy as np
 from ci_sim.model.kernels import (act, agenda_knowledge, allocate_effort, allocate_funding,
                                   commit, gini, grow_capacity, learn_agenda, learn_from_peers,
                                   measure, mobilize, needle_knowledge, normal, payoff,
-                                  program_quality, respond, set_priorities, socialize,
+                                  prevailing_practice, program_quality, respond, set_priorities,
+                                  socialize,
                                   strategy_scores, turbulence, turn_over, uniform, update_trust,
                                   AGENDA_OBSERVATION, INDICATOR_SHOCKS, MEASUREMENT_NOISE)
 from ci_sim.model.metrics import GATEWAY_LEVELS, METRICS
@@ -135,6 +136,8 @@ class Landscape(NamedTuple):
     flip: np.ndarray  #: int8: relabelling of each choice by turbulence
     best: float  #: best payoff
     code: np.ndarray  #: int8: the agenda's view (March's code)
+    prevailing: np.ndarray  #: int8: the field's prevailing practice on each choice
+    across: bool  #: some contributions depend on choices across organizations
 
 
 class Plays(NamedTuple):
@@ -551,8 +554,11 @@ def learn(field, ties, landscape, keys, month, rules, efficacy, setup_left, meas
         act(field.beliefs, keys, month, field.actions, landscape.table, landscape.flip,
             field.action_score)
     socialize(field.beliefs, landscape.code, field.socialization, keys, month, rules.march)
+    practice_changed = landscape.across \
+        and prevailing_practice(field.beliefs, field.grantee, landscape.prevailing)
     strategy_scores(field.beliefs, landscape.deps, landscape.table, landscape.flip,
-                    landscape.best, field.score, field.scored, reality_changed)
+                    landscape.prevailing, landscape.best, field.score, field.scored,
+                    reality_changed or practice_changed)
     if rules.results_lag > 0:  # results show through the problem's delay (7.6)
         for i in range(field.known_score.shape[0]):
             field.known_score[i] += (field.score[i] - field.known_score[i]) / rules.results_lag
@@ -563,7 +569,7 @@ def learn(field, ties, landscape, keys, month, rules, efficacy, setup_left, meas
         views = field.beliefs
         view_scores = field.known_score if rules.results_lag > 0 else field.score
         code_score = payoff(landscape.code, landscape.deps, landscape.table,
-                            landscape.flip) / landscape.best
+                            landscape.flip, landscape.prevailing) / landscape.best
     agenda_rate = rules.agenda_learning_rate * measurement * rules.common_agenda \
         * efficacy[VISION] * (1 - setup_left) * (1 - rules.imposes_agenda) ** 2
     seen = np.empty(field.grantee.shape[0], dtype=np.bool_)

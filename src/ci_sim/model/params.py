@@ -105,6 +105,12 @@ class Problem(Section):
     interdependence: int | None = param(None, "K: how many other choices each choice's payoff "
                                         "depends on (0 = separable). Unset: from the type.",
                                         ge=0, le=23, unit="choices", source="Kauffman 1993")
+    across_organizations: float = param(
+        0.0, "Share of each choice's K dependencies that lie across organizations: the "
+        "contribution reads that choice as the field's prevailing practice holds it (what most "
+        "grantees do), which no organization changes alone. 0: every dependency is within the "
+        "organization's own program.", ge=0.0, le=1.0, unit="share",
+        source="Rivkin & Siggelkow 2003 (interactions across units of a decentralized design)")
     landscape: Literal["nk", "needle"] = param(
         "nk", "nk: random payoffs per choice pattern; needle: one right answer per choice "
         "(March 1991's reality, needs interdependence 0).", source="Kauffman 1993; March 1991")
