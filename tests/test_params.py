@@ -240,6 +240,12 @@ BAD_FILES = {
         list(BACKBONE_FUNCTIONS)),
     "cutting a backbone that does not exist": (
         "[backbone]\nenabled = false\ncut_year = 3\n", "backbone.cut_year", ["enabled"]),
+    "a funder leaving a field without funders": (
+        "[organizations]\nfunder_share = 0.0\n[funding]\nfunder_withdraws_year = 2\n",
+        "funding.funder_withdraws_year", ["no funder", "rounds to 0"]),
+    "imposing an agenda without a backbone": (
+        "[backbone]\nenabled = false\nimposes_agenda = 0.5\n", "backbone.imposes_agenda",
+        ["enabled", "0"]),
     **{f"{dotted} past the horizon": (
         f"years = 2\n[{dotted.partition('.')[0]}]\n{dotted.partition('.')[2]} = 3\n", dotted,
         ["3", "2"])

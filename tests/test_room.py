@@ -66,6 +66,24 @@ def test_funders_choosing_whom_to_fund_move_money_and_keep_the_total():
     assert model.metrics["funding_gini"] > rule.metrics["funding_gini"]
 
 
+
+def test_a_funder_funds_only_grantees_and_one_naming_none_leaves_the_money_to_the_rule():
+    scenario = small_scenario()
+    model = CollectiveImpactModel(scenario, rng=2)
+    funders = [int(f) for f in np.flatnonzero(~model.grantee)]
+    favourite = int(np.flatnonzero(model.grantee)[0])
+    rule = CollectiveImpactModel(scenario, rng=2)
+    only_funders = CollectiveImpactModel(scenario, rng=2)
+    for funder in funders:
+        model.choices.fund(funder, [favourite, *funders])
+        only_funders.choices.fund(funder, funders)
+    for _ in range(3):
+        for run_ in (model, rule, only_funders):
+            run_.step()
+    assert model.funding[funders].sum() == 0.0
+    assert model.funding.sum() == pytest.approx(rule.funding.sum(), rel=1e-12)
+    np.testing.assert_array_equal(only_funders.funding, rule.funding)
+
 def test_choices_refuse_values_that_are_not_choices():
     choices = PlayerChoices(5)
     with pytest.raises(ValueError, match="0 or 1"):

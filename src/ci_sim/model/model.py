@@ -542,7 +542,9 @@ class CollectiveImpactModel(mesa.Model):
 
     def _put_grants(self) -> None:
         """Funders played by people (ODD 7.21) give their share of the program pool to the
-        grantees they chose, in equal parts: each grantee's share of the pool from them."""
+        grantees they chose, in equal parts: each grantee's share of the pool from them.
+        Funders among those chosen get nothing; a funder that chose no grantee leaves its
+        share to the model's rule."""
         grants, moved = self._plays.grants, self._plays.moved
         grants[:] = 0.0
         moved[0] = 0.0
@@ -553,7 +555,9 @@ class CollectiveImpactModel(mesa.Model):
             k = int(np.searchsorted(funders, funder))
             if k == len(funders) or funders[k] != funder:
                 continue  # only funders' choices direct money
-            chosen = self.choices.grants[funder]
+            chosen = [i for i in self.choices.grants[funder] if self.grantee[i]]
+            if not chosen:
+                continue
             share = self.funder_shares[k]
             moved[0] += share
             grants[list(chosen)] += share / len(chosen)

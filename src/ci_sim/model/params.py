@@ -462,6 +462,13 @@ class Scenario(BaseModel):
                 f"organizations.count or {other}")
         if not self.backbone.enabled and self.backbone.cut_year is not None:
             raise ValueError("backbone.cut_year: cannot cut a backbone that is not enabled")
+        if self.funding.funder_withdraws_year is not None \
+                and self.grantees() == self.organizations.count:
+            raise ValueError("funding.funder_withdraws_year: there is no funder to withdraw "
+                             "(organizations.funder_share x organizations.count rounds to 0)")
+        if not self.backbone.enabled and self.backbone.imposes_agenda > 0:
+            raise ValueError("backbone.imposes_agenda: a backbone that is not enabled imposes "
+                             "nothing; set it to 0 or enable the backbone")
         for dotted in ("backbone.cut_year", "preconditions.champion_leaves_year",
                        "funding.cut_year", "funding.funder_withdraws_year"):
             year = get_value(self, dotted)
