@@ -396,7 +396,7 @@ def stress_test(
         shares: Annotated[Optional[str], typer.Option(
             metavar="SHARES",
             help="Backbone shares of the pool: START:STOP:STEP (STOP included) or a comma "
-                 "list, each 0..1. Default 0:0.30:0.02.")] = None,
+                 "list, each 0..1. Default 0:0.30:0.03.")] = None,
         problem: ProblemOption = None,
         budget: Annotated[Optional[float], typer.Option(
             metavar="MONEY", help="Funding pool, money units per month (default: the "

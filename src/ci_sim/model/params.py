@@ -46,13 +46,14 @@ MAX_MEETING_SLOTS = 30_000_000
 
 #: Sources for parameters that are not measured quantities.
 MODEL_SCALE = "Model scale (assumption): results are read relative to other scenarios"
-CALIBRATED = ("Calibrated by hand against the brief's patterns on calibration seeds (base "
-              "seed 20261201); inside the central 50% of the posterior of the ABC-SMC fit of "
-              "experiments/calibration.toml (docs/calibration.md)")
+CALIBRATED = ("Calibrated by hand against the patterns of ODD section 1 on calibration seeds "
+              "(base seed 20261201); inside the central 50% of the posterior of the ABC-SMC fit "
+              "of experiments/calibration.toml (docs/calibration.md)")
 FITTED = ("Posterior median (2 significant digits) of the ABC-SMC fit of "
-          "experiments/calibration.toml to the brief's patterns on calibration seeds (base "
-          "seed 20261201), checked on held-out seeds (docs/calibration.md)")
+          "experiments/calibration.toml to the patterns of ODD section 1 on calibration seeds "
+          "(base seed 20261201), checked on held-out seeds (docs/calibration.md)")
 SHOCK = "Scenario setting for stress tests (ci-sim stress-test)"
+RESULTS_TAKE_YEARS = "ORS Impact & Spark Policy Institute 2018 (results take 3-5 years)"
 BACKBONE_ROLES = "Turner et al. 2012 (the six functions of backbone organizations)"
 
 
@@ -98,7 +99,7 @@ class Problem(Section):
                               source="Glouberman & Zimmerman 2002")
     indicators: int = param(6, "Population indicators (outcome areas) the problem is measured by.",
                             ge=1, le=60, unit="indicators",
-                            source="Strive tracked 53 indicators (brief, section 1)")
+                            source="Kania & Kramer 2011 (Strive tracked 53 indicators)")
     strategy_bits: int = param(12, "N: binary design choices that make up a strategy (at "
                                "most 24 when choices interact, K > 0).", ge=1, le=64, unit="choices",
                                source="Kauffman 1993; March 1991 (m)")
@@ -123,7 +124,7 @@ class Problem(Section):
     delay_months: float | None = param(None, "Time constant between effort and indicator "
                                        "response. Unset: from the type.", ge=1.0, le=120.0,
                                        unit="months",
-                                       source="Results take 3-5 years (brief, section 1)")
+                                       source=RESULTS_TAKE_YEARS)
     scale_threshold: float | None = param(None, "Effort, relative to effort_scale, below which "
                                           "an indicator barely responds. Unset: from the type.",
                                           ge=0.0, le=5.0, unit="share of even spread",
@@ -273,7 +274,7 @@ class Backbone(Section):
                               "was.", ge=0.0, le=2.0, unit="share", source=CALIBRATED)
     systems_months: float = param(24.0, "Time constant for public will and policy work to pay "
                                   "off.", ge=1.0, le=240.0, unit="months",
-                                  source="Results take 3-5 years (brief, section 1)")
+                                  source=RESULTS_TAKE_YEARS)
     hiring_months: float = param(7.5, "Time constant for staff to follow the budget.",
                                  ge=0.0, le=60.0, unit="months",
                                  source=FITTED)
@@ -292,7 +293,8 @@ class Preconditions(Section):
                            source="Hanleybrown et al. 2012")
     funding_years: float = param(5.0, "Years of committed funding (adequate resources).",
                                  ge=0.0, le=100.0, unit="years",
-                                 source="2-5 years of committed funding (brief)")
+                                 source="Hanleybrown, Kania & Kramer 2012 (resources for at least "
+                                 "two to three years); 5: assumption")
     champion_leaves_year: float | None = param(None, "Year the champion leaves (unset: never).",
                                                ge=0.0, le=100.0, unit="years",
                                                source=SHOCK)
@@ -358,7 +360,8 @@ class Trust(Section):
                               ge=0.0, le=1.0, unit="1/meeting", source="Gorobets & Nooteboom 2006")
     negativity_bias: float = param(3.0, "How many times faster a violation destroys trust than "
                                    "a good meeting builds it.", ge=1.0, le=20.0, unit="ratio",
-                                   source="Negativity bias in trust models (brief, section 3)")
+                                   source="Slovic 1993 (trust asymmetry); 3: assumption, its "
+                                   "consequence docked in docs/validation.md")
     violation_rate: float = param(0.56, "Chance that a meeting with a credit-hoarding partner "
                                   "under fully competitive funding is a violation.", ge=0.0,
                                   le=1.0, unit="1/meeting",
@@ -415,7 +418,7 @@ class Scenario(BaseModel):
     name: str = param("collective_impact", "Short name shown in tables and plots.")
     description: str = param("", "One or two sentences on what this scenario represents.")
     years: float = param(10.0, "Simulated time.", ge=1 / 12, le=100.0, unit="years",
-                         source="Results take 3-5 years (brief, section 1)")
+                         source=RESULTS_TAKE_YEARS)
     organizations: Organizations = Field(default_factory=Organizations)
     problem: Problem = Field(default_factory=Problem)
     conditions: Conditions = Field(default_factory=Conditions)

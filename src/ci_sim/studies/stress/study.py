@@ -1,7 +1,7 @@
 """The funder stress test: how much of a funding pool should go to the backbone, and what if
 the world is not the one planned for?
 
-Funders are known to under-fund infrastructure (brief, section 1; Turner et al. 2012). The
+Funders are known to under-fund infrastructure (Turner et al. 2012). The
 stress test is a levers x uncertainties study (as in EMA Workbench and robust decision
 making, Lempert, Popper & Bankes 2003): every lever setting (the backbone's share of the
 pool, and other levers where given) runs in every world (a named shock in a sampled
