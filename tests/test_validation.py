@@ -423,3 +423,42 @@ def test_cli_validate_bad_name_is_one_line_and_exit_2(tmp_path):
     assert "no such validation experiment" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def trust_checks_with(monkeypatch, **python_kernels):
+    """The trust-asymmetry checks on a model whose python engine runs ``python_kernels``."""
+    class Wrong(PythonVariant):
+        pass
+    Wrong.python_kernels = python_kernels
+    monkeypatch.setattr("ci_sim.studies.validation.study.CollectiveImpactModel", Wrong)
+    return run_experiment(EXPERIMENTS["trust_asymmetry"], runs=20, overrides={"years": 1.0})
+
+
+def test_trust_checks_fail_when_the_relationships_mindset_does_not_double_trust_building(
+        monkeypatch):
+    """Relationship-minded organizations build trust at twice the rate (ODD 7.10): without
+    that, their break-even share of violations is 1/(1 + k), not 2/(2 + k)."""
+    real = engine("numba")
+
+    def undoubled(field, ties, keys, month, build_rate, negativity_bias, violation_chance):
+        return real.update_trust(field._replace(relationships=np.zeros_like(
+            field.relationships)), ties, keys, month, build_rate, negativity_bias,
+            violation_chance)
+
+    results = trust_checks_with(monkeypatch, update_trust=undoubled)
+    assert results.checks[0].passed and not results.checks[2].passed, verdict(results)
+
+
+def test_trust_checks_fail_when_meetings_do_not_depend_on_trust(monkeypatch):
+    """Partners meet with probability communication x trust (ODD 7.6): a model where they
+    meet (and see each other's results) whatever their trust keeps the break-even shares (the
+    first month starts from one trust level) but departs from the paths of mean trust."""
+    real = engine("numba")
+
+    def trusting(field, ties, landscape, keys, month, rules, communication, measurement):
+        return real.learn_from_peers(field, ties._replace(trust=np.ones_like(ties.trust)),
+                                     landscape, keys, month, rules, communication, measurement)
+
+    results = trust_checks_with(monkeypatch, learn_from_peers=trusting)
+    assert not results.checks[1].passed and not results.checks[3].passed, verdict(results)
+
