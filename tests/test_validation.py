@@ -301,8 +301,7 @@ def test_lazer_friedman_special_case_docks_with_the_reimplementation():
 
 def test_lazer_friedman_docking_fails_for_a_wrong_model():
     """Exploring half as often: the same fast docking that passes the special case fails.
-    (Copying half of a better neighbour's choices, a subtler error, needs the validation's
-    runs and horizon to show: see docs/validation.md.)"""
+    (A subtler error, copying half of a better neighbour's choices, is not tested.)"""
     check = lazer_friedman_docking(30, {"learning.exploration_rate": 0.5})
     assert not check.passed, check
 
