@@ -305,6 +305,7 @@ def across_organizations(interdependence, shares, size: int, seeds: list[int], p
     of each choice's dependencies that lie across organizations (columns,
     ``problem.across_organizations``; Rivkin & Siggelkow 2003), with the partners' strategy
     scores and, where every dependency lies across, an agenda the backbone imposes."""
+    last = shares[-1]
     cases = {}
     for k in interdependence:
         for share in shares:
@@ -312,15 +313,14 @@ def across_organizations(interdependence, shares, size: int, seeds: list[int], p
             cases[("ci", k, share)] = ("collective_impact", levels)
             cases[("iso", k, share)] = ("isolated_impact", levels)
         cases[("imposed", k)] = ("backbone_imposes_agenda", {
-            "problem.interdependence": k, "problem.across_organizations": shares[-1]})
+            "problem.interdependence": k, "problem.across_organizations": last})
     runs = simulate(cases, size, seeds, pool)
 
     def final(case, metric="outcome"):
         return runs[case][metric][:, -1]
     lines = ["| K | " + " | ".join(f"collective - isolated, {share:g} across" for share in shares)
-             + f" | strategy score, collective / isolated, {shares[-1]:g} across | imposed "
-             f"agenda - isolated, {shares[-1]:g} across |", "|---" * (len(shares) + 3) + "|"]
-    last = shares[-1]
+             + f" | strategy score, collective / isolated, {last:g} across | imposed "
+             f"agenda - isolated, {last:g} across |", "|---" * (len(shares) + 3) + "|"]
     for k in interdependence:
         gaps = [show(final(("ci", k, share)) - final(("iso", k, share))) for share in shares]
         scores = [float(final((case, k, last), "strategy_score").mean()) for case in ("ci", "iso")]

@@ -560,7 +560,7 @@ class CollectiveImpactModel(mesa.Model):
                 continue
             share = self.funder_shares[k]
             moved[0] += share
-            grants[list(chosen)] += share / len(chosen)
+            grants[chosen] += share / len(chosen)
 
     # ------------------------------------------------------------------ the run's scalars
     backbone_staff = _clock_reading(BACKBONE_STAFF, float, "Backbone staff, FTE.")

@@ -27,8 +27,8 @@ from ci_sim.model.kernels import (act, agenda_knowledge, allocate_effort, alloca
                                   commit, gini, grow_capacity, learn_agenda, learn_from_peers,
                                   measure, mobilize, needle_knowledge, normal, payoff,
                                   prevailing_practice, program_quality, respond, set_priorities,
-                                  socialize,
-                                  strategy_scores, turbulence, turn_over, uniform, update_trust,
+                                  socialize, strategy_scores, turbulence, turn_over, uniform,
+                                  update_trust,
                                   AGENDA_OBSERVATION, INDICATOR_SHOCKS, MEASUREMENT_NOISE)
 from ci_sim.model.metrics import GATEWAY_LEVELS, METRICS
 
